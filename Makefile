@@ -1,0 +1,34 @@
+# Two commands on a fresh machine:  `make demo` (set up, build the demo index, scan the sample photos)
+# and `make test` (set up with the dev tools and both TFLite runtimes, run the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test lint clean
+
+$(VENV)/.base: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[litert,svg]'
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PIP) -e '.[litert,tflite,svg,dev]'
+	touch $@
+
+demo: $(VENV)/.base
+	rm -rf out && mkdir -p out
+	$(BIN)/scanner index build samples/brands --db out/demo_index.db
+	$(BIN)/scanner index info --db out/demo_index.db
+	$(BIN)/scanner scan --db out/demo_index.db --screens out/screens samples/photos | tee out/verdicts.txt
+	@echo "verdict screens: out/screens/*.png"
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check scanner tests tools
+	$(BIN)/mypy scanner
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,241 @@
+"""Command-line interface: a thin layer over the library. Domain errors become one-line messages here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .exc import ScannerError
+
+EXIT_IMAGE_ERRORS = 3  # some inputs could not be scanned; the rest were
+
+
+def fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Report a ScannerError as `Error: <message>` and exit 1, without a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ScannerError as err:
+            raise click.ClickException(str(err)) from err
+
+    return wrapper
+
+
+class Settings:
+    def __init__(self, config_path: Path | None, model: Path | None, threads: int | None, runtime: str | None) -> None:
+        self.config_path, self.model, self.threads, self.runtime = config_path, model, threads, runtime
+
+    def config(self):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        from .config import load_config
+
+        config = load_config(self.config_path)
+        overrides = {
+            k: v
+            for k, v in {
+                "path": str(self.model) if self.model else None,
+                "threads": self.threads,
+                "runtime": self.runtime,
+            }.items()
+            if v is not None
+        }
+        return replace(config, model=replace(config.model, **overrides))
+
+    def embedder(self):  # type: ignore[no-untyped-def]
+        from .embed import Embedder
+
+        model = self.config().model
+        return Embedder(Path(model.path), model.threads, model.runtime)
+
+
+pass_settings = click.make_pass_decorator(Settings)
+db_option = click.option(
+    "--db", "db_path", type=click.Path(path_type=Path), required=True, help="Brand index SQLite file."
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="scanner")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="scanner.toml to load (defaults are built in; see firmware_config/scanner.toml).",
+)
+@click.option("--model", type=click.Path(path_type=Path), help="Embedder .tflite file (overrides the config).")
+@click.option("--threads", type=click.IntRange(1, 16), help="Interpreter threads (overrides the config).")
+@click.option(
+    "--runtime", type=click.Choice(["auto", "litert", "tflite"]), help="TFLite runtime (overrides the config)."
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    config_path: Path | None,
+    model: Path | None,
+    threads: int | None,
+    runtime: str | None,
+    verbose: int,
+) -> None:
+    """Logo-authenticity scanner: recognise a brand mark and check it against the brand's genuine references.
+
+    Verdicts: pass (consistent with the references), suspect (recognised but deviates), unknown (no enrolled
+    brand matches) and rescan (the image is not good enough to judge).
+    """
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Settings(config_path, model, threads, runtime)
+
+
+@main.group()
+def index() -> None:
+    """Build and inspect the brand index (an SQLite file of brands, references and embeddings)."""
+
+
+@index.command("build")
+@click.argument("refs_dir", type=click.Path(path_type=Path, file_okay=False))
+@db_option
+@pass_settings
+@fail_cleanly
+def index_build(settings: Settings, refs_dir: Path, db_path: Path) -> None:
+    """Build or update the index from REFS_DIR: one subfolder per brand (its name is the brand id), holding
+    reference images (.png .jpg .jpeg .webp, and .svg with cairosvg installed) and an optional brand.json
+    with name, colour and aliases. Re-running embeds only new or changed files and drops deleted ones.
+    """
+    from .enroll import brand_folders, build_index
+    from .index import BrandIndex
+
+    embedder = settings.embedder()
+    folders = brand_folders(refs_dir)  # fail before creating an empty index
+    with BrandIndex.create(db_path, embedder.sha256, embedder.dim) as brand_index:
+        with click.progressbar(length=len(folders), label="Indexing brands", file=sys.stderr) as bar:
+
+            def progress(items):  # type: ignore[no-untyped-def]
+                for item in items:
+                    yield item
+                    bar.update(1)
+
+            report = build_index(refs_dir, brand_index, embedder, settings.config().locate, progress)
+    _report(report, db_path)
+
+
+@index.command("info")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_settings
+@fail_cleanly
+def index_info(settings: Settings, db_path: Path, as_json: bool) -> None:
+    """Show the index's brands and references, the model it was built with, and when."""
+    from .index import BrandIndex
+
+    embedder = settings.embedder()
+    with BrandIndex.open(db_path, embedder.sha256) as brand_index:
+        info = brand_index.info()
+        info["brand_ids"] = [b.id for b in brand_index.brands()]
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    click.echo(f"index:      {info['path']}")
+    click.echo(f"brands:     {info['brands']}")
+    click.echo(f"references: {info['references']}")
+    click.echo(f"model:      sha256 {info['model_sha256']} ({info['embedding_dim']}-d)")
+    click.echo(f"created:    {info['created_at']}")
+    click.echo(f"updated:    {info['updated_at']}")
+    click.echo(f"brand ids:  {', '.join(info['brand_ids'])}")
+
+
+@main.command()
+@click.argument("brand_id")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option("--name", help="Display name of the brand (set when creating it, or to rename it).")
+@pass_settings
+@fail_cleanly
+def enroll(settings: Settings, brand_id: str, images: tuple[Path, ...], db_path: Path, name: str | None) -> None:
+    """Add reference IMAGES (artwork or photos of a genuine logo) to BRAND_ID, creating the brand if new."""
+    from .enroll import enroll_images
+    from .index import BrandIndex
+
+    embedder = settings.embedder()
+    with BrandIndex.create(db_path, embedder.sha256, embedder.dim) as brand_index:
+        report = enroll_images(brand_index, embedder, settings.config().locate, brand_id, list(images), name)
+    _report(report, db_path)
+
+
+def _report(report, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for error in report.errors:
+        click.echo(f"warning: {error}", err=True)
+    click.echo(f"{db_path}: {report.summary()}", err=True)
+    if report.errors:
+        sys.exit(EXIT_IMAGE_ERRORS)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
+@click.option(
+    "--screens",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write the rendered verdict screen of each scan as a PNG into this folder.",
+)
+@pass_settings
+@fail_cleanly
+def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: bool, screens: Path | None) -> None:
+    """Scan image files and folders (INPUTS) and give one verdict per image.
+
+    JSON fields: image, verdict (pass|suspect|unknown|rescan), brand, brand_name, similarity, authenticity,
+    reasons, box, candidates, timings_ms; or image and error for a file that could not be read. Exits 3
+    when some files could not be read (the others are still scanned).
+    """
+    from .imageio import expand_paths
+    from .pipeline import Pipeline
+
+    config = settings.config()
+    paths = list(expand_paths(inputs))
+    if not paths:
+        raise click.ClickException("no images found in the given paths")
+    errors = 0
+    with Pipeline(config, db_path) as pipeline:
+        if not as_json:
+            click.echo(f"{'image':<34} {'verdict':<8} {'brand':<16} {'sim':>5} {'auth':>5} {'ms':>6}  reason")
+        for path in paths:
+            frame, result = pipeline.scan_file(path)
+            errors += result.error is not None
+            if screens is not None:
+                from .display import write_screen
+
+                write_screen(screens / f"{Path(path).stem}.png", frame, result)
+            click.echo(json.dumps(result.to_json()) if as_json else _table_row(result))
+    if errors:
+        click.echo(f"{errors} of {len(paths)} files could not be scanned", err=True)
+        sys.exit(EXIT_IMAGE_ERRORS)
+
+
+def _table_row(result) -> str:  # type: ignore[no-untyped-def]
+    name = Path(result.image).name
+    if result.error:
+        return f"{name:<34} {'ERROR':<8} {'':<16} {'':>5} {'':>5} {'':>6}  {result.error}"
+    fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+    reason = result.reasons[0] if result.reasons else ""
+    return (
+        f"{name:<34} {result.verdict.value:<8} {result.brand or '-':<16} {fmt(result.similarity):>5} "
+        f"{fmt(result.authenticity):>5} {result.timings_ms['total']:>6.1f}  {reason}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Validated scanner configuration.
+
+Defaults live here, each field with a description; `firmware_config/scanner.toml` restates them for the
+device. Loading rejects unknown sections and keys by name, so a typo never silently keeps a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .exc import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v0_int8.tflite"
+
+
+def _field(default: Any, description: str) -> Any:
+    return field(default=default, metadata={"description": description})
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: str = _field(str(DEFAULT_MODEL), "Embedder .tflite file (int8, NHWC RGB input).")
+    threads: int = _field(1, "Interpreter threads; 1 leaves a core for the camera and display.")
+    runtime: str = _field("auto", "TFLite runtime: auto (LiteRT first), litert or tflite.")
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    min_side: int = _field(120, "Frames whose shorter side is below this many pixels are rejected.")
+    min_sharpness: float = _field(
+        50.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."
+    )
+    min_brightness: float = _field(45.0, "Mean grey level (0-255) below this is too dark.")
+    max_clipped: float = _field(0.25, "Fraction of near-white (>= 250) pixels above this is glare or overexposure.")
+    min_contrast: float = _field(30.0, "Grey-level spread (99th minus 1st percentile) below this: nothing in view.")
+
+
+@dataclass(frozen=True)
+class LocateConfig:
+    min_area: float = _field(0.015, "A located logo covering less than this fraction of the frame is too small.")
+    padding: float = _field(0.15, "Margin added around the located logo, as a fraction of its size.")
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    unknown_threshold: float = _field(0.64, "Cosine similarity to the best brand below this gives `unknown`.")
+    top_k: int = _field(5, "How many candidate brands a scan reports.")
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    suspect_threshold: float = _field(0.5, "Authenticity (0-1) below this gives `suspect`.")
+    size: int = _field(128, "Side in pixels of the square the query and reference are compared at.")
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    locate: LocateConfig = field(default_factory=LocateConfig)
+    match: MatchConfig = field(default_factory=MatchConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+
+
+def load_config(path: Path | None = None) -> ScannerConfig:
+    """Defaults, overridden by the TOML file at `path` when given."""
+    if path is None:
+        return ScannerConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file not found: {path}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}") from err
+    return _build(ScannerConfig, data, str(path))
+
+
+def _build(cls: type, data: dict, where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    default = cls()
+    values = {}
+    for name, value in data.items():
+        current = getattr(default, name)
+        if is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{name}] must be a table")
+            values[name] = _build(type(current), value, f"{where} [{name}]")
+        else:
+            values[name] = _coerce(value, current, f"{where}: {name}")
+    return replace(default, **values)
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, bool) or isinstance(value, bool):
+        if not isinstance(value, bool) or not isinstance(default, bool):
+            raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
+        return value
+    if isinstance(default, float) and isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, type(default)):
+        raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
+    return value
+
+
+def describe(cls: type = ScannerConfig, prefix: str = "") -> list[tuple[str, Any, str]]:
+    """(dotted key, default, description) for every leaf field: the source for documentation."""
+    rows = []
+    default = cls()
+    for f in fields(cls):
+        value = getattr(default, f.name)
+        if is_dataclass(value):
+            rows += describe(type(value), f"{prefix}{f.name}.")
+        else:
+            rows.append((f"{prefix}{f.name}", value, f.metadata.get("description", "")))
+    return rows

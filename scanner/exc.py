@@ -1,0 +1,29 @@
+"""Domain exceptions. Each message says what went wrong and how to fix it; the CLI prints it without a traceback."""
+
+
+class ScannerError(Exception):
+    """Base class for every error the scanner reports to a user."""
+
+
+class ConfigError(ScannerError):
+    """The configuration file is missing, malformed, or has an unknown key or a bad value."""
+
+
+class RuntimeMissingError(ScannerError):
+    """Neither TFLite runtime (ai-edge-litert or tflite-runtime) is installed."""
+
+
+class ModelError(ScannerError):
+    """The model file is missing, is not a TFLite flatbuffer, or has the wrong inputs or outputs."""
+
+
+class BrandIndexError(ScannerError):
+    """The brand index file is missing, corrupt, or not a brand index."""
+
+
+class IndexModelMismatchError(BrandIndexError):
+    """The brand index was built with a different embedder than the one loaded."""
+
+
+class ImageError(ScannerError):
+    """An image file is unreadable, empty, truncated or not an image."""

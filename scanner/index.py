@@ -1,0 +1,301 @@
+"""The brand index: an SQLite file of brands, reference images and their embeddings.
+
+SQLite is the source of truth. Search is exact cosine similarity over an in-memory float32 matrix loaded
+once on first use (v0; an approximate index for a million references is later work). The meta table
+records the embedder's sha256 and dimension: opening the index with another model is refused, because
+embeddings from two models are not comparable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import sqlite_utils
+
+from .exc import BrandIndexError, IndexModelMismatchError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Brand:
+    id: str
+    name: str
+    colour: str | None
+    aliases: list[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    brand_id: str
+    similarity: float
+    reference_id: int
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    id: int
+    brand_id: str
+    crop: np.ndarray  # BGR square, as embedded
+    mask: np.ndarray | None  # 0/255 mark mask from the artwork's alpha, when it had one
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return data.tobytes()
+
+
+def decode_png(data: bytes | None, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray | None:
+    if data is None:
+        return None
+    return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+
+
+class BrandIndex:
+    """Open with `BrandIndex.open` (scanning) or `BrandIndex.create` (building); close, or use as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = Path(path)
+        self.db = sqlite_utils.Database(conn)
+        self._matrix: np.ndarray | None = None
+        self._row_refs: np.ndarray | None = None
+        self._row_brands: list[str] = []
+
+    # -- opening -----------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, model_sha256: str) -> BrandIndex:
+        path = Path(path)
+        if not path.is_file():
+            raise BrandIndexError(
+                f"brand index not found: {path}. Build it with `scanner index build REFS_DIR --db {path}`"
+            )
+        index = cls(path, _connect(path))
+        index._check(model_sha256)
+        return index
+
+    @classmethod
+    def create(cls, path: Path, model_sha256: str, dim: int) -> BrandIndex:
+        """Open for writing, creating the file and schema when missing."""
+        path = Path(path)
+        if path.exists():
+            return cls.open(path, model_sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        index = cls(path, _connect(path))
+        index._create_schema(model_sha256, dim)
+        return index
+
+    def _create_schema(self, model_sha256: str, dim: int) -> None:
+        with self.db.conn:
+            self.db.table("meta").create({"key": str, "value": str}, pk="key")
+            self.db.table("brands").create(
+                {"id": str, "name": str, "colour": str, "aliases": str, "threshold": float, "updated_at": str}, pk="id"
+            )
+            self.db.table("refs").create(
+                {
+                    "id": int,
+                    "brand_id": str,
+                    "source": str,
+                    "file_sha256": str,
+                    "image": bytes,
+                    "mask": bytes,
+                    "embedding": bytes,
+                    "created_at": str,
+                },
+                pk="id",
+                foreign_keys=[("brand_id", "brands", "id")],
+            )
+            self.db.table("refs").create_index(["brand_id", "source"], unique=True)
+            now = utc_now()
+            self.db.table("meta").insert_all(
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "model_sha256", "value": model_sha256},
+                    {"key": "embedding_dim", "value": str(dim)},
+                    {"key": "created_at", "value": now},
+                    {"key": "updated_at", "value": now},
+                ]
+            )
+
+    def _check(self, model_sha256: str) -> None:
+        try:
+            tables = set(self.db.table_names())
+        except sqlite3.DatabaseError as err:
+            raise BrandIndexError(
+                f"{self.path} is not a brand index ({err}). Rebuild it with `scanner index build`"
+            ) from err
+        if not {"meta", "brands", "refs"} <= tables:
+            raise BrandIndexError(
+                f"{self.path} is an SQLite file but not a brand index. Rebuild it with `scanner index build`"
+            )
+        meta = self.meta()
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            raise BrandIndexError(
+                f"{self.path} has index schema {meta.get('schema_version')}, "
+                f"this scanner reads {SCHEMA_VERSION}: rebuild it with `scanner index build`"
+            )
+        if meta.get("model_sha256") != model_sha256:
+            raise IndexModelMismatchError(
+                f"{self.path} was built with model sha256 {str(meta.get('model_sha256'))[:12]}..., "
+                f"but the loaded model is {model_sha256[:12]}...: rebuild the index with this model "
+                f"(`scanner index build REFS_DIR --db {self.path}`)"
+            )
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> BrandIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in self.db.table("meta").rows}
+
+    def info(self) -> dict:
+        meta = self.meta()
+        return {
+            "path": str(self.path),
+            "brands": self.db.table("brands").count,
+            "references": self.db.table("refs").count,
+            "model_sha256": meta.get("model_sha256"),
+            "embedding_dim": int(meta.get("embedding_dim", 0)),
+            "created_at": meta.get("created_at"),
+            "updated_at": meta.get("updated_at"),
+        }
+
+    def brand(self, brand_id: str) -> Brand:
+        row = self.db.table("brands").get(brand_id)
+        return Brand(row["id"], row["name"], row["colour"], json.loads(row["aliases"] or "[]"))
+
+    def brands(self) -> list[Brand]:
+        return [self.brand(row["id"]) for row in self.db.table("brands").rows_where(order_by="id", select="id")]
+
+    def reference(self, reference_id: int) -> ReferenceImage:
+        row = self.db.table("refs").get(reference_id)
+        crop = decode_png(row["image"], cv2.IMREAD_COLOR)
+        if crop is None:
+            raise BrandIndexError(f"{self.path}: reference {reference_id} has no image; rebuild the index")
+        return ReferenceImage(
+            row["id"],
+            row["brand_id"],
+            crop,
+            decode_png(row["mask"], cv2.IMREAD_GRAYSCALE),
+        )
+
+    def source_sha(self, brand_id: str, source: str) -> str | None:
+        rows = list(
+            self.db.table("refs").rows_where("brand_id = ? and source = ?", [brand_id, source], select="file_sha256")
+        )
+        return rows[0]["file_sha256"] if rows else None
+
+    def sources(self, brand_id: str) -> list[str]:
+        return [row["source"] for row in self.db.table("refs").rows_where("brand_id = ?", [brand_id], select="source")]
+
+    def _load_matrix(self) -> None:
+        dim = int(self.meta()["embedding_dim"])
+        rows = list(self.db.execute("select id, brand_id, embedding from refs order by id").fetchall())
+        self._row_refs = np.array([r[0] for r in rows], dtype=np.int64)
+        self._row_brands = [r[1] for r in rows]
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
+        self._matrix = matrix.reshape(len(rows), dim) if rows else np.zeros((0, dim), np.float32)
+        logger.info("loaded %d reference embeddings from %s", len(rows), self.path)
+
+    def search(self, query: np.ndarray, k: int = 5) -> list[Candidate]:
+        """The k best brands by their best reference's cosine similarity to the unit-length query."""
+        if self._matrix is None:
+            self._load_matrix()
+        assert self._matrix is not None and self._row_refs is not None
+        if not len(self._matrix):
+            return []
+        similarities = self._matrix @ query
+        best: dict[str, Candidate] = {}
+        for row in np.argsort(-similarities):
+            brand_id = self._row_brands[row]
+            if brand_id not in best:
+                best[brand_id] = Candidate(brand_id, float(similarities[row]), int(self._row_refs[row]))
+                if len(best) == k:
+                    break
+        return list(best.values())
+
+    # -- writing -----------------------------------------------------------------------------------------
+    def upsert_brand(
+        self, brand_id: str, name: str, colour: str | None = None, aliases: list[str] | None = None
+    ) -> None:
+        with self.db.conn:
+            self.db.table("brands").upsert(
+                {
+                    "id": brand_id,
+                    "name": name,
+                    "colour": colour,
+                    "aliases": json.dumps(aliases or []),
+                    "updated_at": utc_now(),
+                },
+                pk="id",
+            )
+
+    def has_brand(self, brand_id: str) -> bool:
+        return bool(self.db.table("brands").count_where("id = ?", [brand_id]))
+
+    def put_reference(
+        self,
+        brand_id: str,
+        source: str,
+        file_sha256: str,
+        crop: np.ndarray,
+        mask: np.ndarray | None,
+        embedding: np.ndarray,
+    ) -> None:
+        """Insert or replace the reference `source` of a brand (one transaction)."""
+        with self.db.conn:
+            self.db.execute("delete from refs where brand_id = ? and source = ?", [brand_id, source])
+            self.db.table("refs").insert(
+                {
+                    "brand_id": brand_id,
+                    "source": source,
+                    "file_sha256": file_sha256,
+                    "image": encode_png(crop),
+                    "mask": encode_png(mask) if mask is not None else None,
+                    "embedding": embedding.astype(np.float32).tobytes(),
+                    "created_at": utc_now(),
+                }
+            )
+            self._touch()
+
+    def remove_references(self, brand_id: str, sources: list[str]) -> None:
+        with self.db.conn:
+            for source in sources:
+                self.db.execute("delete from refs where brand_id = ? and source = ?", [brand_id, source])
+            self._touch()
+
+    def _touch(self) -> None:
+        self.db.table("meta").upsert({"key": "updated_at", "value": utc_now()}, pk="key")
+        self._matrix = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(str(path))
+        conn.execute("pragma foreign_keys = on")
+        conn.execute("pragma schema_version").fetchone()  # fails here, not later, on a non-SQLite file
+    except sqlite3.DatabaseError as err:
+        raise BrandIndexError(
+            f"{path} is not a brand index ({err}). Rebuild it with `scanner index build REFS_DIR --db {path}`"
+        ) from err
+    return conn

@@ -1,0 +1,102 @@
+"""Locate the logo in a frame (v0: background subtraction against the frame's own border).
+
+v0 assumes what a handheld scan looks like: the operator frames one logo, roughly centred, on a surface
+that also fills the frame's edges. The surface colour is estimated from a strip along the border; pixels
+that differ from it (in Lab, after a blur that flattens fabric and paper texture) are the mark. The box is
+their robust extent, padded and made square for the embedder. When nothing stands out, or everything
+does, the centre square is used and `found` is False. Whole scenes with several objects (street photos)
+need a learned detector; that is later work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .config import LocateConfig
+
+ANALYSIS_SIDE = 320
+BORDER = 0.06  # fraction of each side sampled as background
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def as_list(self) -> list[int]:
+        return [self.x, self.y, self.w, self.h]
+
+
+@dataclass
+class Location:
+    box: Box  # square, in frame pixels; may extend past the frame (crop pads by replicating the edge)
+    area_fraction: float  # located mark area / frame area
+    found: bool
+
+
+def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
+    """uint8 mask (0/255) of pixels unlike the border colour, at the image's own size.
+
+    `split` scales Otsu's threshold on the colour distance: below 1 keeps thin strokes and anti-aliased
+    tips (finding the whole extent), 1 gives the crisp silhouette (comparing shapes).
+    """
+    lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
+    height, width = lab.shape[:2]
+    by, bx = max(1, int(height * BORDER)), max(1, int(width * BORDER))
+    border = np.concatenate(
+        [lab[:by].reshape(-1, 3), lab[-by:].reshape(-1, 3), lab[:, :bx].reshape(-1, 3), lab[:, -bx:].reshape(-1, 3)]
+    )
+    background = np.median(border, axis=0)
+    distance = np.linalg.norm(lab - background, axis=2)
+    # Border pixels' own spread sets the noise floor; Otsu separates mark from surface above it.
+    floor = float(np.percentile(np.linalg.norm(border - background, axis=1), 95)) + 8.0
+    scaled = np.clip(distance * (255.0 / max(distance.max(), 1e-6)), 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = max(floor, split * otsu * distance.max() / 255.0)
+    mask = (distance > threshold).astype(np.uint8) * 255
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+
+def locate(frame: np.ndarray, config: LocateConfig) -> Location:
+    height, width = frame.shape[:2]
+    scale = ANALYSIS_SIDE / max(height, width)
+    small = cv2.resize(
+        frame, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
+    mask = foreground_mask(small, split=0.5)  # generous: the box must hold thin tips too
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    fraction = float(areas.sum() / mask.size) if count > 1 else 0.0
+    if count <= 1 or areas.max() < 12 or fraction > 0.85:
+        side = min(height, width)
+        return Location(Box((width - side) // 2, (height - side) // 2, side, side), fraction, False)
+    # The mark: every component at least 2% the size of the largest (drops specks of texture and noise),
+    # so thin tips and separate letters stay inside the box.
+    keep = stats[1:][areas >= 0.02 * areas.max()]
+    x0, y0 = keep[:, cv2.CC_STAT_LEFT].min() / scale, keep[:, cv2.CC_STAT_TOP].min() / scale
+    x1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max() / scale
+    y1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max() / scale
+    extent_area = (x1 - x0) * (y1 - y0) / (width * height)
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * config.padding)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    box = Box(int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side)))
+    return Location(box, float(extent_area), True)
+
+
+def crop(frame: np.ndarray, box: Box, size: int | None = None) -> np.ndarray:
+    """The box's pixels, replicating the frame's edge where the box extends past it; resized to size x size."""
+    height, width = frame.shape[:2]
+    pad = max(0, -box.x, -box.y, box.x + box.w - width, box.y + box.h - height)
+    if pad:
+        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    x, y = box.x + pad, box.y + pad
+    patch = frame[y : y + box.h, x : x + box.w]
+    if size is not None and patch.shape[:2] != (size, size):
+        interpolation = cv2.INTER_AREA if patch.shape[0] > size else cv2.INTER_LINEAR
+        patch = cv2.resize(patch, (size, size), interpolation=interpolation)
+    return patch

@@ -1,0 +1,150 @@
+"""The scanning pipeline, wired once: quality -> locate -> embed -> match -> verify -> verdict.
+
+One `Pipeline` per process: it loads the model and opens the brand index once; the CLI, the live loop and
+the benchmarks all call `scan()` (a frame) or `scan_file()` (a path).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import quality as quality_stage
+from .config import ScannerConfig
+from .embed import Embedder
+from .exc import ImageError
+from .imageio import read_image
+from .index import BrandIndex, Candidate
+from .locate import Box, crop, locate
+from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
+from .verify import verify
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class ScanResult:
+    image: str | None = None
+    verdict: Verdict | None = None
+    brand: str | None = None
+    brand_name: str | None = None
+    similarity: float | None = None
+    authenticity: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    box: Box | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    error: str | None = None
+    quality: dict[str, float] = field(default_factory=dict)
+    heatmap: np.ndarray | None = None  # deviation map at reference resolution, when verified
+    reference: np.ndarray | None = None  # the reference crop the scan was verified against
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"image": self.image, "error": self.error}
+        return {
+            "image": self.image,
+            "verdict": self.verdict.value if self.verdict else None,
+            "brand": self.brand,
+            "brand_name": self.brand_name,
+            "similarity": _round(self.similarity),
+            "authenticity": _round(self.authenticity),
+            "reasons": self.reasons,
+            "box": self.box.as_list() if self.box else None,
+            "quality": {k: round(v, 3) for k, v in self.quality.items()},
+            "candidates": [{"brand": c.brand_id, "similarity": _round(c.similarity)} for c in self.candidates],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.timings[stage] = (time.perf_counter() - start) * 1000
+
+
+class Pipeline:
+    def __init__(self, config: ScannerConfig, index_path: Path) -> None:
+        self.config = config
+        self.embedder = Embedder(Path(config.model.path), config.model.threads, config.model.runtime)
+        self.index = BrandIndex.open(index_path, self.embedder.sha256)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def scan_file(self, path: Path) -> tuple[np.ndarray | None, ScanResult]:
+        """(frame, result) for an image file; an unreadable file gives (None, a result with `error`)."""
+        try:
+            frame = read_image(path)
+        except ImageError as err:
+            return None, ScanResult(image=str(path), error=str(err))
+        result = self.scan(frame)
+        result.image = str(path)
+        return frame, result
+
+    def scan(self, frame: np.ndarray) -> ScanResult:
+        start = time.perf_counter()
+        timer = _Timer()
+        result = ScanResult()
+        self._run_stages(frame, timer, result)
+        result.timings_ms = timer.timings
+        result.timings_ms["total"] = (time.perf_counter() - start) * 1000
+        logger.debug("scan: %s %s in %.1f ms", result.verdict, result.brand, result.timings_ms["total"])
+        return result
+
+    def _run_stages(self, frame: np.ndarray, timer: _Timer, result: ScanResult) -> None:
+        config = self.config
+        report = timer("quality", quality_stage.assess, frame, config.quality)
+        location = timer("locate", locate, frame, config.locate) if report.ok else None
+        problems = frame_problems(report, location, config)
+        result.quality = report.metrics()
+        if location is not None:
+            result.box = location.box
+        if problems:
+            result.verdict, result.reasons = Verdict.RESCAN, problems
+            return
+
+        assert location is not None
+        query_crop = crop(frame, location.box, self.embedder.input_size)
+        embedding = timer("embed", self.embedder.embed, query_crop)
+        result.candidates = timer("match", self.index.search, embedding, config.match.top_k)
+        best = result.candidates[0] if result.candidates else None
+        if best is not None:
+            result.brand, result.similarity = best.brand_id, best.similarity
+            result.brand_name = self.index.brand(best.brand_id).name
+        verdict, reasons = decide_recognition(best, config)
+        if verdict is not None:
+            result.verdict, result.reasons = verdict, reasons
+            result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
+            return
+
+        assert best is not None
+        reference = self.index.reference(best.reference_id)
+        verification = timer("verify", verify, query_crop, reference, config.verify.size)
+        result.authenticity = verification.authenticity
+        result.heatmap = verification.deviation
+        result.reference = reference.crop
+        result.verdict, result.reasons = decide_authenticity(verification, config)

@@ -1,0 +1,48 @@
+"""Turn the stages' measurements into one verdict and the reasons an inspector can show someone.
+
+Order matters: a frame that cannot be judged is `rescan` before anything else is claimed; a brand below
+the open-set threshold is `unknown` (the device never guesses); only a recognised brand is verified.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .config import ScannerConfig
+from .index import Candidate
+from .locate import Location
+from .quality import QualityReport
+from .verify import Verification
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    SUSPECT = "suspect"
+    UNKNOWN = "unknown"
+    RESCAN = "rescan"
+
+
+def frame_problems(quality: QualityReport, location: Location | None, config: ScannerConfig) -> list[str]:
+    """Reasons the frame cannot be judged (empty when it can)."""
+    if not quality.ok:
+        return list(quality.reasons)
+    if location is not None and location.found and location.area_fraction < config.locate.min_area:
+        return ["logo too small in the frame: move closer"]
+    return []
+
+
+def decide_recognition(candidate: Candidate | None, config: ScannerConfig) -> tuple[Verdict | None, list[str]]:
+    """`unknown` with a reason when no enrolled brand is close enough, else (None, []) to go on verifying."""
+    if candidate is None:
+        return Verdict.UNKNOWN, ["brand index is empty: enrol brands first"]
+    if candidate.similarity < config.match.unknown_threshold:
+        return Verdict.UNKNOWN, [
+            f"no enrolled brand matches (closest: {candidate.brand_id}, similarity {candidate.similarity:.2f})"
+        ]
+    return None, []
+
+
+def decide_authenticity(verification: Verification, config: ScannerConfig) -> tuple[Verdict, list[str]]:
+    if verification.authenticity < config.verify.suspect_threshold:
+        return Verdict.SUSPECT, verification.reasons or ["deviates from the genuine reference"]
+    return Verdict.PASS, ["consistent with the genuine reference"]

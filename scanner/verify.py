@@ -1,0 +1,219 @@
+"""Verify a recognised logo against its brand's reference (v0: mask alignment and comparison, no learned model).
+
+v0 compares the mark's silhouette and colour with the reference artwork:
+1. segment the mark in the query crop (pixels unlike the crop's border) and take the reference's mask from
+   its artwork alpha;
+2. align the query mask to the reference with a similarity transform: centroids, scale from the area ratio,
+   and the rotation (within +-24 degrees) that overlaps best. Uniform scale on purpose: a stretched logo
+   must not be "aligned away";
+3. score shape overlap (IoU), proportions (aspect ratio of the aligned extents) and colour (hue in Lab);
+4. the deviation map is where the aligned masks disagree, at reference resolution.
+The learned pair verifier replaces steps 3-4 in a later model; the result type stays the same.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .index import ReferenceImage
+from .locate import foreground_mask
+
+ANGLES = range(-24, 25, 4)
+OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
+MIN_INLIERS = 8  # ORB matches agreeing on one transform before it is trusted
+TOLERANCE = 0.025  # misplacement forgiven by the overlap, as a fraction of the compared size
+ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera perspective
+HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
+CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
+
+
+@dataclass
+class Verification:
+    authenticity: float  # 0 (deviates) .. 1 (consistent with the reference)
+    overlap: float  # min(recall, precision) of the aligned marks, see tolerant_overlap
+    aspect_change: float  # query aspect / reference aspect - 1
+    hue_shift: float | None  # degrees, None when either mark is achromatic
+    reasons: list[str] = field(default_factory=list)
+    deviation: np.ndarray | None = None  # float32 0..1 at reference resolution
+
+
+def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
+    moments = cv2.moments(mask, binaryImage=True)
+    area = moments["m00"]
+    if area == 0:
+        return mask.shape[1] / 2, mask.shape[0] / 2, 0.0
+    return moments["m10"] / area, moments["m01"] / area, area
+
+
+def tolerant_overlap(query: np.ndarray, reference: np.ndarray, tolerance: int) -> tuple[float, float]:
+    """(recall, precision) of mark pixels allowing `tolerance` pixels of misplacement.
+
+    recall: share of the reference's mark that has query mark nearby (low when an element is missing);
+    precision: share of the query's mark that has reference mark nearby (low when something was added or
+    moved). Plain IoU punishes thin strokes for a one-pixel shift; this does not.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+    q_on, r_on = query > 0, reference > 0
+    q_near, r_near = cv2.dilate(query, kernel) > 0, cv2.dilate(reference, kernel) > 0
+    recall = float((r_on & q_near).sum() / max(1, r_on.sum()))
+    precision = float((q_on & r_near).sum() / max(1, q_on.sum()))
+    return recall, precision
+
+
+def _feature_transform(query: np.ndarray, reference: np.ndarray) -> np.ndarray | None:
+    """Similarity transform query -> reference from ORB matches and RANSAC, or None when unreliable.
+
+    Local features survive a missing or added element, which moves the mark's centroid and area and so
+    fools the moment-based alignment.
+    """
+    orb = cv2.ORB.create(nfeatures=400, edgeThreshold=15, patchSize=15, fastThreshold=12)
+    kq, dq = orb.detectAndCompute(query, None)
+    kr, dr = orb.detectAndCompute(reference, None)
+    if dq is None or dr is None or len(kq) < MIN_INLIERS or len(kr) < MIN_INLIERS:
+        return None
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(dq, dr)
+    if len(matches) < MIN_INLIERS:
+        return None
+    src = np.array([kq[m.queryIdx].pt for m in matches], dtype=np.float32)
+    dst = np.array([kr[m.trainIdx].pt for m in matches], dtype=np.float32)
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
+    if matrix is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    scale = math.hypot(matrix[0, 0], matrix[1, 0])
+    angle = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
+    if not 0.6 < scale < 1.6 or abs(angle) > 30:
+        return None
+    return matrix
+
+
+def _moment_transforms(query: np.ndarray, reference: np.ndarray) -> list[np.ndarray]:
+    """Candidate similarity transforms from centroids and area ratio, one per rotation in ANGLES."""
+    qx, qy, qa = _centroid_area(query)
+    rx, ry, ra = _centroid_area(reference)
+    if qa == 0 or ra == 0:
+        return []
+    scale = math.sqrt(ra / qa)
+    transforms = []
+    for angle in ANGLES:
+        matrix = cv2.getRotationMatrix2D((qx, qy), angle, scale)
+        matrix[:, 2] += (rx - qx, ry - qy)
+        transforms.append(matrix)
+    return transforms
+
+
+def align_mask(
+    query: np.ndarray, reference: np.ndarray, tolerance: int, feature_matrix: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Query mask warped onto the reference; returns (warped, overlap) for the best candidate transform.
+
+    Candidates: the feature-based transform when there is one, and the moment-based ones. The best is the
+    one under which most of both marks agree (recall + precision); the reported overlap is the smaller of
+    the two, so a missing part cannot hide behind a perfect match of what remains.
+    """
+    candidates = ([feature_matrix] if feature_matrix is not None else []) + _moment_transforms(query, reference)
+    best, best_fit, best_overlap = np.zeros_like(reference), -1.0, 0.0
+    for matrix in candidates:
+        warped = cv2.warpAffine(query, matrix, reference.shape[::-1], flags=cv2.INTER_NEAREST)
+        recall, precision = tolerant_overlap(warped, reference, tolerance)
+        if recall + precision > best_fit:
+            best, best_fit, best_overlap = warped, recall + precision, min(recall, precision)
+    return best, best_overlap
+
+
+def _extent_aspect(mask: np.ndarray) -> float:
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 4:
+        return 1.0
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    return float((x1 - x0 + 1) / (y1 - y0 + 1))
+
+
+def _mark_colour(image: np.ndarray, mask: np.ndarray) -> tuple[float, float] | None:
+    """(chroma, hue in degrees) of the mark's median Lab colour, or None with no mark pixels."""
+    pixels = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[mask > 0].astype(np.float32)
+    if len(pixels) < 8:
+        return None
+    a, b = np.median(pixels[:, 1]) - 128, np.median(pixels[:, 2]) - 128
+    return float(math.hypot(a, b)), float(math.degrees(math.atan2(b, a)))
+
+
+def _where(mask: np.ndarray) -> str:
+    """Words for where a blob lies: "top right", "centre", "left"..."""
+    ys, xs = np.nonzero(mask)
+    fx, fy = xs.mean() / mask.shape[1], ys.mean() / mask.shape[0]
+    col = "left" if fx < 0.4 else "right" if fx > 0.6 else ""
+    row = "top" if fy < 0.4 else "bottom" if fy > 0.6 else ""
+    return f"{row} {col}".strip() or "centre"
+
+
+def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    missing = ((reference > 0) & (warped == 0)).astype(np.float32)
+    extra = ((warped > 0) & (reference == 0)).astype(np.float32)
+    kernel = max(3, reference.shape[0] // 16) | 1
+    deviation = cv2.GaussianBlur(missing + extra, (kernel, kernel), 0)
+    deviation = deviation / max(float(deviation.max()), 1e-6)
+    reasons = []
+    for name, part in (("element missing", missing), ("extra marking", extra)):
+        blob = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        if blob.sum() > 0.04 * max(1, int((reference > 0).sum())):
+            reasons.append(f"{name} near {_where(blob)}")
+    return deviation.astype(np.float32), reasons
+
+
+def _features_at(query_crop: np.ndarray, ref_crop: np.ndarray, size: int) -> np.ndarray | None:
+    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size."""
+    side = query_crop.shape[0]
+    ref_crop = (
+        cv2.resize(ref_crop, (side, side), interpolation=cv2.INTER_AREA) if ref_crop.shape[0] != side else ref_crop
+    )
+    matrix = _feature_transform(
+        cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY)
+    )
+    if matrix is not None:
+        matrix[:, 2] *= size / side
+    return matrix
+
+
+def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Verification:
+    query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
+    ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
+    if reference.mask is not None:
+        ref_mask = (cv2.resize(reference.mask, (size, size), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
+    else:
+        ref_mask = foreground_mask(ref_image)
+    query_mask = foreground_mask(query)
+
+    features = _features_at(query_crop, reference.crop, size)
+    warped, overlap = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
+    aspect_change = _extent_aspect(warped) / _extent_aspect(ref_mask) - 1
+    deviation, reasons = _deviation_reasons(warped, ref_mask)
+    score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
+    if overlap < OVERLAP_PASS:
+        reasons.insert(0, f"shape differs from reference (overlap {overlap:.2f})")
+    else:
+        reasons = []  # small local differences within a good overlap are print and segmentation noise
+
+    if abs(aspect_change) > ASPECT_TOLERANCE:
+        wider = aspect_change > 0
+        percent = round(100 * (aspect_change if wider else 1 / (1 + aspect_change) - 1))
+        reasons.append(f"about {percent}% {'wider' if wider else 'narrower'} than reference")
+        score *= 0.4
+
+    hue_shift = None
+    query_colour, ref_colour = _mark_colour(query, query_mask), _mark_colour(ref_image, ref_mask)
+    if query_colour and ref_colour:
+        (q_chroma, q_hue), (r_chroma, r_hue) = query_colour, ref_colour
+        if q_chroma > CHROMATIC and r_chroma > CHROMATIC:
+            hue_shift = abs((q_hue - r_hue + 180) % 360 - 180)
+            if hue_shift > HUE_TOLERANCE:
+                reasons.append(f"colour differs from reference (hue off by {hue_shift:.0f} degrees)")
+                score *= 0.3
+        elif r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
+            reasons.append("colour differs from reference (coloured where the reference is black or grey)")
+            score *= 0.3
+    return Verification(score, overlap, aspect_change, hue_shift, reasons, deviation)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the shipped model, the bundled brand artwork and sample photos, a demo index built once."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scanner.config import DEFAULT_MODEL, ScannerConfig
+from scanner.embed import Embedder
+from scanner.enroll import build_index
+from scanner.index import BrandIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+BRANDS = ROOT / "samples" / "brands"
+PHOTOS = ROOT / "samples" / "photos"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def demo_index_path(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The demo brand index (all bundled brands), built once per session; tests must not modify it."""
+    path = tmp_path_factory.mktemp("index") / "demo.db"
+    with BrandIndex.create(path, embedder.sha256, embedder.dim) as index:
+        report = build_index(BRANDS, index, embedder, ScannerConfig().locate)
+    assert not report.errors
+    return path
+
+
+@pytest.fixture(scope="session")
+def photo_labels() -> dict[str, dict[str, str]]:
+    with (PHOTOS / "labels.csv").open() as fh:
+        return {row["file"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture
+def refs_copy(tmp_path: Path) -> Path:
+    """A writable reference folder with three brands."""
+    folder = tmp_path / "refs"
+    for brand in ("adidas", "ferrari", "starbucks"):
+        shutil.copytree(BRANDS / brand, folder / brand)
+    return folder

@@ -1,0 +1,87 @@
+import sqlite3
+
+import numpy as np
+import pytest
+
+from scanner.exc import BrandIndexError, IndexModelMismatchError
+from scanner.index import BrandIndex
+
+SHA = "a" * 64
+
+
+def _unit(seed: int, dim: int = 8) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _crop() -> np.ndarray:
+    return np.zeros((16, 16, 3), np.uint8)
+
+
+@pytest.fixture
+def index(tmp_path):
+    idx = BrandIndex.create(tmp_path / "i.db", SHA, 8)
+    for brand in ("alpha", "beta"):
+        idx.upsert_brand(brand, brand.title())
+    idx.put_reference("alpha", "refs:a1.png", "s1", _crop(), None, _unit(1))
+    idx.put_reference("alpha", "refs:a2.png", "s2", _crop(), None, _unit(2))
+    idx.put_reference("beta", "refs:b1.png", "s3", _crop(), np.full((16, 16), 255, np.uint8), _unit(3))
+    yield idx
+    idx.close()
+
+
+def test_search_returns_best_reference_per_brand(index):
+    hits = index.search(_unit(2), k=5)
+    assert [h.brand_id for h in hits] == ["alpha", "beta"]
+    assert hits[0].similarity == pytest.approx(1.0, abs=1e-5)
+    assert index.reference(hits[0].reference_id).brand_id == "alpha"
+
+
+def test_reference_round_trips_image_and_mask(index):
+    hit = index.search(_unit(3), k=1)[0]
+    ref = index.reference(hit.reference_id)
+    assert ref.crop.shape == (16, 16, 3) and ref.mask is not None and ref.mask.shape == (16, 16)
+
+
+def test_replacing_a_source_keeps_one_row(index):
+    index.put_reference("alpha", "refs:a1.png", "s1-new", _crop(), None, _unit(4))
+    assert index.info()["references"] == 3
+    assert index.source_sha("alpha", "refs:a1.png") == "s1-new"
+    assert index.search(_unit(4), k=1)[0].similarity == pytest.approx(1.0, abs=1e-5)  # matrix reloaded
+
+
+def test_info_reports_counts_and_model(index):
+    info = index.info()
+    assert (info["brands"], info["references"], info["model_sha256"], info["embedding_dim"]) == (2, 3, SHA, 8)
+    assert info["created_at"]
+
+
+def test_reopen_with_another_model_is_refused(index, tmp_path):
+    index.close()
+    with pytest.raises(IndexModelMismatchError, match="rebuild the index"):
+        BrandIndex.open(tmp_path / "i.db", "b" * 64)
+
+
+def test_missing_index_names_the_build_command(tmp_path):
+    with pytest.raises(BrandIndexError, match="scanner index build"):
+        BrandIndex.open(tmp_path / "none.db", SHA)
+
+
+def test_garbage_file_is_not_an_index(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"\x00garbage" * 512)
+    with pytest.raises(BrandIndexError, match="not a brand index"):
+        BrandIndex.open(path, SHA)
+
+
+def test_other_sqlite_file_is_not_an_index(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table notes (x)")
+    with pytest.raises(BrandIndexError, match="not a brand index"):
+        BrandIndex.open(path, SHA)
+
+
+def test_empty_index_search(tmp_path):
+    with BrandIndex.create(tmp_path / "e.db", SHA, 8) as idx:
+        assert idx.search(_unit(0)) == []

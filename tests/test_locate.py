@@ -1,0 +1,44 @@
+import numpy as np
+
+from scanner.config import LocateConfig
+from scanner.locate import Box, crop, locate
+
+CONFIG = LocateConfig()
+
+
+def _frame_with_mark(x: int, y: int, w: int, h: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    frame = np.clip(rng.normal(170, 4, (480, 640, 3)), 0, 255).astype(np.uint8)
+    frame[y : y + h, x : x + w] = (30, 30, 160)
+    return frame
+
+
+def test_box_contains_the_mark_with_padding():
+    location = locate(_frame_with_mark(300, 150, 120, 60), CONFIG)
+    box = location.box
+    assert location.found
+    assert box.w == box.h
+    assert box.x < 300 and box.y < 150 and box.x + box.w > 420 and box.y + box.h > 210
+    assert box.w < 120 * 1.6  # padded, not the whole frame
+    assert 0.015 < location.area_fraction < 0.035  # 120 x 60 of 640 x 480 is 0.023
+
+
+def test_thin_parts_stay_inside_the_box():
+    frame = _frame_with_mark(200, 200, 100, 80)
+    frame[238:241, 300:420] = (30, 30, 160)  # a 3-pixel stroke sticking out to the right
+    box = locate(frame, CONFIG).box
+    assert box.x + box.w >= 420
+
+
+def test_plain_frame_falls_back_to_the_centre_square():
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    location = locate(frame, CONFIG)
+    assert not location.found
+    assert location.box == Box(80, 0, 480, 480)
+
+
+def test_crop_pads_past_the_frame_edge():
+    frame = np.arange(100 * 100 * 3, dtype=np.uint32).reshape(100, 100, 3).astype(np.uint8)
+    patch = crop(frame, Box(-10, -10, 50, 50), size=32)
+    assert patch.shape == (32, 32, 3)
+    assert np.array_equal(crop(frame, Box(10, 20, 30, 30)), frame[20:50, 10:40])

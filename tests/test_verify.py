@@ -1,0 +1,80 @@
+import cv2
+import numpy as np
+import pytest
+
+from scanner.config import LocateConfig
+from scanner.index import ReferenceImage
+from scanner.locate import crop, locate
+from scanner.verify import tolerant_overlap, verify
+
+
+def _artwork() -> tuple[np.ndarray, np.ndarray]:
+    """A red mark on white: a wordmark over a disc (letters give local features to align on), with its mask."""
+    mask = np.zeros((224, 224), np.uint8)
+    cv2.putText(mask, "ACME", (22, 100), cv2.FONT_HERSHEY_DUPLEX, 1.9, 255, 7)
+    cv2.circle(mask, (110, 160), 35, 255, -1)
+    image = np.full((224, 224, 3), 255, np.uint8)
+    image[mask > 0] = (30, 30, 200)
+    return image, mask
+
+
+@pytest.fixture
+def reference() -> ReferenceImage:
+    image, mask = _artwork()
+    box = locate(image, LocateConfig()).box  # references are framed like queries (see enroll.prepare_reference)
+    return ReferenceImage(1, "demo", crop(image, box, 224), crop(mask, box, 224))
+
+
+def _photo(image: np.ndarray) -> np.ndarray:
+    """The artwork printed on a grey surface in a 640x480 frame, then located and cropped as a scan is."""
+    rng = np.random.default_rng(0)
+    frame = np.clip(rng.normal(150, 3, (480, 640, 3)), 0, 255).astype(np.uint8)
+    ink = image.min(axis=2) < 250
+    region = frame[130:354, 200:424]
+    region[ink] = image[ink]
+    return crop(frame, locate(frame, LocateConfig()).box, 224)
+
+
+def test_genuine_copy_passes(reference):
+    result = verify(_photo(_artwork()[0]), reference)
+    assert result.authenticity > 0.9 and result.reasons == []
+
+
+def test_missing_element_is_flagged_and_located(reference):
+    image, _ = _artwork()
+    cv2.circle(image, (110, 160), 37, (255, 255, 255), -1)  # remove the disc
+    result = verify(_photo(image), reference)
+    assert result.authenticity < 0.5
+    assert any(r.startswith("element missing near bottom") for r in result.reasons), result.reasons
+
+
+def test_stretched_mark_is_reported_wider(reference):
+    image, _ = _artwork()
+    stretched = cv2.resize(image, (300, 224))[:, 38:262]  # 34% wider, cropped back to 224
+    result = verify(_photo(stretched), reference)
+    assert any("wider than reference" in r for r in result.reasons), result.reasons
+    assert result.authenticity < 0.5
+
+
+def test_wrong_colour_is_flagged(reference):
+    image, mask = _artwork()
+    image[mask > 0] = (200, 80, 30)  # blue instead of red
+    result = verify(_photo(image), reference)
+    assert any("colour differs" in r for r in result.reasons), result.reasons
+    assert result.authenticity < 0.5
+
+
+def test_deviation_map_is_at_compare_resolution(reference):
+    result = verify(_photo(_artwork()[0]), reference, size=96)
+    assert result.deviation is not None and result.deviation.shape == (96, 96)
+    assert 0.0 <= float(result.deviation.min()) and float(result.deviation.max()) <= 1.0
+
+
+def test_tolerant_overlap_forgives_a_one_pixel_shift_but_not_a_missing_half():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:44, 10:54] = 255
+    assert min(tolerant_overlap(np.roll(mask, 1, axis=1), mask, 2)) == 1.0
+    half = mask.copy()
+    half[:, 32:] = 0
+    recall, precision = tolerant_overlap(half, mask, 2)
+    assert recall < 0.6 and precision == 1.0

