@@ -225,6 +225,26 @@ def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: b
         sys.exit(EXIT_IMAGE_ERRORS)
 
 
+@main.command("eval")
+@click.argument("labels_csv", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@pass_settings
+@fail_cleanly
+def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: bool) -> None:
+    """Measure the scanner on labelled photos: LABELS_CSV has columns file,expected,brand (file relative to the
+    CSV, expected one of pass|suspect|unknown|rescan, brand the enrolled brand id or empty). Prints the
+    confusion matrix, per-verdict precision and recall, brand top-1 and unknown-brand rejection.
+    """
+    from .evaluate import evaluate, format_report, read_labels
+    from .pipeline import Pipeline
+
+    samples = read_labels(labels_csv)
+    with Pipeline(settings.config(), db_path) as pipeline:
+        evaluation = evaluate(pipeline, samples)
+    click.echo(json.dumps(evaluation.as_dict()) if as_json else format_report(evaluation))
+
+
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]
     name = Path(result.image).name
     if result.error:

@@ -1,0 +1,133 @@
+"""Evaluate the pipeline on a labelled folder of photos (`labels.csv`: file,expected,brand).
+
+`expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
+unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
+accuracy, brand top-1 on photos of enrolled brands, unknown-brand rejection, and the share of
+enrolled-brand photos wrongly called unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exc import ScannerError
+from .pipeline import Pipeline, ScanResult
+from .verdict import Verdict
+
+VERDICTS = [v.value for v in Verdict]
+ERROR = "error"
+
+
+@dataclass
+class Sample:
+    file: Path
+    expected: str
+    brand: str | None
+
+
+@dataclass
+class Evaluation:
+    confusion: Counter = field(default_factory=Counter)  # (expected, predicted) -> count
+    top1_hits: int = 0
+    top1_total: int = 0
+    enrolled_called_unknown: int = 0
+    enrolled_total: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.confusion.values())
+
+    def recall(self, verdict: str) -> float | None:
+        row = sum(n for (e, _), n in self.confusion.items() if e == verdict)
+        return self.confusion[(verdict, verdict)] / row if row else None
+
+    def precision(self, verdict: str) -> float | None:
+        column = sum(n for (_, p), n in self.confusion.items() if p == verdict)
+        return self.confusion[(verdict, verdict)] / column if column else None
+
+    @property
+    def accuracy(self) -> float:
+        return sum(n for (e, p), n in self.confusion.items() if e == p) / max(1, self.total)
+
+    @property
+    def top1(self) -> float | None:
+        return self.top1_hits / self.top1_total if self.top1_total else None
+
+    @property
+    def false_unknown(self) -> float | None:
+        return self.enrolled_called_unknown / self.enrolled_total if self.enrolled_total else None
+
+    def as_dict(self) -> dict:
+        return {
+            "photos": self.total,
+            "accuracy": self.accuracy,
+            "brand_top1": self.top1,
+            "unknown_rejection": self.recall("unknown"),
+            "enrolled_called_unknown": self.false_unknown,
+            "per_verdict": {v: {"precision": self.precision(v), "recall": self.recall(v)} for v in VERDICTS},
+            "confusion": {f"{e}->{p}": n for (e, p), n in sorted(self.confusion.items())},
+        }
+
+
+def read_labels(labels_csv: Path) -> list[Sample]:
+    labels_csv = Path(labels_csv)
+    try:
+        with labels_csv.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as err:
+        raise ScannerError(f"cannot read {labels_csv}: {err.strerror}") from err
+    if not rows or not {"file", "expected", "brand"} <= set(rows[0]):
+        raise ScannerError(f"{labels_csv} needs a header file,expected,brand and at least one row")
+    samples = []
+    for n, row in enumerate(rows, start=2):
+        if row["expected"] not in VERDICTS:
+            raise ScannerError(
+                f"{labels_csv}:{n}: expected must be one of {', '.join(VERDICTS)}, not {row['expected']!r}"
+            )
+        samples.append(Sample(labels_csv.parent / row["file"], row["expected"], row["brand"] or None))
+    return samples
+
+
+def evaluate(
+    pipeline: Pipeline, samples: list[Sample], on_result: Callable[[Sample, ScanResult], None] = lambda s, r: None
+) -> Evaluation:
+    evaluation = Evaluation()
+    for sample in samples:
+        _, result = pipeline.scan_file(sample.file)
+        on_result(sample, result)
+        predicted = result.verdict.value if result.verdict else ERROR
+        evaluation.confusion[(sample.expected, predicted)] += 1
+        if sample.brand and sample.expected in ("pass", "suspect") and result.candidates:
+            evaluation.top1_total += 1
+            evaluation.top1_hits += result.candidates[0].brand_id == sample.brand
+        elif sample.brand and sample.expected in ("pass", "suspect"):
+            evaluation.top1_total += 1  # not recognised at all (rescan or error) counts as a miss
+        if sample.expected in ("pass", "suspect"):
+            evaluation.enrolled_total += 1
+            evaluation.enrolled_called_unknown += predicted == "unknown"
+    return evaluation
+
+
+def format_report(evaluation: Evaluation) -> str:
+    def pct(value: float | None) -> str:
+        return "   -" if value is None else f"{100 * value:5.1f}%"
+
+    columns = VERDICTS + [ERROR]
+    lines = ["expected \\ got " + "".join(f"{c:>9}" for c in columns)]
+    for expected in VERDICTS:
+        lines.append(f"{expected:<15}" + "".join(f"{evaluation.confusion[(expected, c)]:>9}" for c in columns))
+    lines.append("")
+    lines.append(f"{'verdict':<10}{'precision':>10}{'recall':>9}")
+    for verdict in VERDICTS:
+        lines.append(f"{verdict:<10}{pct(evaluation.precision(verdict)):>10}{pct(evaluation.recall(verdict)):>9}")
+    lines.append("")
+    lines.append(f"photos                        {evaluation.total}")
+    lines.append(f"verdict accuracy              {pct(evaluation.accuracy)}")
+    lines.append(f"brand top-1 (enrolled brands) {pct(evaluation.top1)}")
+    lines.append(f"unknown-brand rejection       {pct(evaluation.recall('unknown'))}")
+    lines.append(f"enrolled called unknown       {pct(evaluation.false_unknown)}")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+import shutil
+
+import pytest
+
+from scanner.config import ScannerConfig
+from scanner.evaluate import evaluate, format_report, read_labels
+from scanner.exc import ScannerError
+from scanner.pipeline import Pipeline
+from tests.conftest import PHOTOS
+
+# Four photos whose verdicts test_cli pins down, and one deliberately wrong label, so the right numbers are known.
+ROWS = [
+    ("genuine_ferrari_0.jpg", "pass", "ferrari"),
+    ("genuine_nike_0.jpg", "suspect", "nike"),  # wrong on purpose: the scanner says pass
+    ("unknown_shell_0.jpg", "unknown", ""),
+    ("dark_adidas_0.jpg", "rescan", "adidas"),
+]
+
+
+@pytest.fixture
+def labelled(tmp_path):
+    lines = ["file,expected,brand"]
+    for name, expected, brand in ROWS:
+        shutil.copy(PHOTOS / name, tmp_path / name)
+        lines.append(f"{name},{expected},{brand}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    return tmp_path / "labels.csv"
+
+
+def test_known_numbers(labelled, demo_index_path):
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        result = evaluate(pipeline, read_labels(labelled))
+    assert result.total == 4
+    assert result.accuracy == 0.75
+    assert result.confusion[("suspect", "pass")] == 1
+    assert result.precision("pass") == 0.5 and result.recall("pass") == 1.0
+    assert result.recall("suspect") == 0.0 and result.precision("suspect") is None
+    assert result.recall("unknown") == 1.0 and result.recall("rescan") == 1.0
+    assert result.top1 == 1.0 and result.top1_total == 2  # ferrari and nike; rescan and unknown rows excluded
+    assert result.false_unknown == 0.0
+    report = format_report(result)
+    assert "verdict accuracy               75.0%" in report
+
+
+def test_bad_label_is_named(tmp_path):
+    (tmp_path / "labels.csv").write_text("file,expected,brand\na.jpg,fake,x\n")
+    with pytest.raises(ScannerError, match="labels.csv:2: expected must be one of"):
+        read_labels(tmp_path / "labels.csv")
+
+
+def test_missing_columns(tmp_path):
+    (tmp_path / "labels.csv").write_text("name,verdict\na.jpg,pass\n")
+    with pytest.raises(ScannerError, match="needs a header file,expected,brand"):
+        read_labels(tmp_path / "labels.csv")
