@@ -142,6 +142,23 @@ def _mark_colour(image: np.ndarray, mask: np.ndarray) -> tuple[float, float] | N
     return float(math.hypot(a, b)), float(math.degrees(math.atan2(b, a)))
 
 
+def _colour_check(
+    query: np.ndarray, query_mask: np.ndarray, reference: np.ndarray, ref_mask: np.ndarray
+) -> tuple[float | None, str | None]:
+    """(hue shift in degrees or None, reason or None). Hue only: brightness and saturation change with light."""
+    query_colour, ref_colour = _mark_colour(query, query_mask), _mark_colour(reference, ref_mask)
+    if not query_colour or not ref_colour:
+        return None, None
+    (q_chroma, q_hue), (r_chroma, r_hue) = query_colour, ref_colour
+    if q_chroma > CHROMATIC and r_chroma > CHROMATIC:
+        shift = abs((q_hue - r_hue + 180) % 360 - 180)
+        reason = f"colour differs from reference (hue off by {shift:.0f} degrees)" if shift > HUE_TOLERANCE else None
+        return shift, reason
+    if r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
+        return None, "colour differs from reference (coloured where the reference is black or grey)"
+    return None, None
+
+
 def _where(mask: np.ndarray) -> str:
     """Words for where a blob lies: "top right", "centre", "left"..."""
     ys, xs = np.nonzero(mask)
@@ -191,29 +208,21 @@ def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -
     features = _features_at(query_crop, reference.crop, size)
     warped, overlap = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
     aspect_change = _extent_aspect(warped) / _extent_aspect(ref_mask) - 1
-    deviation, reasons = _deviation_reasons(warped, ref_mask)
+    deviation, local_reasons = _deviation_reasons(warped, ref_mask)
     score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
-    if overlap < OVERLAP_PASS:
-        reasons.insert(0, f"shape differs from reference (overlap {overlap:.2f})")
-    else:
-        reasons = []  # small local differences within a good overlap are print and segmentation noise
 
+    # Most specific first: the screen shows the first reason.
+    reasons = []
     if abs(aspect_change) > ASPECT_TOLERANCE:
         wider = aspect_change > 0
-        percent = round(100 * (aspect_change if wider else 1 / (1 + aspect_change) - 1))
+        percent = round(100 * abs(aspect_change))  # width relative to height, against the reference's
         reasons.append(f"about {percent}% {'wider' if wider else 'narrower'} than reference")
         score *= 0.4
-
-    hue_shift = None
-    query_colour, ref_colour = _mark_colour(query, query_mask), _mark_colour(ref_image, ref_mask)
-    if query_colour and ref_colour:
-        (q_chroma, q_hue), (r_chroma, r_hue) = query_colour, ref_colour
-        if q_chroma > CHROMATIC and r_chroma > CHROMATIC:
-            hue_shift = abs((q_hue - r_hue + 180) % 360 - 180)
-            if hue_shift > HUE_TOLERANCE:
-                reasons.append(f"colour differs from reference (hue off by {hue_shift:.0f} degrees)")
-                score *= 0.3
-        elif r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
-            reasons.append("colour differs from reference (coloured where the reference is black or grey)")
-            score *= 0.3
+    hue_shift, colour_reason = _colour_check(query, query_mask, ref_image, ref_mask)
+    if colour_reason:
+        reasons.append(colour_reason)
+        score *= 0.3
+    if overlap < OVERLAP_PASS:
+        # Local differences within a good overlap are print and segmentation noise, so only listed here.
+        reasons += local_reasons + [f"shape differs from reference (overlap {overlap:.2f})"]
     return Verification(score, overlap, aspect_change, hue_shift, reasons, deviation)
