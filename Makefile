@@ -7,26 +7,24 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c const
 
 .PHONY: demo test lint clean
 
-$(VENV)/.base: pyproject.toml constraints.txt
+# One environment for both: both TFLite runtimes (the tests run the model under each), OpenCV with a
+# window (the live screen), gpiozero, the dev tools.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[litert,svg]'
+	$(PIP) -e '.[litert,tflite,svg,gui,gpio,dev]'
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.base
-	$(PIP) -e '.[litert,tflite,svg,dev]'
-	touch $@
-
-demo: $(VENV)/.base
+demo: $(VENV)/.installed
 	rm -rf out && mkdir -p out
 	$(BIN)/scanner index build samples/brands --db out/demo_index.db
 	$(BIN)/scanner index info --db out/demo_index.db
 	$(BIN)/scanner scan --db out/demo_index.db --screens out/screens samples/photos | tee out/verdicts.txt
 	@echo "verdict screens: out/screens/*.png"
 
-test: $(VENV)/.dev
+test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.installed
 	$(BIN)/ruff check scanner tests tools
 	$(BIN)/mypy scanner
 

@@ -31,6 +31,16 @@ def fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def require_opencv() -> None:
+    try:
+        import cv2  # noqa: F401
+    except ImportError as err:
+        raise ScannerError(
+            "OpenCV is not installed: `pip install 'scanner[headless]'` (or 'scanner[gui]' for a window); on the "
+            "Pi use `sudo apt install python3-opencv` with a --system-site-packages venv"
+        ) from err
+
+
 class Settings:
     def __init__(self, config_path: Path | None, model: Path | None, threads: int | None, runtime: str | None) -> None:
         self.config_path, self.model, self.threads, self.runtime = config_path, model, threads, runtime
@@ -40,6 +50,7 @@ class Settings:
 
         from .config import load_config
 
+        require_opencv()
         config = load_config(self.config_path)
         overrides = {
             k: v
@@ -225,6 +236,68 @@ def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: b
         sys.exit(EXIT_IMAGE_ERRORS)
 
 
+@main.command()
+@db_option
+@click.option("--camera", "camera_spec", help="picamera2, opencv:N, opencv:PATH_OR_URL or file:PATH (default: config).")
+@click.option("--headless", is_flag=True, help="No window: LEDs and buzzer only, one JSON line per scan on stdout.")
+@click.option("--auto/--no-auto", default=None, help="Scan when the view has been sharp and steady (default: config).")
+@click.option("--windowed", is_flag=True, help="A window instead of full screen.")
+@click.option("--max-scans", type=click.IntRange(1), help="Stop after this many scans.")
+@click.option("--screens", type=click.Path(path_type=Path, file_okay=False), help="Write each scan's screen as a PNG.")
+@pass_settings
+@fail_cleanly
+def run(
+    settings: Settings,
+    db_path: Path,
+    camera_spec: str | None,
+    headless: bool,
+    auto: bool | None,
+    windowed: bool,
+    max_scans: int | None,
+    screens: Path | None,
+) -> None:
+    """Live scanning: camera preview with a framing guide; scan on the trigger button, SPACE or Enter (or by
+    itself with --auto); the verdict banner stays over the preview; q quits. With a video file or image
+    files as the camera it ends at the end of the source.
+    """
+    from .camera import open_camera
+    from .display import Window, render_live
+    from .gpio import make_indicator
+    from .live import LiveOptions, box_scale, run_live
+    from .pipeline import Pipeline
+
+    config = settings.config()
+    spec = camera_spec or config.camera.source
+    options = LiveOptions(auto=config.live.auto if auto is None else auto, max_scans=max_scans)
+
+    def on_result(frame, result) -> None:  # type: ignore[no-untyped-def]
+        result.image = f"{spec}#{frame.index}"
+        if headless:
+            click.echo(json.dumps({**result.to_json(), "frame": frame.index}), nl=True)
+        else:
+            click.echo(_table_row(result))
+        if screens is not None:
+            screens.mkdir(parents=True, exist_ok=True)
+            name = f"scan_{frame.index:05d}_{result.verdict.value if result.verdict else 'error'}.png"
+            cv2_write(screens / name, render_live(frame.preview, result, "", box_scale(frame)))
+
+    with Pipeline(config, db_path) as pipeline, open_camera(spec, config.camera) as camera:
+        window = None if headless else Window(fullscreen=config.live.fullscreen and not windowed)
+        with make_indicator(config.gpio) as indicator:
+            if window is None:
+                run_live(pipeline, camera, options, config.live, config.quality, on_result, None, indicator)
+            else:
+                with window:
+                    run_live(pipeline, camera, options, config.live, config.quality, on_result, window, indicator)
+
+
+def cv2_write(path: Path, image) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    if not cv2.imwrite(str(path), image):
+        raise click.ClickException(f"could not write {path}")
+
+
 @main.command("eval")
 @click.argument("labels_csv", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
@@ -246,7 +319,7 @@ def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: b
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]
-    name = Path(result.image).name
+    name = Path(result.image).name if result.image else "-"
     if result.error:
         return f"{name:<34} {'ERROR':<8} {'':<16} {'':>5} {'':>5} {'':>6}  {result.error}"
     fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731

@@ -58,12 +58,45 @@ class VerifyConfig:
 
 
 @dataclass(frozen=True)
+class CameraConfig:
+    source: str = _field(
+        "picamera2", "Frame source: picamera2, opencv:N (USB camera N), opencv:PATH_OR_URL, file:PATH."
+    )
+    main_size: tuple[int, int] = _field((1280, 960), "Preview stream size (picamera2 main, RGB888).")
+    lores_size: tuple[int, int] = _field(
+        (640, 480), "Inference stream size (picamera2 lores, YUV420; width a multiple of 64)."
+    )
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    auto: bool = _field(False, "Scan by itself once the frame has been sharp and steady for a moment.")
+    steady_frames: int = _field(6, "Consecutive still, sharp frames that make a steady view (auto mode).")
+    steady_change: float = _field(3.0, "Mean grey-level change between frames (0-255) below which the view is still.")
+    banner_seconds: float = _field(3.0, "How long a verdict stays on screen over the live preview.")
+    fullscreen: bool = _field(True, "Fill the display (the Pi's screen); false gives a window.")
+
+
+@dataclass(frozen=True)
+class GpioConfig:
+    enabled: bool = _field(True, "Use the trigger button, LEDs and buzzer when gpiozero and the pins are available.")
+    trigger_pin: int = _field(17, "BCM pin of the trigger button (to ground; internal pull-up).")
+    green_pin: int = _field(22, "BCM pin of the green LED (pass).")
+    amber_pin: int = _field(27, "BCM pin of the amber LED (unknown, rescan).")
+    red_pin: int = _field(23, "BCM pin of the red LED (suspect).")
+    buzzer_pin: int = _field(24, "BCM pin of the active buzzer.")
+
+
+@dataclass(frozen=True)
 class ScannerConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     locate: LocateConfig = field(default_factory=LocateConfig)
     match: MatchConfig = field(default_factory=MatchConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    live: LiveConfig = field(default_factory=LiveConfig)
+    gpio: GpioConfig = field(default_factory=GpioConfig)
 
 
 def load_config(path: Path | None = None) -> ScannerConfig:
@@ -98,6 +131,10 @@ def _build(cls: type, data: dict, where: str) -> Any:
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or len(value) != len(default) or not all(type(v) is int for v in value):
+            raise ConfigError(f"{where} must be a list of {len(default)} integers, got {value!r}")
+        return tuple(value)
     if isinstance(default, bool) or isinstance(value, bool):
         if not isinstance(value, bool) or not isinstance(default, bool):
             raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")

@@ -1,4 +1,5 @@
-"""The verdict screen: the frame, the located logo, and a banner in the verdict's colour.
+"""The verdict screen: the frame, the located logo, and a banner in the verdict's colour; and the live
+screen (preview, framing guide, last verdict or a status line) with the window that shows it.
 
 Rendered to an image so the same code draws the device's screen and the PNGs that tests and reports
 look at. For `suspect`, an inset shows the reference with the deviation heatmap over it.
@@ -11,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .exc import ScannerError
 from .pipeline import ScanResult
 from .verdict import Verdict
 
@@ -26,6 +28,8 @@ COLOURS = {
     Verdict.RESCAN: (0, 160, 235),
 }
 ERROR_COLOUR = (90, 90, 90)
+IDLE_COLOUR = (60, 60, 60)
+GUIDE_COLOUR = (255, 255, 255)
 HEADLINES = {
     Verdict.PASS: "PASS",
     Verdict.SUSPECT: "SUSPECT",
@@ -66,47 +70,113 @@ def _shorten(text: str, limit: int = 58) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def render_screen(frame: np.ndarray | None, result: ScanResult) -> np.ndarray:
+def _view(frame: np.ndarray | None, result: ScanResult | None, box_scale: float) -> np.ndarray:
+    """The preview area (frame letterboxed, locate box drawn) above an empty banner strip."""
     width, height = SCREEN
     view_height = height - BANNER_HEIGHT
     if frame is None:
-        screen = np.full((height, width, 3), 24, np.uint8)
-    else:
-        view, scale, ox, oy = _fit(frame, width, view_height)
-        screen = np.vstack([view, np.zeros((BANNER_HEIGHT, width, 3), np.uint8)])
-        if result.box is not None:
-            b = result.box
-            cv2.rectangle(
-                screen,
-                (ox + round(b.x * scale), oy + round(b.y * scale)),
-                (ox + round((b.x + b.w) * scale), oy + round((b.y + b.h) * scale)),
-                banner_colour(result),
-                2,
-            )
+        return np.full((height, width, 3), 24, np.uint8)
+    view, scale, ox, oy = _fit(frame, width, view_height)
+    screen = np.vstack([view, np.zeros((BANNER_HEIGHT, width, 3), np.uint8)])
+    if result is not None and result.box is not None:
+        b, s = result.box, scale * box_scale
+        top_left = (ox + round(b.x * s), oy + round(b.y * s))
+        bottom_right = (ox + round((b.x + b.w) * s), oy + round((b.y + b.h) * s))
+        cv2.rectangle(screen, top_left, bottom_right, banner_colour(result), 2)
+    return screen
+
+
+def _banner(screen: np.ndarray, result: ScanResult) -> None:
+    width, height = SCREEN
+    top = height - BANNER_HEIGHT
     if result.verdict == Verdict.SUSPECT and result.heatmap is not None and result.reference is not None:
         screen[10 : 10 + INSET, width - INSET - 10 : width - 10] = _heatmap_inset(result.reference, result.heatmap)
         _text(screen, "deviation vs reference", (width - INSET - 10, INSET + 28), 0.45, 1)
-
-    screen[view_height:] = banner_colour(result)
-    top = view_height
+    screen[top:] = banner_colour(result)
     if result.error is not None:
         _text(screen, "ERROR", (20, top + 45), 1.2, 3)
         _text(screen, _shorten(result.error, 70), (20, top + 85), 0.55, 1)
-        return screen
-    headline = HEADLINES[result.verdict] if result.verdict else "?"
-    _text(screen, headline, (20, top + 48), 1.4, 3)
+        return
+    _text(screen, HEADLINES[result.verdict] if result.verdict else "?", (20, top + 48), 1.4, 3)
     details = []
     if result.brand_name:
         details.append(result.brand_name)
-    if result.similarity is not None and result.brand_name:
-        details.append(f"match {result.similarity:.2f}")
+        if result.similarity is not None:
+            details.append(f"match {result.similarity:.2f}")
     if result.authenticity is not None:
         details.append(f"authenticity {result.authenticity:.2f}")
     if details:
         _text(screen, "  ".join(details), (330, top + 45), 0.7, 2)
     if result.reasons:
         _text(screen, _shorten(result.reasons[0]), (20, top + 95), 0.65, 2)
+
+
+def _guide(screen: np.ndarray) -> None:
+    """Corner brackets around the centre of the preview: where to put the logo."""
+    width, height = SCREEN[0], SCREEN[1] - BANNER_HEIGHT
+    side = int(height * 0.7)
+    x0, y0 = (width - side) // 2, (height - side) // 2
+    arm = side // 6
+    for cx, cy, dx, dy in (
+        (x0, y0, 1, 1),
+        (x0 + side, y0, -1, 1),
+        (x0, y0 + side, 1, -1),
+        (x0 + side, y0 + side, -1, -1),
+    ):
+        cv2.line(screen, (cx, cy), (cx + dx * arm, cy), GUIDE_COLOUR, 3, cv2.LINE_AA)
+        cv2.line(screen, (cx, cy), (cx, cy + dy * arm), GUIDE_COLOUR, 3, cv2.LINE_AA)
+
+
+def render_screen(frame: np.ndarray | None, result: ScanResult, box_scale: float = 1.0) -> np.ndarray:
+    """The verdict screen for one scan (the `scan --screens` PNGs)."""
+    screen = _view(frame, result, box_scale)
+    _banner(screen, result)
     return screen
+
+
+def render_live(preview: np.ndarray, result: ScanResult | None, status: str, box_scale: float = 1.0) -> np.ndarray:
+    """The live screen: preview with the framing guide, and the last verdict's banner or a status line."""
+    screen = _view(preview, result, box_scale)
+    _guide(screen)
+    if result is not None:
+        _banner(screen, result)
+    else:
+        screen[SCREEN[1] - BANNER_HEIGHT :] = IDLE_COLOUR
+        _text(screen, status, (20, SCREEN[1] - BANNER_HEIGHT // 2 + 10), 0.8, 2)
+    return screen
+
+
+class Window:
+    """An OpenCV window on the device's display (fullscreen on the Pi). Needs an OpenCV build with a GUI."""
+
+    def __init__(self, title: str = "scanner", fullscreen: bool = True) -> None:
+        self.title, self.fullscreen = title, fullscreen
+
+    def __enter__(self) -> Window:
+        try:
+            cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)  # no toolbar
+            if self.fullscreen:
+                cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+            else:
+                cv2.resizeWindow(self.title, *SCREEN)
+        except cv2.error as err:
+            raise ScannerError(
+                "cannot open a window: this OpenCV has no GUI or there is no display (DISPLAY unset). "
+                "Use --headless, or install opencv-python / apt's python3-opencv"
+            ) from err
+        return self
+
+    def show(self, image: np.ndarray) -> None:
+        cv2.imshow(self.title, image)
+
+    def key(self, wait_ms: int = 1) -> int | None:
+        """The key pressed within wait_ms (also lets the window redraw), or None."""
+        code = cv2.waitKey(max(1, wait_ms))
+        return None if code == -1 else code & 0xFF
+
+    def __exit__(self, *exc: object) -> None:
+        cv2.destroyWindow(self.title)
+        cv2.waitKey(1)
 
 
 def write_screen(path: Path, frame: np.ndarray | None, result: ScanResult) -> Path:

@@ -27,3 +27,7 @@ class IndexModelMismatchError(BrandIndexError):
 
 class ImageError(ScannerError):
     """An image file is unreadable, empty, truncated or not an image."""
+
+
+class CameraError(ScannerError):
+    """The camera cannot be opened or stopped delivering frames."""

@@ -217,6 +217,10 @@ class BrandIndex:
         self._matrix = matrix.reshape(len(rows), dim) if rows else np.zeros((0, dim), np.float32)
         logger.info("loaded %d reference embeddings from %s", len(rows), self.path)
 
+    def load(self) -> None:
+        """Read every reference embedding into memory now (otherwise the first search does)."""
+        self._load_matrix()
+
     def search(self, query: np.ndarray, k: int = 5) -> list[Candidate]:
         """The k best brands by their best reference's cosine similarity to the unit-length query."""
         if self._matrix is None:
@@ -291,7 +295,8 @@ class BrandIndex:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(str(path))
+        # The live loop hands the pipeline to a worker thread; one thread at a time uses the connection.
+        conn = sqlite3.connect(str(path), check_same_thread=False)
         conn.execute("pragma foreign_keys = on")
         conn.execute("pragma schema_version").fetchone()  # fails here, not later, on a non-SQLite file
     except sqlite3.DatabaseError as err:

@@ -85,6 +85,7 @@ class Pipeline:
         self.config = config
         self.embedder = Embedder(Path(config.model.path), config.model.threads, config.model.runtime)
         self.index = BrandIndex.open(index_path, self.embedder.sha256)
+        self.index.load()
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
 

@@ -1,0 +1,109 @@
+"""The live loop: the steady trigger, a real video through the OpenCV backend in headless mode, and the
+Pi camera path (fake picamera2, gpiozero MockFactory button)."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+
+from scanner.camera import open_camera
+from scanner.config import CameraConfig, GpioConfig, LiveConfig, QualityConfig, ScannerConfig
+from scanner.gpio import GpioIndicator
+from scanner.imageio import read_image
+from scanner.live import LiveOptions, SteadyTrigger, run_live
+from scanner.pipeline import Pipeline
+from scanner.verdict import Verdict
+from tests import fake_picamera2
+from tests.conftest import PHOTOS
+from tests.test_camera import VIDEO
+
+LIVE = LiveConfig(steady_frames=4)
+QUALITY = QualityConfig()
+
+
+def _noisy(image: np.ndarray, seed: int) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0, 2, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def test_steady_trigger_fires_once_per_held_item():
+    photo, other = read_image(PHOTOS / "genuine_ferrari_0.jpg"), read_image(PHOTOS / "genuine_nike_0.jpg")
+    trigger = SteadyTrigger(LIVE, QUALITY)
+    fired = [trigger.update(_noisy(photo, i)) for i in range(10)]
+    assert fired == [False] * 4 + [True] + [False] * 5  # first frame has nothing to compare with
+    fired = [trigger.update(_noisy(other, i)) for i in range(10)]
+    assert fired.count(True) == 1  # moved to another item: re-armed, fires again
+
+
+def test_steady_trigger_ignores_a_still_blurred_view():
+    import cv2
+
+    blurred = cv2.GaussianBlur(read_image(PHOTOS / "genuine_ferrari_0.jpg"), (0, 0), 8)
+    trigger = SteadyTrigger(LIVE, QUALITY)
+    assert not any(trigger.update(_noisy(blurred, i)) for i in range(12))
+
+
+def test_headless_video_gives_one_verdict_per_held_item(demo_index_path):
+    """The sample video holds four items up in turn: a genuine mark, an altered one, an unenrolled one, a dark frame."""
+    command = [
+        sys.executable,
+        "-m",
+        "scanner.cli",
+        "run",
+        "--db",
+        str(demo_index_path),
+        "--camera",
+        f"opencv:{VIDEO}",
+        "--headless",
+        "--auto",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["verdict"], r["brand"]) for r in rows] == [
+        ("pass", "ferrari"),
+        ("suspect", "adidas"),
+        ("unknown", None),
+        ("rescan", None),
+    ]
+    assert [r["frame"] for r in rows] == sorted(r["frame"] for r in rows)
+    assert all(set(r["timings_ms"]) >= {"quality", "total"} for r in rows)
+
+
+def test_pi_camera_button_scan_lights_the_led(demo_index_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "picamera2", fake_picamera2)
+    monkeypatch.setattr(fake_picamera2, "FRAMES", [read_image(PHOTOS / "genuine_ferrari_0.jpg")])
+    previous, Device.pin_factory = Device.pin_factory, MockFactory()
+    config = ScannerConfig()
+    results = []
+    try:
+        with (
+            Pipeline(config, demo_index_path) as pipeline,
+            open_camera("picamera2", CameraConfig()) as camera,
+            GpioIndicator(GpioConfig()) as indicator,
+        ):
+            button = Device.pin_factory.pin(GpioConfig().trigger_pin)
+            threading.Timer(0.3, button.drive_low).start()
+            scans = run_live(
+                pipeline,
+                camera,
+                LiveOptions(auto=False, max_scans=1),
+                config.live,
+                config.quality,
+                lambda frame, result: results.append((frame, result)),
+                None,
+                indicator,
+            )
+            green = Device.pin_factory.pin(GpioConfig().green_pin).state
+    finally:
+        Device.pin_factory.reset()
+        Device.pin_factory = previous
+    assert scans == 1
+    frame, result = results[0]
+    assert (result.verdict, result.brand) == (Verdict.PASS, "ferrari")
+    assert frame.preview.shape == (960, 1280, 3) and frame.image.shape == (480, 640, 3)
+    assert green
