@@ -8,17 +8,17 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c const
 .PHONY: demo test lint clean
 
 # One environment for both: both TFLite runtimes (the tests run the model under each), OpenCV with a
-# window (the live screen), gpiozero, the dev tools.
+# window (the live screen), gpiozero, the hub's server, the dev tools.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[litert,tflite,svg,gui,gpio,dev]'
+	$(PIP) -e '.[litert,tflite,svg,gui,gpio,hub,dev]'
 	touch $@
 
 demo: $(VENV)/.installed
 	rm -rf out && mkdir -p out
 	$(BIN)/scanner index build samples/brands --db out/demo_index.db
 	$(BIN)/scanner index info --db out/demo_index.db
-	$(BIN)/scanner scan --db out/demo_index.db --screens out/screens samples/photos | tee out/verdicts.txt
+	$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens samples/photos | tee out/verdicts.txt
 	@echo "verdict screens: out/screens/*.png"
 
 test: $(VENV)/.installed

@@ -74,6 +74,42 @@ pass_settings = click.make_pass_decorator(Settings)
 db_option = click.option(
     "--db", "db_path", type=click.Path(path_type=Path), required=True, help="Brand index SQLite file."
 )
+store_option = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Scan store SQLite file (default: [store] path in the config).",
+)
+
+
+def record_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--no-record, --store, --operator, --note: every scan is recorded unless told otherwise."""
+    fn = click.option("--note", help="A note recorded with each scan of this run.")(fn)
+    fn = click.option("--operator", help="Who is scanning (default: [device] operator).")(fn)
+    fn = store_option(fn)
+    return click.option("--no-record", is_flag=True, help="Do not record the scans in the scan store.")(fn)
+
+
+def open_store(config, store_path: Path | None):  # type: ignore[no-untyped-def]
+    from .store import ScanStore
+
+    path = Path(store_path or config.store.path).expanduser()
+    return ScanStore(path, config.store.max_mb * 1024 * 1024, config.store.flag_unknown)
+
+
+def record_context(config, pipeline, operator: str | None, note: str | None):  # type: ignore[no-untyped-def]
+    import socket
+
+    from .store import RecordContext
+
+    meta = pipeline.index.meta()
+    return RecordContext(
+        device_id=config.device.id or socket.gethostname(),
+        operator=operator if operator is not None else config.device.operator,
+        model_sha256=pipeline.embedder.sha256,
+        index_version=meta.get("index_version") or meta.get("updated_at"),
+        note=note,
+    )
 
 
 @click.group()
@@ -203,9 +239,20 @@ def _report(report, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     type=click.Path(path_type=Path, file_okay=False),
     help="Also write the rendered verdict screen of each scan as a PNG into this folder.",
 )
+@record_options
 @pass_settings
 @fail_cleanly
-def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: bool, screens: Path | None) -> None:
+def scan(
+    settings: Settings,
+    inputs: tuple[Path, ...],
+    db_path: Path,
+    as_json: bool,
+    screens: Path | None,
+    no_record: bool,
+    store_path: Path | None,
+    operator: str | None,
+    note: str | None,
+) -> None:
     """Scan image files and folders (INPUTS) and give one verdict per image.
 
     JSON fields: image, verdict (pass|suspect|unknown|rescan), brand, brand_name, similarity, authenticity,
@@ -220,17 +267,23 @@ def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: b
     if not paths:
         raise click.ClickException("no images found in the given paths")
     errors = 0
+    store = None if no_record else open_store(config, store_path)
     with Pipeline(config, db_path) as pipeline:
+        context = record_context(config, pipeline, operator, note)
         if not as_json:
             click.echo(f"{'image':<34} {'verdict':<8} {'brand':<16} {'sim':>5} {'auth':>5} {'ms':>6}  reason")
         for path in paths:
             frame, result = pipeline.scan_file(path)
             errors += result.error is not None
+            if store is not None and result.error is None:
+                result.record_id = store.record(result, frame, context)
             if screens is not None:
                 from .display import write_screen
 
                 write_screen(screens / f"{Path(path).stem}.png", frame, result)
             click.echo(json.dumps(result.to_json()) if as_json else _table_row(result))
+    if store is not None:
+        store.close()
     if errors:
         click.echo(f"{errors} of {len(paths)} files could not be scanned", err=True)
         sys.exit(EXIT_IMAGE_ERRORS)
@@ -244,6 +297,7 @@ def scan(settings: Settings, inputs: tuple[Path, ...], db_path: Path, as_json: b
 @click.option("--windowed", is_flag=True, help="A window instead of full screen.")
 @click.option("--max-scans", type=click.IntRange(1), help="Stop after this many scans.")
 @click.option("--screens", type=click.Path(path_type=Path, file_okay=False), help="Write each scan's screen as a PNG.")
+@record_options
 @pass_settings
 @fail_cleanly
 def run(
@@ -255,10 +309,15 @@ def run(
     windowed: bool,
     max_scans: int | None,
     screens: Path | None,
+    no_record: bool,
+    store_path: Path | None,
+    operator: str | None,
+    note: str | None,
 ) -> None:
     """Live scanning: camera preview with a framing guide; scan on the trigger button, SPACE or Enter (or by
     itself with --auto); the verdict banner stays over the preview; q quits. With a video file or image
-    files as the camera it ends at the end of the source.
+    files as the camera it ends at the end of the source. Scans are recorded, and flagged ones synced to the
+    hub in the background when [hub] is configured.
     """
     from .camera import open_camera
     from .display import Window, render_live
@@ -269,26 +328,49 @@ def run(
     config = settings.config()
     spec = camera_spec or config.camera.source
     options = LiveOptions(auto=config.live.auto if auto is None else auto, max_scans=max_scans)
-
-    def on_result(frame, result) -> None:  # type: ignore[no-untyped-def]
-        result.image = f"{spec}#{frame.index}"
-        if headless:
-            click.echo(json.dumps({**result.to_json(), "frame": frame.index}), nl=True)
-        else:
-            click.echo(_table_row(result))
-        if screens is not None:
-            screens.mkdir(parents=True, exist_ok=True)
-            name = f"scan_{frame.index:05d}_{result.verdict.value if result.verdict else 'error'}.png"
-            cv2_write(screens / name, render_live(frame.preview, result, "", box_scale(frame)))
+    store = None if no_record else open_store(config, store_path)
 
     with Pipeline(config, db_path) as pipeline, open_camera(spec, config.camera) as camera:
-        window = None if headless else Window(fullscreen=config.live.fullscreen and not windowed)
-        with make_indicator(config.gpio) as indicator:
-            if window is None:
-                run_live(pipeline, camera, options, config.live, config.quality, on_result, None, indicator)
+        context = record_context(config, pipeline, operator, note)
+
+        def on_result(frame, result) -> None:  # type: ignore[no-untyped-def]
+            result.image = f"{spec}#{frame.index}"
+            if store is not None:
+                result.record_id = store.record(result, frame.image, context)
+            if headless:
+                click.echo(json.dumps({**result.to_json(), "frame": frame.index}), nl=True)
             else:
-                with window:
-                    run_live(pipeline, camera, options, config.live, config.quality, on_result, window, indicator)
+                click.echo(_table_row(result))
+            if screens is not None:
+                screens.mkdir(parents=True, exist_ok=True)
+                name = f"scan_{frame.index:05d}_{result.verdict.value if result.verdict else 'error'}.png"
+                cv2_write(screens / name, render_live(frame.preview, result, "", box_scale(frame)))
+
+        syncer = background_sync(config, store)
+        window = None if headless else Window(fullscreen=config.live.fullscreen and not windowed)
+        try:
+            with make_indicator(config.gpio) as indicator:
+                if window is None:
+                    run_live(pipeline, camera, options, config.live, config.quality, on_result, None, indicator)
+                else:
+                    with window:
+                        run_live(pipeline, camera, options, config.live, config.quality, on_result, window, indicator)
+        finally:
+            if syncer is not None:
+                syncer.stop()
+            if store is not None:
+                store.close()
+
+
+def background_sync(config, store):  # type: ignore[no-untyped-def]
+    """A running SyncWorker when a hub is configured and scans are recorded, else None."""
+    if store is None or not config.hub.url:
+        return None
+    from .store import ScanStore
+    from .sync import HubClient, SyncWorker
+
+    own = ScanStore(store.path, store.max_bytes, store.flag_unknown)  # its own connection for its own thread
+    return SyncWorker(own, HubClient(config.hub.url, config.hub.token), config.hub.sync_interval).start()
 
 
 def cv2_write(path: Path, image) -> None:  # type: ignore[no-untyped-def]
@@ -296,6 +378,119 @@ def cv2_write(path: Path, image) -> None:  # type: ignore[no-untyped-def]
 
     if not cv2.imwrite(str(path), image):
         raise click.ClickException(f"could not write {path}")
+
+
+@main.group()
+def scans() -> None:
+    """Browse and export the scan store: every scan this device made, with its image and outbox state."""
+
+
+@scans.command("list")
+@store_option
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Newest first, at most this many.")
+@click.option("--verdict", type=click.Choice(["pass", "suspect", "unknown", "rescan"]), help="Only this verdict.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_settings
+@fail_cleanly
+def scans_list(settings: Settings, store_path: Path | None, limit: int, verdict: str | None, as_json: bool) -> None:
+    """List recorded scans, newest first."""
+    with open_store(settings.config(), store_path) as store:
+        rows = store.scans(limit, verdict)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row))
+        else:
+            reason = row["reasons"][0] if row["reasons"] else ""
+            when, verdict, brand = row["created_at"][:19], row["verdict"] or "-", row["brand"] or "-"
+            click.echo(f"{row['uuid']}  {when}  {verdict:<8} {brand:<14} {reason}")
+
+
+@scans.command("show")
+@click.argument("scan_id")
+@store_option
+@click.option(
+    "--image", "image_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the scan's frame here."
+)
+@pass_settings
+@fail_cleanly
+def scans_show(settings: Settings, scan_id: str, store_path: Path | None, image_out: Path | None) -> None:
+    """Show one scan's full record (JSON), and optionally save its frame as a JPEG."""
+    with open_store(settings.config(), store_path) as store:
+        row = store.get(scan_id)
+    if image_out is not None:
+        if not row["frame_jpeg"]:
+            raise click.ClickException("this scan's image was dropped to save space (it was synced or not flagged)")
+        image_out.write_bytes(row["frame_jpeg"])
+    row = {k: v for k, v in row.items() if k not in ("frame_jpeg", "heatmap_png")}
+    click.echo(json.dumps(row, indent=2))
+
+
+@scans.command("export")
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True, help="Output format."
+)
+@click.option("--out", type=click.File("w"), default="-", help="File to write (default: stdout).")
+@pass_settings
+@fail_cleanly
+def scans_export(settings: Settings, store_path: Path | None, fmt: str, out) -> None:  # type: ignore[no-untyped-def]
+    """Export every recorded scan (without images) as CSV or JSON lines, oldest first."""
+    import csv
+
+    with open_store(settings.config(), store_path) as store:
+        rows = list(store.rows_for_export())
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+        return
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "reasons": "; ".join(row["reasons"])})
+
+
+@main.command()
+@store_option
+@click.option("--hub", "hub_url", help="Hub base URL (default: [hub] url).")
+@click.option("--token", help="This device's token (default: [hub] token).")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Brand index to update from the hub.")
+@click.option("--public-key", help="Hub's index-signing key, base64 (default: [hub] public_key).")
+@pass_settings
+@fail_cleanly
+def sync(
+    settings: Settings,
+    store_path: Path | None,
+    hub_url: str | None,
+    token: str | None,
+    db_path: Path | None,
+    public_key: str | None,
+) -> None:
+    """Push the flagged scans waiting in the outbox to the hub now, and with --db install a newer signed brand
+    index if the hub has one. A scan leaves the outbox only once the hub has acknowledged it.
+    """
+    from .exc import SyncError
+    from .sync import HubClient, push_outbox, update_index
+
+    config = settings.config()
+    url, key = hub_url or config.hub.url, public_key or config.hub.public_key
+    if not url:
+        raise click.ClickException("no hub configured: give --hub URL --token TOKEN or set [hub] url and token")
+    client = HubClient(url, token or config.hub.token)
+    with open_store(config, store_path) as store:
+        try:
+            device = client.whoami()
+        except SyncError as err:
+            raise SyncError(f"{err}; {store.pending_count()} flagged scans stay queued") from err
+        click.echo(f"hub {url}: this device is {device!r}")
+        report = push_outbox(store, client, ignore_backoff=True)
+    click.echo(f"scans: {report.sent} sent, {report.already_there} already at the hub, {report.pending} pending")
+    if report.error:
+        raise SyncError(f"{report.error}; the {report.pending} pending scans stay queued and will be retried")
+    if db_path is not None:
+        if not key:
+            raise click.ClickException("no hub public key: give --public-key or set [hub] public_key")
+        click.echo(update_index(client, db_path, key, settings.embedder().sha256).message)
 
 
 @main.command("eval")
@@ -329,6 +524,10 @@ def _table_row(result) -> str:  # type: ignore[no-untyped-def]
         f"{fmt(result.authenticity):>5} {result.timings_ms['total']:>6.1f}  {reason}"
     )
 
+
+from .hub.cli import hub  # noqa: E402  (the hub's commands live with the hub)
+
+main.add_command(hub)
 
 if __name__ == "__main__":
     main()

@@ -88,6 +88,29 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class DeviceConfig:
+    id: str = _field("", "This device's name in scan records and at the hub (empty: the host name).")
+    operator: str = _field("", "Who is scanning, recorded with every scan (--operator overrides).")
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = _field("~/.local/share/scanner/scans.db", "Scan store SQLite file (every scan, with its image).")
+    max_mb: int = _field(
+        2048, "Store budget in MB: past it, images of synced or unflagged scans are dropped (0: none)."
+    )
+    flag_unknown: bool = _field(False, "Also queue `unknown` scans for the hub (suspect ones always are).")
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    url: str = _field("", "Hub base URL, e.g. https://hub.example:8443 (empty: no sync).")
+    token: str = _field("", "This device's token from `scanner hub add-device`.")
+    public_key: str = _field("", "Base64 Ed25519 key that signs brand-index updates (`scanner hub keygen` prints it).")
+    sync_interval: float = _field(30.0, "Seconds between background syncs during `scanner run`.")
+
+
+@dataclass(frozen=True)
 class ScannerConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
@@ -97,6 +120,9 @@ class ScannerConfig:
     camera: CameraConfig = field(default_factory=CameraConfig)
     live: LiveConfig = field(default_factory=LiveConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    hub: HubConfig = field(default_factory=HubConfig)
 
 
 def load_config(path: Path | None = None) -> ScannerConfig:

@@ -31,3 +31,15 @@ class ImageError(ScannerError):
 
 class CameraError(ScannerError):
     """The camera cannot be opened or stopped delivering frames."""
+
+
+class StoreError(ScannerError):
+    """The scan store cannot be opened or written (disk full, newer schema, not a scan store)."""
+
+
+class SyncError(ScannerError):
+    """The hub cannot be reached, refused the device's token, or sent something invalid."""
+
+
+class IndexUpdateError(ScannerError):
+    """A brand-index update from the hub failed verification; the installed index was kept."""

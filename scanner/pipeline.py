@@ -45,12 +45,14 @@ class ScanResult:
     quality: dict[str, float] = field(default_factory=dict)
     heatmap: np.ndarray | None = None  # deviation map at reference resolution, when verified
     reference: np.ndarray | None = None  # the reference crop the scan was verified against
+    record_id: str | None = None  # uuid in the scan store, once recorded
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
             return {"image": self.image, "error": self.error}
         return {
             "image": self.image,
+            "record": self.record_id,
             "verdict": self.verdict.value if self.verdict else None,
             "brand": self.brand,
             "brand_name": self.brand_name,

@@ -18,6 +18,14 @@ BRANDS = ROOT / "samples" / "brands"
 PHOTOS = ROOT / "samples" / "photos"
 
 
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Scans record by default into ~/.local/share/scanner: give every test (and its subprocesses) its own home."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return Embedder(DEFAULT_MODEL)

@@ -1,0 +1,1 @@
+"""The central hub: receives flagged scans from devices and publishes signed brand-index updates."""
