@@ -415,13 +415,15 @@ def scans_list(settings: Settings, store_path: Path | None, limit: int, verdict:
 @fail_cleanly
 def scans_show(settings: Settings, scan_id: str, store_path: Path | None, image_out: Path | None) -> None:
     """Show one scan's full record (JSON), and optionally save its frame as a JPEG."""
+    from .protocol import IMAGE_FIELDS
+
     with open_store(settings.config(), store_path) as store:
         row = store.get(scan_id)
     if image_out is not None:
         if not row["frame_jpeg"]:
             raise click.ClickException("this scan's image was dropped to save space (it was synced or not flagged)")
         image_out.write_bytes(row["frame_jpeg"])
-    row = {k: v for k, v in row.items() if k not in ("frame_jpeg", "heatmap_png")}
+    row = {k: v for k, v in row.items() if k not in IMAGE_FIELDS}
     click.echo(json.dumps(row, indent=2))
 
 

@@ -65,6 +65,10 @@ MIGRATIONS = [
     );
     create index outbox_due on outbox (acked_at, next_attempt_at);
     """,
+    # 2: the reference the scan was verified against, so a reviewer can compare side by side.
+    """
+    alter table scans add column reference_png blob;
+    """,
 ]
 LIST_COLUMNS = (
     "uuid",
@@ -192,6 +196,7 @@ class ScanStore:
             "longitude": context.longitude,
             "frame_jpeg": _jpeg(frame),
             "heatmap_png": _heatmap_png(result.heatmap),
+            "reference_png": _png(result.reference),
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
@@ -287,7 +292,8 @@ class ScanStore:
                 r[0]
                 for r in self.conn.execute(
                     "select s.uuid from scans s left join outbox o using (uuid) "
-                    "where s.images_evicted = 0 and (s.frame_jpeg is not null or s.heatmap_png is not null) "
+                    "where s.images_evicted = 0 and (s.frame_jpeg is not null or s.heatmap_png is not null "
+                    "or s.reference_png is not null) "
                     "and (o.uuid is null or o.acked_at is not null) order by s.created_at limit 20"
                 )
             ]
@@ -301,7 +307,8 @@ class ScanStore:
                 break
             marks = ",".join("?" * len(victims))
             self.conn.execute(
-                f"update scans set frame_jpeg = null, heatmap_png = null, images_evicted = 1 where uuid in ({marks})",
+                "update scans set frame_jpeg = null, heatmap_png = null, reference_png = null, images_evicted = 1 "
+                f"where uuid in ({marks})",
                 victims,
             )
             self.conn.execute("pragma wal_checkpoint(truncate)")
@@ -334,8 +341,18 @@ def _jpeg(frame: np.ndarray | None) -> bytes | None:
     return data.tobytes() if ok else None
 
 
+def _png(image: np.ndarray | None) -> bytes | None:
+    if image is None:
+        return None
+    ok, data = cv2.imencode(".png", image)
+    return data.tobytes() if ok else None
+
+
 def _heatmap_png(heatmap: np.ndarray | None) -> bytes | None:
+    """The deviation map as red with alpha = deviation: it lays straight over the reference in any viewer."""
     if heatmap is None:
         return None
-    ok, data = cv2.imencode(".png", (np.clip(heatmap, 0, 1) * 255).astype(np.uint8))
+    alpha = (np.clip(heatmap, 0, 1) * 255).astype(np.uint8)
+    bgra = np.dstack([np.zeros_like(alpha), np.zeros_like(alpha), np.full_like(alpha, 220), alpha])
+    ok, data = cv2.imencode(".png", bgra)
     return data.tobytes() if ok else None

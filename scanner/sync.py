@@ -25,6 +25,7 @@ from typing import Any
 from . import signing
 from .exc import BrandIndexError, IndexUpdateError, SyncError
 from .index import BrandIndex
+from .protocol import IMAGE_FIELDS
 from .store import ScanStore
 
 logger = logging.getLogger(__name__)
@@ -98,12 +99,8 @@ class HubClient:
 
 def scan_payload(row: dict[str, Any]) -> dict[str, Any]:
     """The JSON body for one scan: its record, with the images base64-encoded."""
-    payload = {
-        k: v
-        for k, v in row.items()
-        if k not in ("frame_jpeg", "heatmap_png", "acked_at", "attempts", "last_error", "queued")
-    }
-    for name in ("frame_jpeg", "heatmap_png"):
+    payload = {k: v for k, v in row.items() if k not in (*IMAGE_FIELDS, "acked_at", "attempts", "last_error", "queued")}
+    for name in IMAGE_FIELDS:
         payload[name] = base64.b64encode(row[name]).decode() if row.get(name) else None
     return payload
 

@@ -24,6 +24,7 @@ from .locate import foreground_mask
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
+SLIVER_SHARE = 0.25  # local disagreement below this share is alignment noise in the deviation map
 MIN_INLIERS = 8  # ORB matches agreeing on one transform before it is trusted
 TOLERANCE = 0.025  # misplacement forgiven by the overlap, as a fraction of the compared size
 ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera perspective
@@ -172,8 +173,10 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
     missing = ((reference > 0) & (warped == 0)).astype(np.float32)
     extra = ((warped > 0) & (reference == 0)).astype(np.float32)
     kernel = max(3, reference.shape[0] // 16) | 1
-    deviation = cv2.GaussianBlur(missing + extra, (kernel, kernel), 0)
-    deviation = deviation / max(float(deviation.max()), 1e-6)
+    # Local share of disagreeing pixels, not scaled to its own maximum: the thin slivers of a good alignment
+    # stay faint, and only whole missing or added parts come out strong.
+    share = cv2.GaussianBlur(missing + extra, (kernel, kernel), 0)
+    deviation = np.clip((share - SLIVER_SHARE) / (1 - SLIVER_SHARE) * 2, 0, 1)
     reasons = []
     for name, part in (("element missing", missing), ("extra marking", extra)):
         blob = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -221,6 +224,7 @@ def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -
     hue_shift, colour_reason = _colour_check(query, query_mask, ref_image, ref_mask)
     if colour_reason:
         reasons.append(colour_reason)
+        deviation = np.maximum(deviation, (ref_mask > 0) * 0.8)  # the whole mark is the wrong colour
         score *= 0.3
     if overlap < OVERLAP_PASS:
         # Local differences within a good overlap are print and segmentation noise, so only listed here.

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from ..protocol import IMAGE_FIELDS
 from .storage import HubStorage
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -51,13 +52,12 @@ def create_app(storage: HubStorage, data_dir: Path) -> FastAPI:
             raise HTTPException(413, "scan too large")
         try:
             record = json.loads(body)
-            frame = _b64(record.pop("frame_jpeg", None))
-            heatmap = _b64(record.pop("heatmap_png", None))
+            images = {name: _b64(record.pop(name, None)) for name in IMAGE_FIELDS}
         except (json.JSONDecodeError, AttributeError, binascii.Error) as err:
             raise HTTPException(422, f"malformed scan: {err}") from err
         if record.get("uuid") != scan_id:
             raise HTTPException(422, "uuid in the body differs from the URL")
-        created = storage.put_scan(name, record, frame, heatmap)
+        created = storage.put_scan(name, record, images)
         return JSONResponse({"uuid": scan_id, "stored": created}, status_code=201 if created else 200)
 
     @app.get("/api/v1/index/manifest")
@@ -74,6 +74,9 @@ def create_app(storage: HubStorage, data_dir: Path) -> FastAPI:
             raise HTTPException(404, "no such index file")
         return FileResponse(path, media_type="application/vnd.sqlite3")
 
+    from .console import add_console
+
+    add_console(app, storage)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -62,6 +63,24 @@ def serve(data_dir: Path, database_url: str | None, host: str, port: int) -> Non
 def add_device(name: str, data_dir: Path, database_url: str | None) -> None:
     """Register device NAME and print its token (shown once; the hub keeps only its hash)."""
     click.echo(_storage(data_dir, database_url).add_device(name))
+
+
+@hub.command("add-reviewer")
+@click.argument("name")
+@data_option
+@url_option
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+@_clean
+def add_reviewer(name: str, data_dir: Path, database_url: str | None, password_stdin: bool) -> None:
+    """Create reviewer NAME for the web console, or set a new password (stored as an scrypt hash)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise ScannerError("use a password of at least 10 characters")
+    _storage(data_dir, database_url).add_reviewer(name, password)
+    click.echo(f"reviewer {name!r} can log in at the hub's /login")
 
 
 @hub.command("list")
