@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c const
 # window (the live screen), gpiozero, the hub's server, the dev tools.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[litert,tflite,svg,gui,gpio,hub,dev]'
+	$(PIP) -e '.[litert,tflite,svg,gui,gpio,hub,eval,ann,dev]'
 	touch $@
 
 demo: $(VENV)/.installed

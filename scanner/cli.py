@@ -499,9 +499,15 @@ def sync(
 @click.argument("labels_csv", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write a Markdown report with PNG plots (confusion matrix, score histograms) here.",
+)
 @pass_settings
 @fail_cleanly
-def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: bool) -> None:
+def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: bool, report_dir: Path | None) -> None:
     """Measure the scanner on labelled photos: LABELS_CSV has columns file,expected,brand (file relative to the
     CSV, expected one of pass|suspect|unknown|rescan, brand the enrolled brand id or empty). Prints the
     confusion matrix, per-verdict precision and recall, brand top-1 and unknown-brand rejection.
@@ -513,6 +519,11 @@ def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: b
     with Pipeline(settings.config(), db_path) as pipeline:
         evaluation = evaluate(pipeline, samples)
     click.echo(json.dumps(evaluation.as_dict()) if as_json else format_report(evaluation))
+    if report_dir is not None:
+        from .report import write_report
+
+        path = write_report(evaluation, report_dir, f"Evaluation of {labels_csv} on {db_path.name}")
+        click.echo(f"report: {path}", err=True)
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]

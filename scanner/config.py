@@ -32,10 +32,10 @@ class ModelConfig:
 class QualityConfig:
     min_side: int = _field(120, "Frames whose shorter side is below this many pixels are rejected.")
     min_sharpness: float = _field(
-        50.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."
+        35.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."
     )
-    min_brightness: float = _field(45.0, "Mean grey level (0-255) below this is too dark.")
-    max_clipped: float = _field(0.25, "Fraction of near-white (>= 250) pixels above this is glare or overexposure.")
+    min_brightness: float = _field(30.0, "Mean grey level (0-255) below this is too dark.")
+    max_clipped: float = _field(0.2, "Fraction of near-white (>= 250) pixels above this is glare or overexposure.")
     min_contrast: float = _field(30.0, "Grey-level spread (99th minus 1st percentile) below this: nothing in view.")
 
 
@@ -47,7 +47,11 @@ class LocateConfig:
 
 @dataclass(frozen=True)
 class MatchConfig:
-    unknown_threshold: float = _field(0.64, "Cosine similarity to the best brand below this gives `unknown`.")
+    unknown_threshold: float = _field(
+        0.0,
+        "Similarity to the best brand below which a scan is `unknown`; 0 takes the model's calibrated value "
+        "(models/<model>.json).",
+    )
     top_k: int = _field(5, "How many candidate brands a scan reports.")
 
 

@@ -8,6 +8,7 @@ tflite-runtime 2.14 has no int8 SQRT kernel.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import cv2
@@ -25,6 +26,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+DEFAULT_UNKNOWN_THRESHOLD = 0.64  # for a model without a calibration record (v0's value)
+
+
+def calibration_path(model_path: Path) -> Path:
+    """`models/embedder_v1_int8.json` beside `models/embedder_v1_int8.tflite`: thresholds chosen for this model."""
+    return Path(model_path).with_suffix(".json")
+
+
+def read_calibration(model_path: Path) -> dict:
+    path = calibration_path(model_path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ModelError(f"{path} is not valid JSON ({err}): restore it from models/") from err
+    return data if isinstance(data, dict) else {}
+
+
 class Embedder:
     def __init__(self, model_path: Path, num_threads: int = 1, runtime: str = "auto") -> None:
         self.model = TFLiteModel(Path(model_path), num_threads=num_threads, runtime=runtime)
@@ -36,6 +56,7 @@ class Embedder:
         self.input_size = shape[1]
         self.dim = self.model.output.shape[1]
         self.sha256 = file_sha256(model_path)
+        self.calibration = read_calibration(model_path)
         spec = self.model.input
         self._uint8_direct = spec.dtype == np.int8 and (spec.scale, spec.zero_point) == (1.0, -128)
         # One invoke at load time: the first one allocates and packs weights (tens of ms), and that cost

@@ -20,7 +20,7 @@ from .embed import Embedder, file_sha256
 from .exc import ImageError, ScannerError
 from .imageio import composite_on_background, image_suffixes, read_image
 from .index import BrandIndex
-from .locate import crop, locate
+from .locate import CROP_SIZE, crop, locate
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +54,8 @@ class EnrolReport:
 def prepare_reference(image: np.ndarray, embedder: Embedder, config: LocateConfig) -> PreparedReference:
     bgr, alpha = composite_on_background(image)
     location = locate(bgr, config)
-    size = embedder.input_size
-    reference_crop = crop(bgr, location.box, size)
-    mask = crop(alpha, location.box, size) if alpha is not None else None
+    reference_crop = crop(bgr, location.box, CROP_SIZE)
+    mask = crop(alpha, location.box, CROP_SIZE) if alpha is not None else None
     return PreparedReference(reference_crop, mask, embedder.embed(reference_crop))
 
 

@@ -29,9 +29,21 @@ class Sample:
     brand: str | None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    file: str
+    expected: str
+    predicted: str
+    brand: str | None
+    nearest: str | None  # nearest enrolled brand, whatever the verdict
+    similarity: float | None  # to the nearest brand
+    authenticity: float | None
+
+
 @dataclass
 class Evaluation:
     confusion: Counter = field(default_factory=Counter)  # (expected, predicted) -> count
+    outcomes: list[Outcome] = field(default_factory=list)
     top1_hits: int = 0
     top1_total: int = 0
     enrolled_called_unknown: int = 0
@@ -101,6 +113,18 @@ def evaluate(
         on_result(sample, result)
         predicted = result.verdict.value if result.verdict else ERROR
         evaluation.confusion[(sample.expected, predicted)] += 1
+        nearest = result.candidates[0] if result.candidates else None
+        evaluation.outcomes.append(
+            Outcome(
+                sample.file.name,
+                sample.expected,
+                predicted,
+                sample.brand,
+                nearest.brand_id if nearest else None,
+                nearest.similarity if nearest else None,
+                result.authenticity,
+            )
+        )
         if sample.brand and sample.expected in ("pass", "suspect") and result.candidates:
             evaluation.top1_total += 1
             evaluation.top1_hits += result.candidates[0].brand_id == sample.brand

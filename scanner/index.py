@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +21,20 @@ import numpy as np
 import sqlite_utils
 
 from .exc import BrandIndexError, IndexModelMismatchError
+from .vectors import (
+    ANN_MIN_REFERENCES,
+    ExactSearch,
+    GraphSearch,
+    build_graph,
+    graph_is_fresh,
+    graph_paths,
+    usearch_available,
+)
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+CANDIDATES_PER_BRAND = 8  # neighbours fetched per brand wanted: a brand with many references fills several
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,7 @@ class BrandIndex:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = Path(path)
         self.db = sqlite_utils.Database(conn)
-        self._matrix: np.ndarray | None = None
-        self._row_refs: np.ndarray | None = None
-        self._row_brands: list[str] = []
+        self._searcher: ExactSearch | GraphSearch | None = None
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -208,32 +217,62 @@ class BrandIndex:
     def sources(self, brand_id: str) -> list[str]:
         return [row["source"] for row in self.db.table("refs").rows_where("brand_id = ?", [brand_id], select="source")]
 
-    def _load_matrix(self) -> None:
+    def _stamp(self) -> dict:
+        """What the derived search graph must have been built from: changes with every write."""
+        meta = self.meta()
+        return {
+            "model_sha256": meta.get("model_sha256"),
+            "revision": meta.get("revision", "0"),
+            "references": self.db.table("refs").count,
+        }
+
+    def _embeddings(self, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         dim = int(self.meta()["embedding_dim"])
-        rows = list(self.db.execute("select id, brand_id, embedding from refs order by id").fetchall())
-        self._row_refs = np.array([r[0] for r in rows], dtype=np.int64)
-        self._row_brands = [r[1] for r in rows]
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
-        self._matrix = matrix.reshape(len(rows), dim) if rows else np.zeros((0, dim), np.float32)
-        logger.info("loaded %d reference embeddings from %s", len(rows), self.path)
+        last = -1
+        while rows := self.db.execute(
+            "select id, embedding from refs where id > ? order by id limit ?", [last, batch]
+        ).fetchall():
+            ids = np.array([r[0] for r in rows], np.int64)
+            yield ids, np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), dim)
+            last = int(ids[-1])
+
+    def _load_searcher(self) -> ExactSearch | GraphSearch:
+        count = self.db.table("refs").count
+        if count >= ANN_MIN_REFERENCES and usearch_available():
+            stamp = self._stamp()
+            if not graph_is_fresh(self.path, stamp):
+                build_graph(self.path, stamp, int(self.meta()["embedding_dim"]), self._embeddings)
+            searcher: ExactSearch | GraphSearch = GraphSearch(graph_paths(self.path)[0])
+        else:
+            if count >= ANN_MIN_REFERENCES:
+                logger.warning("usearch is not installed: exact search over %d references is slow", count)
+            parts = list(self._embeddings())
+            dim = int(self.meta()["embedding_dim"])
+            ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+            matrix = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, dim), np.float32)
+            searcher = ExactSearch(ids, matrix)
+        logger.info("search over %d reference embeddings of %s (%s)", count, self.path, type(searcher).__name__)
+        return searcher
 
     def load(self) -> None:
-        """Read every reference embedding into memory now (otherwise the first search does)."""
-        self._load_matrix()
+        """Prepare search now (otherwise the first search does): exact, or the persisted graph when large."""
+        self._searcher = self._load_searcher()
 
     def search(self, query: np.ndarray, k: int = 5) -> list[Candidate]:
         """The k best brands by their best reference's cosine similarity to the unit-length query."""
-        if self._matrix is None:
-            self._load_matrix()
-        assert self._matrix is not None and self._row_refs is not None
-        if not len(self._matrix):
+        if self._searcher is None:
+            self.load()
+        assert self._searcher is not None
+        if not len(self._searcher):
             return []
-        similarities = self._matrix @ query
+        ids, similarities = self._searcher.search(query, k * CANDIDATES_PER_BRAND)
+        marks = ",".join("?" * len(ids))
+        owner = dict(self.db.execute(f"select id, brand_id from refs where id in ({marks})", [int(i) for i in ids]))
         best: dict[str, Candidate] = {}
-        for row in np.argsort(-similarities):
-            brand_id = self._row_brands[row]
-            if brand_id not in best:
-                best[brand_id] = Candidate(brand_id, float(similarities[row]), int(self._row_refs[row]))
+        for ref_id, similarity in zip(ids, similarities, strict=True):
+            brand_id = owner.get(int(ref_id))
+            if brand_id is not None and brand_id not in best:
+                best[brand_id] = Candidate(brand_id, float(similarity), int(ref_id))
                 if len(best) == k:
                     break
         return list(best.values())
@@ -289,8 +328,10 @@ class BrandIndex:
             self._touch()
 
     def _touch(self) -> None:
+        revision = int(self.meta().get("revision", "0")) + 1
+        self.db.table("meta").upsert({"key": "revision", "value": str(revision)}, pk="key")
         self.db.table("meta").upsert({"key": "updated_at", "value": utc_now()}, pk="key")
-        self._matrix = None
+        self._searcher = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:

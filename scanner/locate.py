@@ -18,6 +18,7 @@ import numpy as np
 from .config import LocateConfig
 
 ANALYSIS_SIDE = 320
+CROP_SIZE = 224  # side of the square logo crop handed to the embedder and verifier (and kept as a reference)
 BORDER = 0.06  # fraction of each side sampled as background
 
 

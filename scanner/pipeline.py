@@ -17,11 +17,11 @@ import numpy as np
 
 from . import quality as quality_stage
 from .config import ScannerConfig
-from .embed import Embedder
+from .embed import DEFAULT_UNKNOWN_THRESHOLD, Embedder
 from .exc import ImageError
 from .imageio import read_image
 from .index import BrandIndex, Candidate
-from .locate import Box, crop, locate
+from .locate import CROP_SIZE, Box, crop, locate
 from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
 from .verify import verify
 
@@ -87,6 +87,9 @@ class Pipeline:
         self.config = config
         self.embedder = Embedder(Path(config.model.path), config.model.threads, config.model.runtime)
         self.index = BrandIndex.open(index_path, self.embedder.sha256)
+        self.unknown_threshold = config.match.unknown_threshold or float(
+            self.embedder.calibration.get("unknown_threshold", DEFAULT_UNKNOWN_THRESHOLD)
+        )
         self.index.load()
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
@@ -133,14 +136,14 @@ class Pipeline:
             return
 
         assert location is not None
-        query_crop = crop(frame, location.box, self.embedder.input_size)
+        query_crop = crop(frame, location.box, CROP_SIZE)  # the embedder scales it to its own input size
         embedding = timer("embed", self.embedder.embed, query_crop)
         result.candidates = timer("match", self.index.search, embedding, config.match.top_k)
         best = result.candidates[0] if result.candidates else None
         if best is not None:
             result.brand, result.similarity = best.brand_id, best.similarity
             result.brand_name = self.index.brand(best.brand_id).name
-        verdict, reasons = decide_recognition(best, config)
+        verdict, reasons = decide_recognition(best, self.unknown_threshold)
         if verdict is not None:
             result.verdict, result.reasons = verdict, reasons
             result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest

@@ -31,11 +31,11 @@ def frame_problems(quality: QualityReport, location: Location | None, config: Sc
     return []
 
 
-def decide_recognition(candidate: Candidate | None, config: ScannerConfig) -> tuple[Verdict | None, list[str]]:
+def decide_recognition(candidate: Candidate | None, threshold: float) -> tuple[Verdict | None, list[str]]:
     """`unknown` with a reason when no enrolled brand is close enough, else (None, []) to go on verifying."""
     if candidate is None:
         return Verdict.UNKNOWN, ["brand index is empty: enrol brands first"]
-    if candidate.similarity < config.match.unknown_threshold:
+    if candidate.similarity < threshold:
         return Verdict.UNKNOWN, [
             f"no enrolled brand matches (closest: {candidate.brand_id}, similarity {candidate.similarity:.2f})"
         ]

@@ -52,3 +52,16 @@ def test_missing_columns(tmp_path):
     (tmp_path / "labels.csv").write_text("name,verdict\na.jpg,pass\n")
     with pytest.raises(ScannerError, match="needs a header file,expected,brand"):
         read_labels(tmp_path / "labels.csv")
+
+
+def test_report_has_the_numbers_and_the_plots(labelled, demo_index_path, tmp_path):
+    from scanner.report import write_report
+
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        result = evaluate(pipeline, read_labels(labelled))
+    path = write_report(result, tmp_path / "report", "Test report")
+    text = path.read_text()
+    assert text.startswith("# Test report") and "verdict accuracy               75.0%" in text
+    assert "| genuine_nike_0.jpg | suspect | pass | nike | nike |" in text  # the one miss is listed
+    for image in ("confusion.png", "similarity.png", "authenticity.png"):
+        assert (tmp_path / "report" / image).read_bytes()[:4] == b"\x89PNG" and f"]({image})" in text

@@ -1,6 +1,8 @@
 """Recipe for the v0 embedder: ImageNet EfficientNet-Lite0 -> float .tflite -> full-integer int8 .tflite.
 
     python tools/export_embedder.py --refs REFS_DIR --out models/embedder_v0_int8.tflite
+    python tools/export_embedder.py --refs REFS_DIR --checkpoint build/embedder_v1.pt \
+        --out models/embedder_v1_int8.tflite
 
 REFS_DIR is a brand reference folder as written by tools/import_simple_icons.py (every simple-icons brand
 was used for the shipped model); --calibration-count of its marks, composited on varied backgrounds, are
@@ -31,9 +33,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 INPUT_SIZE = 224
 
 
-def build_module():
+def build_module(checkpoint: Path | None = None):  # type: ignore[no-untyped-def]
+    """v0: the ImageNet backbone's pooled feature. With a checkpoint from tools/train_embedder.py: that model."""
     import torch
     from effnet_lite import load_pretrained
+
+    if checkpoint is not None:
+        from train_embedder import LogoEmbedder
+
+        state = torch.load(checkpoint, map_location="cpu")
+        model = LogoEmbedder(state["dim"], pretrained=False)
+        model.load_state_dict(state["model"])
+        return model.eval()
 
     class Embedder(torch.nn.Module):
         def __init__(self) -> None:
@@ -46,16 +57,16 @@ def build_module():
     return Embedder().eval()
 
 
-def export_float(path: Path) -> None:
+def export_float(path: Path, checkpoint: Path | None = None, size: int = INPUT_SIZE) -> None:
     import litert_torch
     import torch
 
-    module = litert_torch.to_channel_last_io(build_module(), args=[0])
-    sample = (torch.zeros(1, INPUT_SIZE, INPUT_SIZE, 3),)
+    module = litert_torch.to_channel_last_io(build_module(checkpoint), args=[0])
+    sample = (torch.zeros(1, size, size, 3),)
     litert_torch.convert(module, sample).export(str(path))
 
 
-def calibration_images(refs: Path, count: int, seed: int) -> list[np.ndarray]:
+def calibration_images(refs: Path, count: int, seed: int, size: int = INPUT_SIZE) -> list[np.ndarray]:
     """Brand marks composited on plain, textured and noisy backgrounds, as RGB float32 NHWC batches of one."""
     rng = random.Random(seed)
     logos = sorted(refs.glob("*/logo.png"))
@@ -63,7 +74,7 @@ def calibration_images(refs: Path, count: int, seed: int) -> list[np.ndarray]:
     images = []
     for path in logos[:count]:
         mark = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        mark = cv2.resize(mark, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+        mark = cv2.resize(mark, (size, size), interpolation=cv2.INTER_AREA)
         alpha = mark[..., 3:4].astype(np.float32) / 255.0
         tone = rng.uniform(40, 255)
         noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(0, 25), alpha.shape[:2] + (3,))
@@ -104,12 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--float-out", type=Path, help="where to keep the float32 export (default: beside --out)")
     parser.add_argument("--calibration-count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", type=Path, help="trained model from tools/train_embedder.py (default: v0)")
     args = parser.parse_args(argv)
 
+    size = INPUT_SIZE
+    if args.checkpoint is not None:
+        import torch
+
+        size = int(torch.load(args.checkpoint, map_location="cpu")["size"])
     float_path = args.float_out or args.out.with_name(args.out.stem.replace("_int8", "") + "_float32.tflite")
-    export_float(float_path)
+    export_float(float_path, args.checkpoint, size)
     print(f"float32: {float_path} ({float_path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
-    quantize(float_path, args.out, calibration_images(args.refs, args.calibration_count, args.seed))
+    quantize(float_path, args.out, calibration_images(args.refs, args.calibration_count, args.seed, size))
     print(f"int8:    {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(args.out)}", file=sys.stderr)
     return 0
 

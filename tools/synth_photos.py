@@ -118,18 +118,22 @@ def tamper(mark: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
     return mark
 
 
-def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine") -> np.ndarray:
-    """Print the RGBA mark on a surface and take a handheld photo of it."""
+def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False) -> np.ndarray:
+    """Print the RGBA mark on a surface and take a handheld photo of it.
+
+    `rich` (the training and v1 evaluation sets) widens every range and adds print styles (embossed,
+    embroidered, foil, faded), cast shadows and motion blur; without it, the v0 sets are reproduced exactly.
+    """
     image = surface(SURFACES[rng.integers(len(SURFACES))], rng)
     image = _contrasting(image, mark)
-    side = int(min(WIDTH, HEIGHT) * rng.uniform(0.5, 0.85))  # the canvas has a 10% margin: mark ~40-70%
+    side = int(min(WIDTH, HEIGHT) * (rng.uniform(0.3, 0.9) if rich else rng.uniform(0.5, 0.85)))
     art = cv2.resize(mark, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
     cx = WIDTH / 2 + rng.uniform(-0.08, 0.08) * WIDTH
     cy = HEIGHT / 2 + rng.uniform(-0.08, 0.08) * HEIGHT
-    # Perspective: move the art's corners by up to ~12% of its side, then rotate.
+    # Perspective: move the art's corners (up to ~12% of its side; ~30% rich, about 25 degrees), then rotate.
     src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
-    jitter = rng.uniform(-0.06, 0.06, (4, 2)) * side
-    angle = math.radians(rng.uniform(-10, 10))
+    jitter = rng.uniform(-0.15, 0.15, (4, 2)) * side if rich else rng.uniform(-0.06, 0.06, (4, 2)) * side
+    angle = math.radians(rng.uniform(-20, 20) if rich else rng.uniform(-10, 10))
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     dst = ((src + jitter - side / 2) @ rot.T + [cx, cy]).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
@@ -137,7 +141,10 @@ def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine"
     alpha = warped[..., 3:4] / 255.0 * rng.uniform(0.88, 1.0)  # ink coverage
     luma = image.mean(axis=2, keepdims=True) / 255.0
     ink = warped[..., :3] * (luma / luma.mean()) ** 0.3  # the surface's texture shows through the ink a little
-    image = ink * alpha + image * (1 - alpha)
+    if rich:
+        image = _print_style(image, ink, alpha, rng)
+    else:
+        image = ink * alpha + image * (1 - alpha)
 
     # Light: a linear gradient and a soft vignette, then white balance drift.
     gx, gy = rng.uniform(-1, 1, 2)
@@ -154,20 +161,69 @@ def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine"
         gx0, gy0 = cx + rng.uniform(-0.1, 0.1) * WIDTH, cy + rng.uniform(-0.1, 0.1) * HEIGHT
         spot = np.exp(-(((xx - gx0) ** 2 + (yy - gy0) ** 2) / (2 * (0.28 * WIDTH) ** 2)))
         image = image + rng.uniform(320, 420) * spot[..., None]
+    if rich:
+        image = _shadow_and_shake(image, rng)
     sigma = rng.uniform(5, 8) if kind == "blur" else rng.uniform(0.3, 0.9)
     image = cv2.GaussianBlur(image, (0, 0), sigma)
     image = image + rng.normal(0, rng.uniform(1.5, 4.5), image.shape)
     image = np.clip(image, 0, 255).astype(np.uint8)
-    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 93))])
+    quality = int(rng.integers(60, 93) if rich else rng.integers(80, 93))
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 
 
-def make_photo(logo: Path, kind: str, seed: int) -> np.ndarray:
+def _print_style(surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """How the mark sits on the goods: printed, embossed (no ink, only relief), embroidered, foil, faded."""
+    style = rng.choice(["print", "print", "emboss", "embroider", "foil", "faded"])
+    if style == "emboss":
+        relief = cv2.GaussianBlur(alpha[..., 0], (0, 0), 1.5)
+        light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)
+        shaded = surface_img * (1 + 0.9 * light[..., None]) * (1 - 0.12 * alpha)
+        return shaded
+    if style == "embroider":
+        h, w = alpha.shape[:2]
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        threads = 0.8 + 0.2 * np.sin((xx + yy) * rng.uniform(1.2, 2.0))[..., None]
+        rough = (alpha > 0.5).astype(np.float32)
+        rough = cv2.dilate(rough, np.ones((2, 2), np.uint8))[..., None] if rng.random() < 0.5 else rough
+        return ink * threads * rough + surface_img * (1 - rough)
+    if style == "foil":
+        h, w = alpha.shape[:2]
+        band = np.exp(-((np.arange(w)[None, :] - rng.uniform(0, w)) ** 2) / (2 * (w * 0.08) ** 2))
+        shine = np.broadcast_to(band, (h, w))[..., None] * rng.uniform(80, 160)
+        return (ink + shine) * alpha + surface_img * (1 - alpha)
+    if style == "faded":
+        faded = alpha * rng.uniform(0.45, 0.75)
+        return ink * faded + surface_img * (1 - faded)
+    return ink * alpha + surface_img * (1 - alpha)
+
+
+def _shadow_and_shake(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft cast shadow across part of the frame, and sometimes motion blur from a shaking hand."""
+    h, w = image.shape[:2]
+    if rng.random() < 0.5:
+        mask = np.zeros((h, w), np.float32)
+        points = (rng.uniform(0, 1, (4, 2)) * [w, h]).astype(np.int32)
+        points[:2, 0] = rng.choice([0, w - 1])
+        cv2.fillConvexPoly(mask, cv2.convexHull(points), 1.0)
+        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(10, 40))
+        image = image * (1 - rng.uniform(0.25, 0.5) * mask[..., None])
+    if rng.random() < 0.3:
+        length = int(rng.integers(3, 10))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2, :] = 1.0 / length
+        rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        image = cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
+    return image
+
+
+def make_photo(logo: Path, kind: str, seed: int, rich: bool = False) -> np.ndarray:
     rng = np.random.default_rng(seed)
     mark = load_mark(logo)
     if kind in ("colour", "stretch", "missing", "mirror"):
         mark = tamper(mark, kind, rng)
-    return photograph(mark, rng, kind if kind in ("blur", "dark", "glare") else "genuine")
+    return photograph(mark, rng, kind if kind in ("blur", "dark", "glare") else "genuine", rich)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,96 @@
+"""`scanner eval --report DIR`: the evaluation as a Markdown report with PNG plots (matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .evaluate import ERROR, VERDICTS, Evaluation, format_report
+
+
+def _plots(evaluation: Evaluation, folder: Path) -> list[tuple[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    columns = VERDICTS + [ERROR]
+    matrix = np.array([[evaluation.confusion[(e, p)] for p in columns] for e in VERDICTS])
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set(
+        xticks=range(len(columns)),
+        xticklabels=columns,
+        yticks=range(len(VERDICTS)),
+        yticklabels=VERDICTS,
+        xlabel="scanner said",
+        ylabel="expected",
+        title="Verdict confusion matrix",
+    )
+    for (i, j), n in np.ndenumerate(matrix):
+        ax.text(j, i, str(n), ha="center", va="center", color="white" if n > matrix.max() / 2 else "black")
+    fig.tight_layout()
+    fig.savefig(folder / "confusion.png", dpi=110)
+    plt.close(fig)
+    written.append(("Confusion matrix", "confusion.png"))
+
+    groups = {
+        "enrolled brand, genuine": [o.similarity for o in evaluation.outcomes if o.expected == "pass" and o.similarity],
+        "unknown brand": [o.similarity for o in evaluation.outcomes if o.expected == "unknown" and o.similarity],
+    }
+    if any(groups.values()):
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for label, values in groups.items():
+            if values:
+                ax.hist(values, bins=40, range=(0, 1), alpha=0.6, label=f"{label} ({len(values)})")
+        ax.set(xlabel="cosine similarity to the nearest enrolled brand", ylabel="photos", title="Open-set separation")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / "similarity.png", dpi=110)
+        plt.close(fig)
+        written.append(("Similarity to the nearest brand", "similarity.png"))
+
+    genuine = [o.authenticity for o in evaluation.outcomes if o.expected == "pass" and o.authenticity is not None]
+    altered = [o.authenticity for o in evaluation.outcomes if o.expected == "suspect" and o.authenticity is not None]
+    if genuine or altered:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        ax.hist(
+            [genuine, altered], bins=20, range=(0, 1), label=[f"genuine ({len(genuine)})", f"altered ({len(altered)})"]
+        )
+        ax.set(xlabel="authenticity", ylabel="photos", title="Authenticity of recognised marks")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / "authenticity.png", dpi=110)
+        plt.close(fig)
+        written.append(("Authenticity scores", "authenticity.png"))
+    return written
+
+
+def write_report(evaluation: Evaluation, folder: Path, title: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        plots = _plots(evaluation, folder)
+    except ImportError:
+        plots = []
+    misses = [o for o in evaluation.outcomes if o.expected != o.predicted]
+    lines = [f"# {title}", "", "```", format_report(evaluation), "```", ""]
+    if not plots:
+        lines += ["(Plots need matplotlib: `pip install 'scanner[eval]'`.)", ""]
+    for caption, name in plots:
+        lines += [f"## {caption}", "", f"![{caption}]({name})", ""]
+    lines += [
+        f"## Misses ({len(misses)} of {evaluation.total})",
+        "",
+        "| file | expected | got | brand | nearest | similarity |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in misses[:200]:
+        similarity = "" if o.similarity is None else f"{o.similarity:.3f}"
+        lines.append(
+            f"| {o.file} | {o.expected} | {o.predicted} | {o.brand or ''} | {o.nearest or ''} | {similarity} |"
+        )
+    path = folder / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,81 @@
+"""Choose a model's open-set threshold on the calibration split and record it beside the model.
+
+    python tools/calibrate_threshold.py --model models/embedder_v1_int8.tflite --set build/heldout-cal \
+        [--keep 0.98]
+
+The set is one written by tools/make_heldout_set.py (refs/ to enrol, labels.csv). The threshold is the
+similarity that keeps `--keep` of the genuine photos of enrolled brands recognised (among those the
+quality gate lets through); the share of unknown-brand photos it rejects is printed. The result goes to
+`<model>.json` (`unknown_threshold`), which the scanner reads unless the config sets a threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scanner.config import ScannerConfig  # noqa: E402
+from scanner.embed import Embedder, calibration_path  # noqa: E402
+from scanner.enroll import build_index  # noqa: E402
+from scanner.index import BrandIndex  # noqa: E402
+from scanner.pipeline import Pipeline  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--set", dest="eval_set", type=Path, required=True)
+    parser.add_argument("--keep", type=float, default=0.98)
+    args = parser.parse_args(argv)
+
+    config = ScannerConfig()
+    config = replace(config, model=replace(config.model, path=str(args.model)))
+    embedder = Embedder(args.model)
+    genuine, unknown = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "cal.db"
+        with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
+            build_index(args.eval_set / "refs", index, embedder, config.locate)
+        with Pipeline(config, db) as pipeline, (args.eval_set / "labels.csv").open() as fh:
+            for row in csv.DictReader(fh):
+                if row["expected"] not in ("pass", "unknown"):
+                    continue
+                _, result = pipeline.scan_file(args.eval_set / row["file"])
+                if not result.candidates:
+                    continue  # rescan: never reached recognition
+                nearest = result.candidates[0]
+                if row["expected"] == "pass":
+                    genuine.append(nearest.similarity if nearest.brand_id == row["brand"] else -1.0)
+                else:
+                    unknown.append(nearest.similarity)
+    threshold = float(np.quantile(np.array(genuine), 1 - args.keep))
+    rejection = float((np.array(unknown) < threshold).mean())
+    path = calibration_path(args.model)
+    record = json.loads(path.read_text()) if path.exists() else {}
+    record.update(
+        {
+            "unknown_threshold": round(threshold, 4),
+            "calibrated_on": str(args.eval_set.name),
+            "genuine_kept": args.keep,
+            "unknown_rejected_on_calibration": round(rejection, 4),
+        }
+    )
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(
+        f"{args.model.name}: unknown_threshold {threshold:.4f} keeps {args.keep:.0%} of {len(genuine)} genuine "
+        f"photos and rejects {rejection:.1%} of {len(unknown)} unknown-brand photos -> {path}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""Render the embedder's training set: rich synthetic photos of the training brands, located and cropped
+exactly as the scanner crops them, plus each brand's clean artwork.
+
+    python tools/make_train_set.py REFS_DIR --out build/train_set.npz [--per-brand 6] [--size 128] [--workers 2]
+
+REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
+are skipped. Output: images (N, size, size, 3) uint8 RGB, labels (N,), brands (class names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(TOOLS.parent))
+
+from splits import split  # noqa: E402
+from synth_photos import make_photo  # noqa: E402
+
+from scanner.config import LocateConfig  # noqa: E402
+from scanner.imageio import composite_on_background, read_image  # noqa: E402
+from scanner.locate import crop, locate  # noqa: E402
+
+CONFIG = LocateConfig()
+
+
+def brand_samples(job: tuple[int, Path, int, int]) -> list[np.ndarray]:
+    index, logo, per_brand, size = job
+    artwork, _ = composite_on_background(read_image(logo, keep_alpha=True))
+    frames = [artwork] + [make_photo(logo, "genuine", 7_000_003 * index + n, rich=True) for n in range(per_brand)]
+    crops = []
+    for frame in frames:
+        patch = crop(frame, locate(frame, CONFIG).box, size)
+        crops.append(cv2.cvtColor(patch, cv2.COLOR_BGR2RGB))
+    return crops
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("refs", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--per-brand", type=int, default=6)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, help="only the first N training brands (smoke runs)")
+    args = parser.parse_args(argv)
+
+    slugs = sorted(p.name for p in args.refs.iterdir() if (p / "logo.png").is_file())
+    train, held = split(slugs)
+    train = train[: args.limit] if args.limit else train
+    print(f"{len(slugs)} brands: {len(train)} for training, {len(held)} held out", file=sys.stderr)
+    start = time.time()
+    jobs = [(i, args.refs / slug / "logo.png", args.per_brand, args.size) for i, slug in enumerate(train)]
+    with Pool(args.workers) as pool:
+        results = pool.map(brand_samples, jobs, chunksize=8)
+    images = np.stack([c for crops in results for c in crops])
+    labels = np.array([i for i, crops in enumerate(results) for _ in crops], np.int32)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, images=images, labels=labels, brands=np.array(train))
+    print(
+        f"wrote {args.out}: {len(images)} crops of {len(train)} brands in {time.time() - start:.0f} s", file=sys.stderr
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Which simple-icons brands the embedder may train on, and which it must never see.
+
+Held out: every brand whose slug hashes into the lowest 20% (a stable, order-free rule), plus brands used
+for evaluation anywhere: the bundled demo brands, the unknown-brand lists of tools/make_eval_set.py, and the
+FlickrLogos-27 brands that simple-icons has. Held-out brands appear only as brands enrolled at index time
+(or as unknowns), which is how a scanner meets a rights holder's new artwork.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+HELD_OUT_SHARE = 20  # percent, by slug hash
+DEMO_BRANDS = sorted(
+    p.name for p in (Path(__file__).resolve().parent.parent / "samples" / "brands").iterdir() if p.is_dir()
+)
+FLICKRLOGOS_BRANDS = [
+    "adidas",
+    "apple",
+    "bmw",
+    "citroen",
+    "cocacola",
+    "dhl",
+    "fedex",
+    "ferrari",
+    "ford",
+    "google",
+    "hp",
+    "intel",
+    "mcdonalds",
+    "mini",
+    "nbc",
+    "nike",
+    "porsche",
+    "puma",
+    "redbull",
+    "starbucks",
+    "vodafone",
+]
+
+
+def _eval_unknowns() -> list[str]:
+    from make_eval_set import SPLITS
+
+    return [slug for _, brands in SPLITS.values() for slug in brands.split(",")]
+
+
+def held_out(slug: str) -> bool:
+    bucket = int(hashlib.sha1(slug.encode()).hexdigest(), 16) % 100
+    return bucket < HELD_OUT_SHARE or slug in ALWAYS_HELD_OUT
+
+
+ALWAYS_HELD_OUT = set(DEMO_BRANDS) | set(FLICKRLOGOS_BRANDS) | set(_eval_unknowns())
+
+
+def split(slugs: list[str]) -> tuple[list[str], list[str]]:
+    """(train, held out), both sorted."""
+    train = sorted(s for s in slugs if not held_out(s))
+    return train, sorted(s for s in slugs if held_out(s))

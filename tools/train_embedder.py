@@ -1,0 +1,257 @@
+"""Train the logo embedder (v1): metric learning on EfficientNet-Lite0 ImageNet weights, CPU-sized.
+
+    python tools/train_embedder.py --data build/train_set.npz --out build/embedder_v1.pt --minutes 40
+
+Model: the EfficientNet-Lite0 backbone (stem and first 6 blocks frozen: generic edges and textures) with a
+linear 1280 -> 128 head; the scanner L2-normalises the output. Loss: CosFace (additive cosine margin,
+scale 30, margin 0.2) over the training brands, one class per brand. Data: tools/make_train_set.py crops
+(rich synthetic photos plus clean artwork, cropped by the scanner's own locate stage), with light
+augmentation (crop jitter, brightness, contrast, saturation, grey). The learning rate follows one cosine
+cycle fitted to the time budget. Every eval interval it measures, on held-out brands only, brand top-1
+(one artwork enrolled per brand) and open-set separation; the curves go to --curves as a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(TOOLS.parent))
+
+from effnet_lite import FEATURE_DIM, load_pretrained  # noqa: E402
+
+EMBED_DIM = 128
+FROZEN_BLOCKS = 6
+
+
+class LogoEmbedder(nn.Module):
+    """RGB 0..255 (NCHW) in, un-normalised EMBED_DIM vector out."""
+
+    def __init__(self, dim: int = EMBED_DIM, pretrained: bool = True) -> None:
+        super().__init__()
+        from effnet_lite import EfficientNetLite0
+
+        self.backbone = load_pretrained() if pretrained else EfficientNetLite0()
+        self.head = nn.Linear(FEATURE_DIM, dim)
+        self._frozen = [self.backbone._conv_stem, self.backbone._bn0, *self.backbone._blocks[:FROZEN_BLOCKS]]
+        for module in self._frozen:
+            for parameter in module.parameters():
+                parameter.requires_grad = False
+
+    def train(self, mode: bool = True) -> LogoEmbedder:
+        super().train(mode)
+        for module in self._frozen:  # frozen layers keep their ImageNet batch-norm statistics
+            module.eval()
+        return self
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone.features((rgb - 127.0) / 128.0))
+
+
+class CosFace(nn.Module):
+    def __init__(self, dim: int, classes: int, scale: float = 30.0, margin: float = 0.2) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(classes, dim) * 0.01)
+        self.scale, self.margin = scale, margin
+
+    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cosine = F.normalize(embeddings) @ F.normalize(self.weight).t()
+        logits = self.scale * (cosine - self.margin * F.one_hot(labels, cosine.shape[1]))
+        return F.cross_entropy(logits, labels), cosine.argmax(1)
+
+
+def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = np.empty_like(batch)
+    size = batch.shape[1]
+    for i, image in enumerate(batch):
+        scale = rng.uniform(0.82, 1.0)
+        side = int(size * scale)
+        x, y = rng.integers(0, size - side + 1, 2)
+        patch = cv2.resize(image[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_LINEAR)
+        patch = patch.astype(np.float32) * rng.uniform(0.75, 1.25) + rng.uniform(-25, 25)
+        grey = patch.mean(axis=2, keepdims=True)
+        patch = grey + (patch - grey) * (0.0 if rng.random() < 0.1 else rng.uniform(0.6, 1.4))
+        out[i] = np.clip(patch, 0, 255).astype(np.uint8)
+    return out
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float()
+
+
+@torch.no_grad()
+def embed(model: LogoEmbedder, images: np.ndarray, batch: int = 128) -> np.ndarray:
+    model.eval()
+    vectors = [F.normalize(model(to_tensor(images[i : i + batch]))).numpy() for i in range(0, len(images), batch)]
+    model.train()
+    return np.concatenate(vectors)
+
+
+def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, np.ndarray]:
+    """Crops of held-out brands: demo brands enrolled from artwork and photographed; other held-out brands as
+    unknowns. Generated with seeds of their own, never trained on."""
+    from make_eval_set import SPLITS
+    from splits import DEMO_BRANDS
+    from synth_photos import make_photo
+
+    from scanner.config import LocateConfig
+    from scanner.imageio import composite_on_background, read_image
+    from scanner.locate import crop, locate
+
+    refs = TOOLS.parent / "samples" / "brands"
+    config = LocateConfig()
+
+    def crop_rgb(frame: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(crop(frame, locate(frame, config).box, size), cv2.COLOR_BGR2RGB)
+
+    enrol = [
+        crop_rgb(composite_on_background(read_image(refs / b / "logo.png", keep_alpha=True))[0]) for b in DEMO_BRANDS
+    ]
+    queries, labels = [], []
+    for i, brand in enumerate(DEMO_BRANDS):
+        for n in range(per_brand):
+            queries.append(crop_rgb(make_photo(refs / brand / "logo.png", "genuine", 99_000 + 31 * i + n, rich=True)))
+            labels.append(i)
+    unknown = SPLITS["calibration"][1].split(",")
+    unknowns = [
+        crop_rgb(make_photo(all_refs / u / "logo.png", "genuine", 77_000 + i, rich=True))
+        for i, u in enumerate(unknown)
+        for _ in range(per_brand)
+    ]
+    return {
+        "enrol": np.stack(enrol),
+        "queries": np.stack(queries),
+        "labels": np.array(labels),
+        "unknowns": np.stack(unknowns),
+    }
+
+
+def probe_metrics(model: LogoEmbedder, probe: dict[str, np.ndarray]) -> dict[str, float]:
+    refs, queries, unknowns = (embed(model, probe[k]) for k in ("enrol", "queries", "unknowns"))
+    known_sim = queries @ refs.T
+    top1 = float((known_sim.argmax(1) == probe["labels"]).mean())
+    best_known, best_unknown = known_sim.max(1), (unknowns @ refs.T).max(1)
+    threshold = float(np.percentile(best_known, 2))  # keep 98% of genuine photos
+    return {"top1": top1, "unknown_rejection_at_98": float((best_unknown < threshold).mean()), "threshold": threshold}
+
+
+def plot(history: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(history["step"], history["loss"], lw=0.8)
+    left.set(xlabel="step", ylabel="CosFace loss", title="training loss")
+    right.plot(history["eval_step"], history["top1"], "o-", label="held-out brand top-1")
+    right.plot(history["eval_step"], history["unknown_rejection_at_98"], "s-", label="unknown rejection @98% kept")
+    right.set(xlabel="step", ylim=(0, 1.02), title="held-out brands (never trained on)")
+    right.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--refs", type=Path, required=True, help="all simple-icons brands (for the held-out probe)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--curves", type=Path, help="training-curve PNG (default: beside --out)")
+    parser.add_argument("--minutes", type=float, default=40.0, help="training time budget")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--eval-every", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    data = np.load(args.data)
+    images, labels, brands = data["images"], data["labels"], data["brands"]
+    size = images.shape[1]
+    print(f"{len(images)} crops, {len(brands)} brands, {size} px", file=sys.stderr)
+    probe = held_out_probe(size, args.refs)
+
+    model = LogoEmbedder().train()
+    loss_fn = CosFace(EMBED_DIM, len(brands))
+    backbone = [p for p in model.backbone.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": backbone, "lr": 6e-4},
+            {"params": [*model.head.parameters(), *loss_fn.parameters()], "lr": 3e-3},
+        ],
+        weight_decay=1e-4,
+    )
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "top1": [], "unknown_rejection_at_98": []}
+
+    def evaluate(step: int) -> None:
+        metrics = probe_metrics(model, probe)
+        history["eval_step"].append(step)
+        history["top1"].append(metrics["top1"])
+        history["unknown_rejection_at_98"].append(metrics["unknown_rejection_at_98"])
+        print(
+            f"step {step}: held-out top-1 {metrics['top1']:.3f}, unknown rejection "
+            f"{metrics['unknown_rejection_at_98']:.3f} at threshold {metrics['threshold']:.3f}",
+            file=sys.stderr,
+        )
+
+    evaluate(0)
+    start, planned, step = time.time(), None, 0
+    while planned is None or step < planned:
+        index = rng.integers(0, len(images), args.batch)
+        batch = to_tensor(augment(images[index], rng))
+        target = torch.from_numpy(labels[index]).long()
+        warm = min(1.0, (step + 1) / 100)
+        progress = step / planned if planned else 0.0
+        for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
+        loss, _ = loss_fn(model(batch), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if step == 30:  # fit one cosine cycle into the budget, from the measured speed (evaluations included)
+            per_step = (time.time() - start) / 30
+            planned = int(args.minutes * 60 / (per_step * 1.08))
+            print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
+        if step % 10 == 0:
+            history["step"].append(step)
+            history["loss"].append(loss.item())
+        if step % args.eval_every == 0:
+            evaluate(step)
+    evaluate(step)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "size": size,
+            "dim": EMBED_DIM,
+            "brands": len(brands),
+            "steps": step,
+            "minutes": (time.time() - start) / 60,
+        },
+        args.out,
+    )
+    args.out.with_suffix(".json").write_text(json.dumps(history))
+    plot(history, args.curves or args.out.with_suffix(".png"))
+    print(f"saved {args.out} after {step} steps, {(time.time() - start) / 60:.1f} min", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
