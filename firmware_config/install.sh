@@ -28,9 +28,9 @@ rsync -a --delete --exclude .venv --exclude .git --exclude out --exclude build "
 python3 -m venv --system-site-packages "$PREFIX/.venv"
 if [ "$RUNTIME" = tflite ]; then
   # numpy < 2 as apt's python3-opencv on Bookworm is built against numpy 1.
-  "$PREFIX/.venv/bin/pip" install --quiet -c "$PREFIX/constraints.txt" -e "$PREFIX[tflite]"
+  "$PREFIX/.venv/bin/pip" install --quiet -c "$PREFIX/constraints.txt" -e "$PREFIX[tflite,ann,gpio]"
 else
-  "$PREFIX/.venv/bin/pip" install --quiet -e "$PREFIX[litert]"
+  "$PREFIX/.venv/bin/pip" install --quiet -e "$PREFIX[litert,ann]"
 fi
 "$PREFIX/.venv/bin/python" -c "import cv2, picamera2; print('OpenCV', cv2.__version__, 'and picamera2 from apt: ok')"
 

@@ -14,7 +14,7 @@ from typing import Any
 from .exc import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v0_int8.tflite"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v1_int8.tflite"
 
 
 def _field(default: Any, description: str) -> Any:

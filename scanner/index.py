@@ -208,6 +208,14 @@ class BrandIndex:
             decode_png(row["mask"], cv2.IMREAD_GRAYSCALE),
         )
 
+    def verification_reference(self, brand_id: str, matched_id: int) -> ReferenceImage:
+        """What to verify a match against: the brand's artwork (the reference with a mark mask) when it has
+        one, since a photo reference carries its own lighting and wear; else the matched reference."""
+        row = self.db.execute(
+            "select id from refs where brand_id = ? and mask is not null order by id limit 1", [brand_id]
+        ).fetchone()
+        return self.reference(int(row[0]) if row else matched_id)
+
     def source_sha(self, brand_id: str, source: str) -> str | None:
         rows = list(
             self.db.table("refs").rows_where("brand_id = ? and source = ?", [brand_id, source], select="file_sha256")

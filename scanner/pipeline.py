@@ -150,7 +150,7 @@ class Pipeline:
             return
 
         assert best is not None
-        reference = self.index.reference(best.reference_id)
+        reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer("verify", verify, query_crop, reference, config.verify.size)
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation

@@ -22,7 +22,7 @@ from .exc import BrandIndexError
 logger = logging.getLogger(__name__)
 
 ANN_MIN_REFERENCES = 20_000  # below this, exact search is as fast and has nothing to go stale
-CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 64  # chosen by tools/bench_index.py (docs/index.md)
+CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 128  # chosen by tools/bench_index.py (docs/index.md)
 
 
 def usearch_available() -> bool:

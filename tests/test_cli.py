@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
+from scanner.config import DEFAULT_MODEL
 from tests.conftest import BRANDS, PHOTOS
 
 SCANNER = [sys.executable, "-m", "scanner.cli"]
@@ -110,7 +111,7 @@ def test_table_output_and_screens(built_index, tmp_path):
 def test_index_info(built_index):
     result = run("index", "info", "--db", built_index, "--json")
     info = json.loads(result.stdout)
-    assert (info["brands"], info["references"], info["embedding_dim"]) == (20, 20, 1280)
+    assert (info["brands"], info["references"], info["embedding_dim"]) == (20, 20, 128)
     assert "ferrari" in info["brand_ids"] and len(info["model_sha256"]) == 64
 
 
@@ -153,7 +154,7 @@ def test_corrupt_model_is_one_clean_line(built_index, tmp_path):
 
 def test_index_from_another_model_is_refused(built_index, tmp_path):
     """A model with other weights (here: the shipped file with one byte changed in a constant buffer)."""
-    data = bytearray(Path(__file__).resolve().parent.parent.joinpath("models/embedder_v0_int8.tflite").read_bytes())
+    data = bytearray(DEFAULT_MODEL.read_bytes())
     data[len(data) // 2] ^= 0x01
     other = tmp_path / "other.tflite"
     other.write_bytes(bytes(data))

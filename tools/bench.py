@@ -1,11 +1,16 @@
-"""Latency benchmark: per-stage and end-to-end p50/p95 of the scan pipeline, per runtime and thread count,
-and the int8 embedder against its float32 export side by side. Prints tables; --json writes the numbers.
+"""Latency benchmark of the scan pipeline: per stage and end to end (p50/p95), 1 and 2 threads, the int8
+embedder against its float32 export side by side, search with large brand indexes, start-up time and peak
+memory. Prints tables; --json writes the numbers.
 
-    python tools/bench.py --db out/demo_index.db [--photos samples/photos] [--repeat 20] [--threads 1 2]
-                          [--float-model build/embedder_v0_float32.tflite] [--json bench.json]
+    python tools/bench.py [--photos 200] [--threads 1 2] [--index-sizes 1000000] \\
+        [--float-model build/embedder_v1_float32.tflite] [--json build/bench.json]
 
-Frames are the genuine sample photos (640x480), so every stage runs. The first scan of each
-configuration is a warm-up and not counted. Numbers are for this machine; tests never assert them.
+Frames: synthetic 640x480 handheld photos (tools/synth_photos.py, rich mode) of the bundled demo brands,
+scanned against an index of those brands padded with random references up to each --index-sizes (the
+padding's embeddings are random unit vectors: they cost search time without changing verdicts). The first
+scan of each configuration is a warm-up and not counted. Start-up is a fresh `scanner scan` process, from
+exec to its first verdict; its peak RSS is the device's memory cost. Tests never assert these numbers; a
+smoke run (tests/test_bench.py) only checks that the tool still works.
 """
 
 from __future__ import annotations
@@ -13,93 +18,172 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from synth_photos import make_photo  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
-from scanner.imageio import read_image  # noqa: E402
+from scanner.enroll import build_index  # noqa: E402
+from scanner.index import BrandIndex, encode_png  # noqa: E402
 from scanner.pipeline import Pipeline  # noqa: E402
 from scanner.runtime import available_runtimes  # noqa: E402
 
 STAGES = ["quality", "locate", "embed", "match", "verify", "total"]
+BRANDS = ROOT / "samples" / "brands"
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
-def bench_pipeline(db: Path, frames: list[np.ndarray], runtime: str, threads: int, repeat: int) -> dict:
-    base = ScannerConfig()
-    config = replace(base, model=replace(base.model, runtime=runtime, threads=threads))
+def photos(count: int) -> list[np.ndarray]:
+    brands = sorted(p.name for p in BRANDS.iterdir() if p.is_dir())
+    return [
+        make_photo(BRANDS / brands[i % len(brands)] / "logo.png", "genuine", 31_337 + i, rich=True)
+        for i in range(count)
+    ]
+
+
+def demo_index(path: Path, embedder: Embedder, config: ScannerConfig) -> None:
+    with BrandIndex.create(path, embedder.sha256, embedder.dim) as index:
+        build_index(BRANDS, index, embedder, config.locate)
+
+
+def pad_index(path: Path, size: int, dim: int) -> None:
+    """Add random references (one placeholder brand per 4) until the index holds `size` references."""
+    with sqlite3.connect(path) as conn:
+        have = conn.execute("select count(*) from refs").fetchone()[0]
+        rng = np.random.default_rng(0)
+        tiny = encode_png(np.zeros((4, 4, 3), np.uint8))
+        for start in range(have, size, 50_000):
+            n = min(50_000, size - start)
+            vectors = rng.standard_normal((n, dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            brands = [f"pad{(start + i) // 4}" for i in range(n)]
+            conn.executemany(
+                "insert or ignore into brands (id, name, aliases) values (?, ?, '[]')",
+                [(b, b) for b in dict.fromkeys(brands)],
+            )
+            conn.executemany(
+                "insert into refs (brand_id, source, file_sha256, image, embedding, created_at) "
+                "values (?, ?, '', ?, ?, '')",
+                [
+                    (b, f"pad:{start + i}", tiny, v.tobytes())
+                    for i, (b, v) in enumerate(zip(brands, vectors, strict=True))
+                ],
+            )
+        revision = int((conn.execute("select value from meta where key = 'revision'").fetchone() or ["0"])[0]) + 1
+        conn.execute("insert or replace into meta (key, value) values ('revision', ?)", (str(revision),))
+
+
+def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict[str, tuple[float, float]]:
     timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
     with Pipeline(config, db) as pipeline:
-        pipeline.scan(frames[0])  # warm-up: first invoke allocates, index matrix loads
-        for _ in range(repeat):
-            for frame in frames:
-                for stage, ms in pipeline.scan(frame).timings_ms.items():
-                    timings[stage].append(ms)
+        pipeline.scan(frames[0])
+        for frame in frames:
+            for stage, ms in pipeline.scan(frame).timings_ms.items():
+                timings[stage].append(ms)
     return {stage: percentiles(values) for stage, values in timings.items() if values}
 
 
-def bench_embedder(model: Path, runtime: str, threads: int, repeat: int) -> tuple[float, float]:
+def bench_embedder(model: Path, runtime: str, threads: int, runs: int) -> tuple[float, float]:
     embedder = Embedder(model, threads, runtime)
-    crop = np.random.default_rng(0).integers(0, 256, (embedder.input_size, embedder.input_size, 3), dtype=np.uint8)
-    embedder.embed(crop)
+    crop = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
     times = []
-    for _ in range(repeat):
+    for _ in range(runs):
         start = time.perf_counter()
         embedder.embed(crop)
         times.append((time.perf_counter() - start) * 1000)
     return percentiles(times)
 
 
+def startup(db: Path, photo: Path, model: str) -> dict[str, float]:
+    """A fresh process: imports, model, index (and its search graph), first verdict. Its memory is VmHWM, its
+    own high-water mark (ru_maxrss would include this benchmark's memory, carried over by fork and exec)."""
+    code = (
+        "import resource, sys, time; start = time.perf_counter(); from scanner.cli import main; "
+        "sys.argv = ['scanner', '--model', sys.argv[1], 'scan', '--json', '--no-record', '--db', sys.argv[2], "
+        "sys.argv[3]]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+        "print('STARTUP', time.perf_counter() - start, hwm)"
+    )
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, model, str(db), str(photo)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    wall = time.perf_counter() - start
+    line = next(line for line in out.stdout.splitlines() if line.startswith("STARTUP"))
+    _, inner, rss = line.split()
+    return {"exec_to_verdict_s": wall, "in_process_s": float(inner), "peak_rss_mb": int(rss) / 1024}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", type=Path, required=True, help="brand index to match against")
-    parser.add_argument("--photos", type=Path, default=ROOT / "samples" / "photos")
-    parser.add_argument("--repeat", type=int, default=20, help="passes over the photos per configuration")
+    parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--runtimes", nargs="+", default=available_runtimes())
-    parser.add_argument("--float-model", type=Path, help="float32 export of the embedder, for the int8 ratio")
-    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--runtimes", nargs="+", default=available_runtimes()[:1])
+    parser.add_argument("--index-sizes", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--model", type=Path, default=Path(ScannerConfig().model.path))
+    parser.add_argument("--float-model", type=Path, help="float32 export of --model, for the int8 ratio")
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    frames = [read_image(p) for p in sorted(args.photos.glob("genuine_*.jpg"))]
-    if not frames:
-        raise SystemExit(f"no genuine_*.jpg photos in {args.photos}")
-    results: dict = {"frames": len(frames) * args.repeat, "pipeline": {}, "embedder": {}}
-    print(f"pipeline, {len(frames)} photos x {args.repeat} passes, ms p50 / p95")
-    print(f"{'runtime':<8}{'thr':>4}" + "".join(f"{s:>16}" for s in STAGES))
-    for runtime in args.runtimes:
-        for threads in args.threads:
-            row = bench_pipeline(args.db, frames, runtime, threads, args.repeat)
-            results["pipeline"][f"{runtime}/{threads}"] = row
-            cells = "".join(f"{row[s][0]:>8.2f} /{row[s][1]:>6.2f}" if s in row else f"{'-':>16}" for s in STAGES)
-            print(f"{runtime:<8}{threads:>4}{cells}")
+    base = ScannerConfig()
+    base = replace(base, model=replace(base.model, path=str(args.model)))
+    frames = photos(args.photos)
+    results: dict = {"photos": len(frames), "model": args.model.name, "pipeline": {}, "embedder": {}, "index": {}}
+    with tempfile.TemporaryDirectory(dir=ROOT / "build" if (ROOT / "build").is_dir() else None) as tmp:
+        db = Path(tmp) / "brands.db"
+        embedder = Embedder(args.model)
+        demo_index(db, embedder, base)
+        print(f"pipeline on {len(frames)} photos (640x480), {args.model.name}, ms p50 / p95")
+        print(f"{'runtime':<8}{'thr':>4}{'refs':>9}" + "".join(f"{s:>16}" for s in STAGES))
+        sizes = [BrandIndex.open(db, embedder.sha256).info()["references"], *args.index_sizes]
+        for size in sizes:
+            pad_index(db, size, embedder.dim)
+            for runtime in args.runtimes:
+                for threads in args.threads:
+                    config = replace(base, model=replace(base.model, runtime=runtime, threads=threads))
+                    row = bench_pipeline(db, frames, config)
+                    results["pipeline"][f"{runtime}/{threads}/{size}"] = row
+                    cells = "".join(
+                        f"{row[s][0]:>8.2f} /{row[s][1]:>6.2f}" if s in row else f"{'-':>16}" for s in STAGES
+                    )
+                    print(f"{runtime:<8}{threads:>4}{size:>9}{cells}", flush=True)
+            photo = Path(tmp) / "photo.jpg"
+            cv2.imwrite(str(photo), frames[0])
+            results["index"][size] = startup(db, photo, str(args.model))  # graph already built by the runs above
+        print("\nstart-up (fresh process to first verdict) and peak memory, by index size")
+        for size, row in results["index"].items():
+            print(
+                f"{size:>9} refs: {row['exec_to_verdict_s']:.2f} s exec to verdict ({row['in_process_s']:.2f} s "
+                f"after interpreter start), peak RSS {row['peak_rss_mb']:.0f} MB"
+            )
 
-    models = {"int8": Path(ScannerConfig().model.path)}
-    if args.float_model:
-        models["float32"] = args.float_model
-    print(f"\nembedder alone, {args.repeat * 10} runs, ms p50 / p95")
+    models = {"int8": args.model, **({"float32": args.float_model} if args.float_model else {})}
+    print("\nembedder alone, 500 runs, ms p50 / p95")
     for runtime in args.runtimes:
         for threads in args.threads:
-            row = {name: bench_embedder(path, runtime, threads, args.repeat * 10) for name, path in models.items()}
+            row = {name: bench_embedder(path, runtime, threads, 500) for name, path in models.items()}
             results["embedder"][f"{runtime}/{threads}"] = row
             cells = "  ".join(f"{name} {p50:6.2f} /{p95:6.2f}" for name, (p50, p95) in row.items())
             ratio = f"  float32/int8 = {row['float32'][0] / row['int8'][0]:.2f}x" if "float32" in row else ""
             print(f"{runtime:<8}{threads:>4}  {cells}{ratio}")
-
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    results["peak_rss_mb"] = peak_mb
-    print(f"\npeak RSS {peak_mb:.0f} MB (whole benchmark process)")
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -1,0 +1,53 @@
+"""Add N synthetic photos per brand to an existing brand index (multi-image enrolment experiments).
+
+    python tools/enrol_photos.py REFS_DIR --db DB [--per-brand 2] [--seed 900000] [--model M]
+
+For each brand folder in REFS_DIR, renders N rich photos of its logo.png (seeds distinct from every
+evaluation set) and enrols them with the scanner's own enrolment path, beside the artwork already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(TOOLS.parent))
+
+from synth_photos import make_photo  # noqa: E402
+
+from scanner.config import DEFAULT_MODEL, LocateConfig  # noqa: E402
+from scanner.embed import Embedder  # noqa: E402
+from scanner.enroll import enroll_images  # noqa: E402
+from scanner.index import BrandIndex  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("refs", type=Path)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--per-brand", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=900_000)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    embedder = Embedder(args.model)
+    added = 0
+    with BrandIndex.open(args.db, embedder.sha256) as index, tempfile.TemporaryDirectory() as tmp:
+        for b, folder in enumerate(sorted(p for p in args.refs.iterdir() if p.is_dir())):
+            paths = []
+            for n in range(args.per_brand):
+                path = Path(tmp) / f"{folder.name}_{n}.jpg"
+                cv2.imwrite(str(path), make_photo(folder / "logo.png", "genuine", args.seed + 100 * b + n, rich=True))
+                paths.append(path)
+            added += enroll_images(index, embedder, LocateConfig(), folder.name, paths, None).added
+    print(f"{args.db}: {added} photo references added", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
