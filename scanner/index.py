@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from .vectors import (
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+REFERENCE_CACHE = 512  # decoded references kept in memory (about 200 KB each)
 CANDIDATES_PER_BRAND = 8  # neighbours fetched per brand wanted: a brand with many references fills several
 
 
@@ -52,12 +53,14 @@ class Candidate:
     reference_id: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReferenceImage:
     id: int
     brand_id: str
     crop: np.ndarray  # BGR square, as embedded
     mask: np.ndarray | None  # 0/255 mark mask from the artwork's alpha, when it had one
+    features: tuple | None = field(default=None, compare=False)  # ORB keypoints, filled by the verifier
+    features_side: int = field(default=0, compare=False)
 
 
 def utc_now() -> str:
@@ -84,6 +87,7 @@ class BrandIndex:
         self.path = Path(path)
         self.db = sqlite_utils.Database(conn)
         self._searcher: ExactSearch | GraphSearch | None = None
+        self._references: dict[int, ReferenceImage] = {}
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -197,16 +201,19 @@ class BrandIndex:
         return [self.brand(row["id"]) for row in self.db.table("brands").rows_where(order_by="id", select="id")]
 
     def reference(self, reference_id: int) -> ReferenceImage:
+        """A reference's crop and mask, decoded once and kept (with what the verifier derives from them)."""
+        cached = self._references.get(reference_id)
+        if cached is not None:
+            return cached
         row = self.db.table("refs").get(reference_id)
         crop = decode_png(row["image"], cv2.IMREAD_COLOR)
         if crop is None:
             raise BrandIndexError(f"{self.path}: reference {reference_id} has no image; rebuild the index")
-        return ReferenceImage(
-            row["id"],
-            row["brand_id"],
-            crop,
-            decode_png(row["mask"], cv2.IMREAD_GRAYSCALE),
-        )
+        reference = ReferenceImage(row["id"], row["brand_id"], crop, decode_png(row["mask"], cv2.IMREAD_GRAYSCALE))
+        if len(self._references) >= REFERENCE_CACHE:
+            self._references.pop(next(iter(self._references)))
+        self._references[reference_id] = reference
+        return reference
 
     def verification_reference(self, brand_id: str, matched_id: int) -> ReferenceImage:
         """What to verify a match against: the brand's artwork (the reference with a mark mask) when it has
@@ -340,6 +347,7 @@ class BrandIndex:
         self.db.table("meta").upsert({"key": "revision", "value": str(revision)}, pk="key")
         self.db.table("meta").upsert({"key": "updated_at", "value": utc_now()}, pk="key")
         self._searcher = None
+        self._references.clear()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -50,30 +50,40 @@ def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
     return moments["m10"] / area, moments["m01"] / area, area
 
 
-def tolerant_overlap(query: np.ndarray, reference: np.ndarray, tolerance: int) -> tuple[float, float]:
+def tolerant_overlap(
+    query: np.ndarray, reference: np.ndarray, tolerance: int, reference_near: np.ndarray | None = None
+) -> tuple[float, float]:
     """(recall, precision) of mark pixels allowing `tolerance` pixels of misplacement.
 
     recall: share of the reference's mark that has query mark nearby (low when an element is missing);
     precision: share of the query's mark that has reference mark nearby (low when something was added or
-    moved). Plain IoU punishes thin strokes for a one-pixel shift; this does not.
+    moved). Plain IoU punishes thin strokes for a one-pixel shift; this does not. `reference_near` is the
+    reference dilated by the tolerance, for callers comparing many candidates against one reference.
     """
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
     q_on, r_on = query > 0, reference > 0
-    q_near, r_near = cv2.dilate(query, kernel) > 0, cv2.dilate(reference, kernel) > 0
+    q_near = cv2.dilate(query, kernel) > 0
+    r_near = reference_near if reference_near is not None else cv2.dilate(reference, kernel) > 0
     recall = float((r_on & q_near).sum() / max(1, r_on.sum()))
     precision = float((q_on & r_near).sum() / max(1, q_on.sum()))
     return recall, precision
 
 
-def _feature_transform(query: np.ndarray, reference: np.ndarray) -> np.ndarray | None:
+ORB = cv2.ORB.create(nfeatures=400, edgeThreshold=15, patchSize=15, fastThreshold=12)
+
+
+def orb_features(grey: np.ndarray) -> tuple:
+    return ORB.detectAndCompute(grey, None)
+
+
+def _feature_transform(query: np.ndarray, reference_features: tuple) -> np.ndarray | None:
     """Similarity transform query -> reference from ORB matches and RANSAC, or None when unreliable.
 
     Local features survive a missing or added element, which moves the mark's centroid and area and so
     fools the moment-based alignment.
     """
-    orb = cv2.ORB.create(nfeatures=400, edgeThreshold=15, patchSize=15, fastThreshold=12)
-    kq, dq = orb.detectAndCompute(query, None)
-    kr, dr = orb.detectAndCompute(reference, None)
+    kq, dq = orb_features(query)
+    kr, dr = reference_features
     if dq is None or dr is None or len(kq) < MIN_INLIERS or len(kr) < MIN_INLIERS:
         return None
     matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(dq, dr)
@@ -117,9 +127,11 @@ def align_mask(
     """
     candidates = ([feature_matrix] if feature_matrix is not None else []) + _moment_transforms(query, reference)
     best, best_fit, best_overlap = np.zeros_like(reference), -1.0, 0.0
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+    reference_near = cv2.dilate(reference, kernel) > 0
     for matrix in candidates:
         warped = cv2.warpAffine(query, matrix, reference.shape[::-1], flags=cv2.INTER_NEAREST)
-        recall, precision = tolerant_overlap(warped, reference, tolerance)
+        recall, precision = tolerant_overlap(warped, reference, tolerance, reference_near)
         if recall + precision > best_fit:
             best, best_fit, best_overlap = warped, recall + precision, min(recall, precision)
     return best, best_overlap
@@ -185,15 +197,17 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
     return deviation.astype(np.float32), reasons
 
 
-def _features_at(query_crop: np.ndarray, ref_crop: np.ndarray, size: int) -> np.ndarray | None:
-    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size."""
+def _features_at(query_crop: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
+    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size.
+    The reference's keypoints are computed once and kept on it (the index keeps decoded references)."""
     side = query_crop.shape[0]
-    ref_crop = (
-        cv2.resize(ref_crop, (side, side), interpolation=cv2.INTER_AREA) if ref_crop.shape[0] != side else ref_crop
-    )
-    matrix = _feature_transform(
-        cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY)
-    )
+    if reference.features is None or reference.features_side != side:
+        ref_crop = reference.crop
+        if ref_crop.shape[0] != side:
+            ref_crop = cv2.resize(ref_crop, (side, side), interpolation=cv2.INTER_AREA)
+        reference.features = orb_features(cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY))
+        reference.features_side = side
+    matrix = _feature_transform(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), reference.features)
     if matrix is not None:
         matrix[:, 2] *= size / side
     return matrix
@@ -208,7 +222,7 @@ def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -
         ref_mask = foreground_mask(ref_image)
     query_mask = foreground_mask(query)
 
-    features = _features_at(query_crop, reference.crop, size)
+    features = _features_at(query_crop, reference, size)
     warped, overlap = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
     aspect_change = _extent_aspect(warped) / _extent_aspect(ref_mask) - 1
     deviation, local_reasons = _deviation_reasons(warped, ref_mask)
