@@ -44,8 +44,15 @@ def require_opencv() -> None:
 class Settings:
     def __init__(self, config_path: Path | None, model: Path | None, threads: int | None, runtime: str | None) -> None:
         self.config_path, self.model, self.threads, self.runtime = config_path, model, threads, runtime
+        self._config = None
 
     def config(self):  # type: ignore[no-untyped-def]
+        """The loaded config with the command-line overrides, read once per command."""
+        if self._config is None:
+            self._config = self._load()
+        return self._config
+
+    def _load(self):  # type: ignore[no-untyped-def]
         from dataclasses import replace
 
         from .config import load_config
@@ -320,7 +327,7 @@ def run(
     hub in the background when [hub] is configured.
     """
     from .camera import open_camera
-    from .display import Window, render_live
+    from .display import Window, render_live, write_png
     from .gpio import make_indicator
     from .live import LiveOptions, box_scale, run_live
     from .pipeline import Pipeline
@@ -342,9 +349,8 @@ def run(
             else:
                 click.echo(_table_row(result))
             if screens is not None:
-                screens.mkdir(parents=True, exist_ok=True)
                 name = f"scan_{frame.index:05d}_{result.verdict.value if result.verdict else 'error'}.png"
-                cv2_write(screens / name, render_live(frame.preview, result, "", box_scale(frame)))
+                write_png(screens / name, render_live(frame.preview, result, "", box_scale(frame)))
 
         syncer = background_sync(config, store)
         window = None if headless else Window(fullscreen=config.live.fullscreen and not windowed)
@@ -371,13 +377,6 @@ def background_sync(config, store):  # type: ignore[no-untyped-def]
 
     own = ScanStore(store.path, store.max_bytes, store.flag_unknown)  # its own connection for its own thread
     return SyncWorker(own, HubClient(config.hub.url, config.hub.token), config.hub.sync_interval).start()
-
-
-def cv2_write(path: Path, image) -> None:  # type: ignore[no-untyped-def]
-    import cv2
-
-    if not cv2.imwrite(str(path), image):
-        raise click.ClickException(f"could not write {path}")
 
 
 @main.group()

@@ -179,9 +179,13 @@ class Window:
         cv2.waitKey(1)
 
 
-def write_screen(path: Path, frame: np.ndarray | None, result: ScanResult) -> Path:
+def write_png(path: Path, image: np.ndarray) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), render_screen(frame, result)):
-        raise OSError(f"could not write {path}")
+    if not cv2.imwrite(str(path), image):
+        raise ScannerError(f"could not write {path}: check the folder exists and has space")
     return path
+
+
+def write_screen(path: Path, frame: np.ndarray | None, result: ScanResult) -> Path:
+    return write_png(path, render_screen(frame, result))

@@ -125,11 +125,9 @@ def evaluate(
                 result.authenticity,
             )
         )
-        if sample.brand and sample.expected in ("pass", "suspect") and result.candidates:
-            evaluation.top1_total += 1
-            evaluation.top1_hits += result.candidates[0].brand_id == sample.brand
-        elif sample.brand and sample.expected in ("pass", "suspect"):
-            evaluation.top1_total += 1  # not recognised at all (rescan or error) counts as a miss
+        if sample.brand and sample.expected in ("pass", "suspect"):
+            evaluation.top1_total += 1  # a photo never recognised (rescan, error) counts as a miss
+            evaluation.top1_hits += nearest is not None and nearest.brand_id == sample.brand
         if sample.expected in ("pass", "suspect"):
             evaluation.enrolled_total += 1
             evaluation.enrolled_called_unknown += predicted == "unknown"

@@ -41,5 +41,9 @@ class SyncError(ScannerError):
     """The hub cannot be reached, refused the device's token, or sent something invalid."""
 
 
+class HubUnavailableError(SyncError):
+    """The hub cannot be reached or refuses this device's token: no scan can go now, so a batch stops."""
+
+
 class IndexUpdateError(ScannerError):
     """A brand-index update from the hub failed verification; the installed index was kept."""

@@ -88,6 +88,7 @@ class BrandIndex:
         self.db = sqlite_utils.Database(conn)
         self._searcher: ExactSearch | GraphSearch | None = None
         self._references: dict[int, ReferenceImage] = {}
+        self._artwork: dict[str, int | None] = {}
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod
@@ -218,10 +219,13 @@ class BrandIndex:
     def verification_reference(self, brand_id: str, matched_id: int) -> ReferenceImage:
         """What to verify a match against: the brand's artwork (the reference with a mark mask) when it has
         one, since a photo reference carries its own lighting and wear; else the matched reference."""
-        row = self.db.execute(
-            "select id from refs where brand_id = ? and mask is not null order by id limit 1", [brand_id]
-        ).fetchone()
-        return self.reference(int(row[0]) if row else matched_id)
+        if brand_id not in self._artwork:  # asked on every scan: looked up once per brand
+            row = self.db.execute(
+                "select id from refs where brand_id = ? and mask is not null order by id limit 1", [brand_id]
+            ).fetchone()
+            self._artwork[brand_id] = int(row[0]) if row else None
+        artwork = self._artwork[brand_id]
+        return self.reference(artwork if artwork is not None else matched_id)
 
     def source_sha(self, brand_id: str, source: str) -> str | None:
         rows = list(
@@ -348,6 +352,7 @@ class BrandIndex:
         self.db.table("meta").upsert({"key": "updated_at", "value": utc_now()}, pk="key")
         self._searcher = None
         self._references.clear()
+        self._artwork.clear()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

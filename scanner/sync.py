@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import signing
-from .exc import BrandIndexError, IndexUpdateError, SyncError
+from .exc import BrandIndexError, HubUnavailableError, IndexUpdateError, SyncError
 from .index import BrandIndex
 from .protocol import IMAGE_FIELDS
 from .store import ScanStore
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0  # a hub down for days is retried hourly, never given up on
 TIMEOUT_S = 20.0
+REFUSED_TOKEN = "the hub refused this device's token (401): check [hub] token or --token"
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -60,13 +61,13 @@ class HubClient:
         except urllib.error.HTTPError as err:
             return err.code, err.read()
         except (urllib.error.URLError, OSError) as err:
-            raise SyncError(f"hub {self.url} unreachable: {getattr(err, 'reason', err)}") from err
+            raise HubUnavailableError(f"hub {self.url} unreachable: {getattr(err, 'reason', err)}") from err
 
     def whoami(self) -> str:
         """The device name the hub knows this token by; SyncError when unreachable or refused."""
         status, body = self._request("GET", "/api/v1/devices/me")
         if status == 401:
-            raise SyncError("the hub refused this device's token (401): check [hub] token or --token")
+            raise HubUnavailableError(REFUSED_TOKEN)
         if status != 200:
             raise SyncError(f"hub answered {status} to the token check")
         return str(json.loads(body)["device"])
@@ -74,7 +75,7 @@ class HubClient:
     def put_scan(self, scan: dict[str, Any]) -> int:
         status, body = self._request("PUT", f"/api/v1/scans/{scan['uuid']}", json.dumps(scan).encode())
         if status == 401:
-            raise SyncError("the hub refused this device's token (401): check [hub] token or --token")
+            raise HubUnavailableError(REFUSED_TOKEN)
         if status not in (200, 201):
             raise SyncError(f"hub answered {status} for scan {scan['uuid']}: {body[:200]!r}")
         return status
@@ -126,7 +127,7 @@ def push_outbox(store: ScanStore, client: HubClient, ignore_backoff: bool = Fals
                 store.mark_failed(item.uuid, str(err), time.time() + backoff_seconds(item.attempts))
                 report.failed += 1
                 report.error = str(err)
-                if "unreachable" in str(err) or "401" in str(err):
+                if isinstance(err, HubUnavailableError):  # the next scan would fail the same way: try later
                     report.pending = store.pending_count()
                     return report
                 continue
