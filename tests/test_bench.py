@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -33,3 +35,22 @@ def test_benchmark_smoke(tmp_path):
     row = next(iter(numbers["pipeline"].values()))
     assert set(row) >= {"quality", "total"} and all(p50 <= p95 for p50, p95 in row.values())
     assert "start-up" in result.stdout and "embedder alone" in result.stdout
+    check_pi_projection(numbers)
+
+
+def check_pi_projection(bench):
+    """The projection reads the benchmark's JSON and scales it by the published Pi / measured-here ratio."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from pi_projection import PUBLISHED_MS, project
+
+    reference_ms = 6.0
+    projection = project(bench, reference_ms)
+    assert set(projection) == {"litert/1/20", "litert/1/50"}  # one-thread runs only
+    stages = bench["pipeline"]["litert/1/50"]
+    rows = projection["litert/1/50"]
+    one, four = PUBLISHED_MS["Pi 5"]
+    assert rows["total"]["Pi 5"]["1"][1] == pytest.approx(stages["total"][1] * one / reference_ms)
+    assert rows["embed"]["Pi 5"]["4"][0] == pytest.approx(stages["embed"][0] * four / reference_ms)
+    assert rows["verify"]["Pi 4"]["4"] == rows["verify"]["Pi 4"]["1"]  # single-threaded stages do not scale
+    saved = stages["embed"][0] * (one - four) / reference_ms
+    assert rows["total"]["Pi 5"]["4"][0] == pytest.approx(rows["total"]["Pi 5"]["1"][0] - saved)
