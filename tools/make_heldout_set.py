@@ -5,9 +5,10 @@ clean artwork, photographed with the rich generator (tools/synth_photos.py), plu
 
 Brands come from the held-out share of simple-icons (tools/splits.py), ordered by a hash of the slug: the
 `calibration` split takes one block of 100 enrolled and 50 unknown brands, `test` another, disjoint block.
-Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in turn: rescan) and one
-altered mark (colour, stretch, missing, mirror in turn: suspect); per unknown brand, 2 photos. Writes
-DIR/refs/<slug>/ (the enrolment artwork, for `scanner index build`) and DIR/labels.csv for `scanner eval`.
+Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in turn: rescan) and two
+counterfeits (tools/counterfeits.py: the eight kinds in turn, one subtle with magnitude below 0.5 and one
+obvious above it: suspect); per unknown brand, 2 photos. Writes DIR/refs/<slug>/ (the enrolment artwork,
+for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude).
 """
 
 from __future__ import annotations
@@ -19,17 +20,18 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
+from counterfeits import COLOUR_KINDS, KINDS, counterfeit_any  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import EXPECTED, make_photo  # noqa: E402
+from synth_photos import EXPECTED, load_mark, make_photo, photograph  # noqa: E402
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
 DEGRADED = ("blur", "dark", "glare")
-ALTERED = ("colour", "stretch", "missing", "mirror")
 
 
 def held_out_brands(tarball: Path) -> list[str]:
@@ -64,21 +66,35 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal seed
         seed += 1
         cv2.imwrite(str(photos / name), make_photo(logo, kind, seed, rich=True), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        rows.append((f"photos/{name}", expected, brand))
+        rows.append((f"photos/{name}", expected, brand, "unknown" if expected == "unknown" else kind, ""))
+
+    def shoot_counterfeit(logo: Path, kind: str, brand: str, magnitude: float) -> None:
+        nonlocal seed
+        seed += 1
+        rng = np.random.default_rng(seed)
+        kind, altered, _, _ = counterfeit_any(load_mark(logo), kind, magnitude, rng)
+        image = photograph(altered, rng, "genuine", rich=True, inked=kind in COLOUR_KINDS)
+        name = f"{kind}_{brand}_{magnitude:.2f}.jpg"
+        cv2.imwrite(str(photos / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rows.append((f"photos/{name}", "suspect", brand, kind, f"{magnitude:.2f}"))
 
     for i, slug in enumerate(enrolled):
         logo = refs / slug / "logo.png"
         for n in range(3):
             shoot(logo, "genuine", slug, f"genuine_{slug}_{n}.jpg", "pass")
-        degraded, altered = DEGRADED[i % len(DEGRADED)], ALTERED[i % len(ALTERED)]
+        degraded = DEGRADED[i % len(DEGRADED)]
         shoot(logo, degraded, slug, f"{degraded}_{slug}.jpg", EXPECTED[degraded])
-        shoot(logo, altered, slug, f"{altered}_{slug}.jpg", EXPECTED[altered])
+        # One subtle and one obvious counterfeit; every kind gets both bands across the brands.
+        bands = np.array([(i // 4 + n) % 2 for n in range(2)])
+        magnitudes = np.random.default_rng(seed).uniform(0, 0.5, 2) + 0.5 * bands
+        for n, magnitude in enumerate(magnitudes):
+            shoot_counterfeit(logo, KINDS[(2 * i + n) % len(KINDS)], slug, float(magnitude))
     for slug in unknown:
         for n in range(2):
             shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
     with (args.out / "labels.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "expected", "brand"])
+        writer.writerow(["file", "expected", "brand", "kind", "magnitude"])
         writer.writerows(rows)
     print(
         f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(unknown)} unknown, {len(rows)} photos",

@@ -118,11 +118,14 @@ def tamper(mark: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
     return mark
 
 
-def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False) -> np.ndarray:
+def photograph(
+    mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
+) -> np.ndarray:
     """Print the RGBA mark on a surface and take a handheld photo of it.
 
     `rich` (the training and v1 evaluation sets) widens every range and adds print styles (embossed,
     embroidered, foil, faded), cast shadows and motion blur; without it, the v0 sets are reproduced exactly.
+    `inked` rules out embossing (no ink): a colour counterfeit must show its colour.
     """
     image = surface(SURFACES[rng.integers(len(SURFACES))], rng)
     image = _contrasting(image, mark)
@@ -142,7 +145,7 @@ def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine"
     luma = image.mean(axis=2, keepdims=True) / 255.0
     ink = warped[..., :3] * (luma / luma.mean()) ** 0.3  # the surface's texture shows through the ink a little
     if rich:
-        image = _print_style(image, ink, alpha, rng)
+        image = _print_style(image, ink, alpha, rng, inked)
     else:
         image = ink * alpha + image * (1 - alpha)
 
@@ -172,9 +175,13 @@ def photograph(mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine"
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 
 
-def _print_style(surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _print_style(
+    surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, inked: bool = False
+) -> np.ndarray:
     """How the mark sits on the goods: printed, embossed (no ink, only relief), embroidered, foil, faded."""
     style = rng.choice(["print", "print", "emboss", "embroider", "foil", "faded"])
+    if inked and style == "emboss":
+        style = "print"
     if style == "emboss":
         relief = cv2.GaussianBlur(alpha[..., 0], (0, 0), 1.5)
         light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)

@@ -1,0 +1,58 @@
+"""The counterfeit generator (tools/counterfeits.py): every kind changes the mark where it says it does, and
+a bigger magnitude changes it more."""
+
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from counterfeits import KINDS, Invisible, changed, counterfeit, counterfeit_any  # noqa: E402
+
+
+def _mark() -> np.ndarray:
+    """An RGBA red mark, not symmetric: a wordmark and a disc, as simple-icons renders (256 px, transparent)."""
+    alpha = np.zeros((256, 256), np.uint8)
+    cv2.putText(alpha, "ACME", (20, 110), cv2.FONT_HERSHEY_DUPLEX, 2.2, 255, 9)
+    cv2.circle(alpha, (128, 180), 40, 255, -1)
+    mark = np.zeros((256, 256, 4), np.uint8)
+    mark[..., :3] = (30, 30, 200)
+    mark[..., 3] = alpha
+    return mark
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_changes_the_mark_only_where_it_says(kind):
+    mark = _mark()
+    altered, where, description = counterfeit(mark, kind, 0.8, np.random.default_rng(1))
+    assert altered.shape == mark.shape and description
+    ink = int((mark[..., 3] > 127).sum())
+    assert (where > 0).sum() >= 0.015 * ink
+    # Outside the reported region the mark is as it was.
+    outside = cv2.dilate(where, np.ones((5, 5), np.uint8)) == 0
+    assert changed(mark, altered)[outside].sum() == 0
+
+
+@pytest.mark.parametrize("kind", ["proportions", "moved", "stroke", "warp", "missing"])
+def test_obvious_changes_more_than_subtle(kind):
+    mark = _mark()
+    subtle = counterfeit(mark, kind, 0.05, np.random.default_rng(3))[1]
+    obvious = counterfeit(mark, kind, 0.95, np.random.default_rng(3))[1]
+    assert (obvious > 0).sum() > (subtle > 0).sum()
+
+
+def test_proportions_say_how_much():
+    _, _, description = counterfeit(_mark(), "proportions", 1.0, np.random.default_rng(0))
+    assert "50%" in description and ("wider" in description or "taller" in description)
+
+
+def test_a_change_nobody_can_see_is_refused_and_another_kind_taken():
+    disc = np.zeros((256, 256, 4), np.uint8)
+    cv2.circle(disc, (128, 128), 90, (0, 0, 0, 255), -1)  # black, symmetric: a mirrored disc is the same disc
+    with pytest.raises(Invisible):
+        counterfeit(disc, "mirrored", 0.9, np.random.default_rng(0))
+    kind, altered, where, _ = counterfeit_any(disc, "mirrored", 0.9, np.random.default_rng(0))
+    assert kind != "mirrored" and where.any() and not np.array_equal(altered, disc)
