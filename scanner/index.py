@@ -166,7 +166,7 @@ class BrandIndex:
             raise IndexModelMismatchError(
                 f"{self.path} was built with model sha256 {str(meta.get('model_sha256'))[:12]}..., "
                 f"but the loaded model is {model_sha256[:12]}...: rebuild the index with this model "
-                f"(`scanner index build REFS_DIR --db {self.path}`)"
+                f"(`scanner index build REFS_DIR --db {self.path} --rebuild`)"
             )
 
     def close(self) -> None:
