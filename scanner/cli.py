@@ -162,18 +162,31 @@ def index() -> None:
 @index.command("build")
 @click.argument("refs_dir", type=click.Path(path_type=Path, file_okay=False))
 @db_option
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Start a new index from REFS_DIR alone and swap it in when done (needed after a model change; "
+    "references added with `scanner enroll` are dropped).",
+)
 @pass_settings
 @fail_cleanly
-def index_build(settings: Settings, refs_dir: Path, db_path: Path) -> None:
+def index_build(settings: Settings, refs_dir: Path, db_path: Path, rebuild: bool) -> None:
     """Build or update the index from REFS_DIR: one subfolder per brand (its name is the brand id), holding
     reference images (.png .jpg .jpeg .webp, and .svg with cairosvg installed) and an optional brand.json
     with name, colour and aliases. Re-running embeds only new or changed files and drops deleted ones.
     """
     from .enroll import brand_folders, build_index
     from .index import BrandIndex
+    from .vectors import graph_paths
 
     embedder = settings.embedder()
     folders = brand_folders(refs_dir)  # fail before creating an empty index
+    target = db_path
+    if rebuild:
+        # Built beside the old index and swapped in at the end: a failed rebuild leaves the old one as it was.
+        db_path = target.with_name(target.name + ".rebuild")
+        for leftover in (db_path, *graph_paths(db_path)):
+            leftover.unlink(missing_ok=True)
     with BrandIndex.create(db_path, embedder.sha256, embedder.dim) as brand_index:
         with click.progressbar(length=len(folders), label="Indexing brands", file=sys.stderr) as bar:
 
@@ -183,7 +196,11 @@ def index_build(settings: Settings, refs_dir: Path, db_path: Path) -> None:
                     bar.update(1)
 
             report = build_index(refs_dir, brand_index, embedder, settings.config().locate, progress)
-    _report(report, db_path)
+    if rebuild:
+        for stale in graph_paths(target):  # the old search graph describes the old index
+            stale.unlink(missing_ok=True)
+        db_path.replace(target)
+    _report(report, target)
 
 
 @index.command("info")
@@ -246,6 +263,12 @@ def _report(report, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     type=click.Path(path_type=Path, file_okay=False),
     help="Also write the rendered verdict screen of each scan as a PNG into this folder.",
 )
+@click.option(
+    "--evidence",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write each verified scan's evidence into this folder: the aligned query, the reference and the "
+    "deviation heatmap over it (PNG), named in the JSON.",
+)
 @record_options
 @pass_settings
 @fail_cleanly
@@ -255,6 +278,7 @@ def scan(
     db_path: Path,
     as_json: bool,
     screens: Path | None,
+    evidence: Path | None,
     no_record: bool,
     store_path: Path | None,
     operator: str | None,
@@ -263,8 +287,9 @@ def scan(
     """Scan image files and folders (INPUTS) and give one verdict per image.
 
     JSON fields: image, verdict (pass|suspect|unknown|rescan), brand, brand_name, similarity, authenticity,
-    reasons, box, candidates, timings_ms; or image and error for a file that could not be read. Exits 3
-    when some files could not be read (the others are still scanned).
+    reasons, box, candidates, timings_ms, and with --evidence the files written for the scan; or image and
+    error for a file that could not be read. Exits 3 when some files could not be read (the others are
+    still scanned).
     """
     from .imageio import expand_paths
     from .pipeline import Pipeline
@@ -288,6 +313,10 @@ def scan(
                 from .display import write_screen
 
                 write_screen(screens / f"{Path(path).stem}.png", frame, result)
+            if evidence is not None:
+                from .display import write_evidence
+
+                result.evidence = write_evidence(evidence, Path(path).stem, result)
             click.echo(json.dumps(result.to_json()) if as_json else _table_row(result))
     if store is not None:
         store.close()
