@@ -15,6 +15,7 @@ from .exc import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v1_int8.tflite"
+DEFAULT_VERIFIER = PROJECT_ROOT / "models" / "verifier_v1_int8.tflite"
 
 
 def _field(default: Any, description: str) -> Any:
@@ -57,7 +58,15 @@ class MatchConfig:
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    suspect_threshold: float = _field(0.5, "Authenticity (0-1) below this gives `suspect`.")
+    model: str = _field(
+        str(DEFAULT_VERIFIER),
+        "Authenticity pair model .tflite; an empty string uses the v0 silhouette and colour rules.",
+    )
+    suspect_threshold: float = _field(
+        0.0,
+        "Authenticity (0-1) below this gives `suspect`; 0 takes the verifier's calibrated value "
+        "(models/<verifier>.json), or 0.5 with the v0 rules.",
+    )
     size: int = _field(128, "Side in pixels of the square the query and reference are compared at.")
 
 

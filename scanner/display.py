@@ -54,12 +54,48 @@ def _fit(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float,
     return canvas, scale, x, y
 
 
-def _heatmap_inset(reference: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
-    base = cv2.resize(reference, (INSET, INSET), interpolation=cv2.INTER_AREA)
-    heat = cv2.resize((heatmap * 255).astype(np.uint8), (INSET, INSET), interpolation=cv2.INTER_LINEAR)
+def heatmap_overlay(reference: np.ndarray, heatmap: np.ndarray, side: int = INSET) -> np.ndarray:
+    """The reference at side x side with the deviation map over it: strong where the query deviates."""
+    base = cv2.resize(reference, (side, side), interpolation=cv2.INTER_AREA)
+    heat = cv2.resize((heatmap * 255).astype(np.uint8), (side, side), interpolation=cv2.INTER_LINEAR)
     coloured = cv2.applyColorMap(heat, cv2.COLORMAP_JET)
     weight = (heat.astype(np.float32) / 255.0 * 0.7)[..., None]
     return (base * (1 - weight) + coloured * weight).astype(np.uint8)
+
+
+EVIDENCE_SIDE = 256
+
+
+def evidence_strip(frame: np.ndarray, result: ScanResult, side: int = 112) -> np.ndarray:
+    """One row for a gallery: the located logo in the photo, the aligned query, the reference, the heatmap."""
+    assert result.aligned is not None and result.reference is not None and result.heatmap is not None
+    if result.box is not None:
+        from .locate import crop
+
+        photo = crop(frame, result.box, side)
+    else:
+        photo = cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA)
+    return np.hstack(
+        [
+            photo,
+            cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR),
+            cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA),
+            heatmap_overlay(result.reference, result.heatmap, side),
+        ]
+    )
+
+
+def write_evidence(directory: Path, stem: str, result: ScanResult) -> dict[str, str]:
+    """For a verified scan: the aligned query, the reference and the heatmap overlay as PNGs, at the same
+    size so they can be laid side by side; {role: path}. Nothing for a scan that was never verified."""
+    if result.aligned is None or result.reference is None or result.heatmap is None:
+        return {}
+    images = {
+        "query_aligned": cv2.resize(result.aligned, (EVIDENCE_SIDE, EVIDENCE_SIDE), interpolation=cv2.INTER_LINEAR),
+        "reference": cv2.resize(result.reference, (EVIDENCE_SIDE, EVIDENCE_SIDE), interpolation=cv2.INTER_AREA),
+        "heatmap": heatmap_overlay(result.reference, result.heatmap, EVIDENCE_SIDE),
+    }
+    return {role: str(write_png(directory / f"{stem}_{role}.png", image)) for role, image in images.items()}
 
 
 def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float, thickness: int) -> None:
@@ -90,7 +126,7 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
     width, height = SCREEN
     top = height - BANNER_HEIGHT
     if result.verdict == Verdict.SUSPECT and result.heatmap is not None and result.reference is not None:
-        screen[10 : 10 + INSET, width - INSET - 10 : width - 10] = _heatmap_inset(result.reference, result.heatmap)
+        screen[10 : 10 + INSET, width - INSET - 10 : width - 10] = heatmap_overlay(result.reference, result.heatmap)
         _text(screen, "deviation vs reference", (width - INSET - 10, INSET + 28), 0.45, 1)
     screen[top:] = banner_colour(result)
     if result.error is not None:

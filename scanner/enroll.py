@@ -20,7 +20,7 @@ from .embed import Embedder, file_sha256
 from .exc import ImageError, ScannerError
 from .imageio import composite_on_background, image_suffixes, read_image
 from .index import BrandIndex
-from .locate import CROP_SIZE, crop, locate
+from .locate import CROP_SIZE, Box, crop, locate
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,17 @@ class EnrolReport:
         )
 
 
-def prepare_reference(image: np.ndarray, embedder: Embedder, config: LocateConfig) -> PreparedReference:
+def frame_reference(image: np.ndarray, config: LocateConfig) -> tuple[np.ndarray, np.ndarray | None, Box]:
+    """(crop, mask or None, box in the image): a reference framed as a scan frames its query."""
     bgr, alpha = composite_on_background(image)
     location = locate(bgr, config)
     reference_crop = crop(bgr, location.box, CROP_SIZE)
     mask = crop(alpha, location.box, CROP_SIZE) if alpha is not None else None
+    return reference_crop, mask, location.box
+
+
+def prepare_reference(image: np.ndarray, embedder: Embedder, config: LocateConfig) -> PreparedReference:
+    reference_crop, mask, _ = frame_reference(image, config)
     return PreparedReference(reference_crop, mask, embedder.embed(reference_crop))
 
 

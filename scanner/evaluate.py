@@ -1,9 +1,11 @@
-"""Evaluate the pipeline on a labelled folder of photos (`labels.csv`: file,expected,brand).
+"""Evaluate the pipeline on a labelled folder of photos (`labels.csv`: file,expected,brand[,kind,magnitude]).
 
 `expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
 unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
 accuracy, brand top-1 on photos of enrolled brands, unknown-brand rejection, and the share of
-enrolled-brand photos wrongly called unknown.
+enrolled-brand photos wrongly called unknown. With the optional `kind` and `magnitude` columns (written by
+tools/make_heldout_set.py), also counterfeit detection per kind, subtle (magnitude below 0.5) against
+obvious, and the share of genuine photos wrongly flagged.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from .display import evidence_strip
 from .exc import ScannerError
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
@@ -22,11 +27,20 @@ VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
 
 
+SUBTLE_BELOW = 0.5  # counterfeit magnitude (0 subtle .. 1 obvious) splitting the two bands
+
+
 @dataclass
 class Sample:
     file: Path
     expected: str
     brand: str | None
+    kind: str | None = None  # counterfeit kind, degradation or "genuine", when the labels say
+    magnitude: float | None = None  # counterfeit magnitude 0..1
+
+
+def band(magnitude: float) -> str:
+    return "subtle" if magnitude < SUBTLE_BELOW else "obvious"
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,8 @@ class Outcome:
     nearest: str | None  # nearest enrolled brand, whatever the verdict
     similarity: float | None  # to the nearest brand
     authenticity: float | None
+    kind: str | None = None
+    magnitude: float | None = None
 
 
 @dataclass
@@ -48,6 +64,8 @@ class Evaluation:
     top1_total: int = 0
     enrolled_called_unknown: int = 0
     enrolled_total: int = 0
+    # Verified misses, as evidence strips (photo crop | aligned query | reference | heatmap), for the gallery.
+    miss_strips: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -73,6 +91,37 @@ class Evaluation:
     def false_unknown(self) -> float | None:
         return self.enrolled_called_unknown / self.enrolled_total if self.enrolled_total else None
 
+    @property
+    def genuine_flagged(self) -> float | None:
+        """Share of genuine photos (expected pass) called suspect."""
+        return _share([o.predicted == "suspect" for o in self.outcomes if o.expected == "pass"])
+
+    def counterfeit_detection(self) -> dict[str, dict[str, float | int | None]]:
+        """{kind: {"all", "subtle", "obvious": share called suspect, "count": n}} for labelled counterfeits."""
+        table: dict[str, dict[str, float | int | None]] = {}
+        fakes = [o for o in self.outcomes if o.expected == "suspect" and o.kind]
+        for kind in sorted({o.kind for o in fakes if o.kind}) + ["all kinds"]:
+            rows = [o for o in fakes if kind in ("all kinds", o.kind)]
+            table[kind] = {
+                "all": _share([o.predicted == "suspect" for o in rows]),
+                "subtle": _share(
+                    [
+                        o.predicted == "suspect"
+                        for o in rows
+                        if o.magnitude is not None and band(o.magnitude) == "subtle"
+                    ]
+                ),
+                "obvious": _share(
+                    [
+                        o.predicted == "suspect"
+                        for o in rows
+                        if o.magnitude is not None and band(o.magnitude) == "obvious"
+                    ]
+                ),
+                "count": len(rows),
+            }
+        return table if fakes else {}
+
     def as_dict(self) -> dict:
         return {
             "photos": self.total,
@@ -82,7 +131,13 @@ class Evaluation:
             "enrolled_called_unknown": self.false_unknown,
             "per_verdict": {v: {"precision": self.precision(v), "recall": self.recall(v)} for v in VERDICTS},
             "confusion": {f"{e}->{p}": n for (e, p), n in sorted(self.confusion.items())},
+            "genuine_flagged": self.genuine_flagged,
+            "counterfeit_detection": self.counterfeit_detection(),
         }
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def read_labels(labels_csv: Path) -> list[Sample]:
@@ -100,7 +155,16 @@ def read_labels(labels_csv: Path) -> list[Sample]:
             raise ScannerError(
                 f"{labels_csv}:{n}: expected must be one of {', '.join(VERDICTS)}, not {row['expected']!r}"
             )
-        samples.append(Sample(labels_csv.parent / row["file"], row["expected"], row["brand"] or None))
+        magnitude = row.get("magnitude") or None
+        try:
+            value = float(magnitude) if magnitude is not None else None
+        except ValueError as err:
+            raise ScannerError(f"{labels_csv}:{n}: magnitude must be a number from 0 to 1, not {magnitude!r}") from err
+        samples.append(
+            Sample(
+                labels_csv.parent / row["file"], row["expected"], row["brand"] or None, row.get("kind") or None, value
+            )
+        )
     return samples
 
 
@@ -109,9 +173,11 @@ def evaluate(
 ) -> Evaluation:
     evaluation = Evaluation()
     for sample in samples:
-        _, result = pipeline.scan_file(sample.file)
+        frame, result = pipeline.scan_file(sample.file)
         on_result(sample, result)
         predicted = result.verdict.value if result.verdict else ERROR
+        if predicted != sample.expected and frame is not None and result.aligned is not None:
+            evaluation.miss_strips[sample.file.name] = evidence_strip(frame, result)
         evaluation.confusion[(sample.expected, predicted)] += 1
         nearest = result.candidates[0] if result.candidates else None
         evaluation.outcomes.append(
@@ -123,6 +189,8 @@ def evaluate(
                 nearest.brand_id if nearest else None,
                 nearest.similarity if nearest else None,
                 result.authenticity,
+                sample.kind,
+                sample.magnitude,
             )
         )
         if sample.brand and sample.expected in ("pass", "suspect"):
@@ -152,4 +220,13 @@ def format_report(evaluation: Evaluation) -> str:
     lines.append(f"brand top-1 (enrolled brands) {pct(evaluation.top1)}")
     lines.append(f"unknown-brand rejection       {pct(evaluation.recall('unknown'))}")
     lines.append(f"enrolled called unknown       {pct(evaluation.false_unknown)}")
+    detection = evaluation.counterfeit_detection()
+    if detection:
+        lines.append(f"genuine flagged suspect       {pct(evaluation.genuine_flagged)}")
+        lines.append("")
+        lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{'subtle':>9}{'obvious':>9}")
+        for kind, row in detection.items():
+            lines.append(
+                f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{pct(row['subtle']):>9}{pct(row['obvious']):>9}"
+            )
     return "\n".join(lines)

@@ -22,11 +22,13 @@ from .exc import ImageError
 from .imageio import read_image
 from .index import BrandIndex, Candidate
 from .locate import CROP_SIZE, Box, crop, locate
+from .pair_model import PairVerifier
 from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
 from .verify import verify
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+V0_SUSPECT_THRESHOLD = 0.5  # the v0 rules' authenticity scale
 
 
 @dataclass
@@ -45,6 +47,8 @@ class ScanResult:
     quality: dict[str, float] = field(default_factory=dict)
     heatmap: np.ndarray | None = None  # deviation map at reference resolution, when verified
     reference: np.ndarray | None = None  # the reference crop the scan was verified against
+    aligned: np.ndarray | None = None  # the query warped onto that reference, at the verifier's size
+    evidence: dict[str, str] = field(default_factory=dict)  # evidence files written for this scan
     record_id: str | None = None  # uuid in the scan store, once recorded
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +67,7 @@ class ScanResult:
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
             "candidates": [{"brand": c.brand_id, "similarity": _round(c.similarity)} for c in self.candidates],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            **({"evidence": self.evidence} if self.evidence else {}),
         }
 
 
@@ -90,6 +95,13 @@ class Pipeline:
         self.unknown_threshold = config.match.unknown_threshold or float(
             self.embedder.calibration.get("unknown_threshold", DEFAULT_UNKNOWN_THRESHOLD)
         )
+        self.verifier = (
+            PairVerifier(Path(config.verify.model), config.model.threads, config.model.runtime)
+            if config.verify.model
+            else None
+        )
+        default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
+        self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load()
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
@@ -151,8 +163,9 @@ class Pipeline:
 
         assert best is not None
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
-        verification = timer("verify", verify, query_crop, reference, config.verify.size)
+        verification = timer("verify", verify, query_crop, reference, config.verify.size, self.verifier)
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation
         result.reference = reference.crop
-        result.verdict, result.reasons = decide_authenticity(verification, config)
+        result.aligned = verification.aligned
+        result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)

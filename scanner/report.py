@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluate import ERROR, VERDICTS, Evaluation, format_report
+from .evaluate import ERROR, VERDICTS, Evaluation, Outcome, format_report
 
 
 def _plots(evaluation: Evaluation, folder: Path) -> list[tuple[str, str]]:
@@ -68,12 +68,52 @@ def _plots(evaluation: Evaluation, folder: Path) -> list[tuple[str, str]]:
     return written
 
 
+GALLERY_ROWS = 8
+
+
+def worst_misses(evaluation: Evaluation) -> list[tuple[str, Outcome]]:
+    """(caption, outcome) of the verified misses the verifier was surest about: counterfeits it passed with
+    the highest authenticity, then genuine marks it flagged with the lowest."""
+    verified = [o for o in evaluation.outcomes if o.file in evaluation.miss_strips and o.authenticity is not None]
+    passed = sorted((o for o in verified if o.expected == "suspect" and o.predicted == "pass"),
+                    key=lambda o: -(o.authenticity or 0))  # fmt: skip
+    flagged = sorted((o for o in verified if o.expected == "pass" and o.predicted == "suspect"),
+                     key=lambda o: o.authenticity or 0)  # fmt: skip
+    rows = []
+    for o in passed[:GALLERY_ROWS]:
+        magnitude = "" if o.magnitude is None else f" {o.magnitude:.2f}"
+        rows.append((f"counterfeit passed: {o.kind or ''}{magnitude}, authenticity {o.authenticity:.2f}", o))
+    for o in flagged[:GALLERY_ROWS]:
+        rows.append((f"genuine flagged: authenticity {o.authenticity:.2f}", o))
+    return rows
+
+
+def write_gallery(evaluation: Evaluation, path: Path) -> Path | None:
+    """A PNG, one row per worst miss: photo crop | aligned query | reference | heatmap, and a caption."""
+    import cv2
+
+    from .display import write_png
+
+    rows = []
+    for caption, outcome in worst_misses(evaluation):
+        strip = evaluation.miss_strips[outcome.file]
+        band = np.full((36, strip.shape[1], 3), 255, np.uint8)
+        for line, text in enumerate((outcome.file, caption)):
+            cv2.putText(band, text[:64], (4, 14 + 16 * line), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        rows += [band, strip]
+    if not rows:
+        return None
+    return write_png(path, np.vstack(rows))
+
+
 def write_report(evaluation: Evaluation, folder: Path, title: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         plots = _plots(evaluation, folder)
     except ImportError:
         plots = []
+    if write_gallery(evaluation, folder / "worst_misses.png"):
+        plots.append(("Worst verifier misses (photo | aligned query | reference | heatmap)", "worst_misses.png"))
     misses = [o for o in evaluation.outcomes if o.expected != o.predicted]
     lines = [f"# {title}", "", "```", format_report(evaluation), "```", ""]
     if not plots:

@@ -42,7 +42,7 @@ def decide_recognition(candidate: Candidate | None, threshold: float) -> tuple[V
     return None, []
 
 
-def decide_authenticity(verification: Verification, config: ScannerConfig) -> tuple[Verdict, list[str]]:
-    if verification.authenticity < config.verify.suspect_threshold:
+def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
+    if verification.authenticity < threshold:
         return Verdict.SUSPECT, verification.reasons or ["deviates from the genuine reference"]
     return Verdict.PASS, ["consistent with the genuine reference"]

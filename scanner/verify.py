@@ -8,7 +8,8 @@ v0 compares the mark's silhouette and colour with the reference artwork:
    must not be "aligned away";
 3. score shape overlap (IoU), proportions (aspect ratio of the aligned extents) and colour (hue in Lab);
 4. the deviation map is where the aligned masks disagree, at reference resolution.
-The learned pair verifier replaces steps 3-4 in a later model; the result type stays the same.
+With a learned pair model (scanner/pair_model.py, [verify] model) the model's score and deviation map
+replace steps 3-4's score and map; the rule measurements stay as the words of the reasons.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from .index import ReferenceImage
 from .locate import foreground_mask
+from .pair_model import PairVerifier
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -30,6 +32,7 @@ TOLERANCE = 0.025  # misplacement forgiven by the overlap, as a fraction of the 
 ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera perspective
 HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
+MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Verification:
     hue_shift: float | None  # degrees, None when either mark is achromatic
     reasons: list[str] = field(default_factory=list)
     deviation: np.ndarray | None = None  # float32 0..1 at reference resolution
+    aligned: np.ndarray | None = None  # the query warped onto the reference (evidence)
 
 
 def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
@@ -118,8 +122,8 @@ def _moment_transforms(query: np.ndarray, reference: np.ndarray) -> list[np.ndar
 
 def align_mask(
     query: np.ndarray, reference: np.ndarray, tolerance: int, feature_matrix: np.ndarray | None = None
-) -> tuple[np.ndarray, float]:
-    """Query mask warped onto the reference; returns (warped, overlap) for the best candidate transform.
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Query mask warped onto the reference; returns (warped, overlap, matrix) for the best candidate transform.
 
     Candidates: the feature-based transform when there is one, and the moment-based ones. The best is the
     one under which most of both marks agree (recall + precision); the reported overlap is the smaller of
@@ -127,6 +131,7 @@ def align_mask(
     """
     candidates = ([feature_matrix] if feature_matrix is not None else []) + _moment_transforms(query, reference)
     best, best_fit, best_overlap = np.zeros_like(reference), -1.0, 0.0
+    best_matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
     reference_near = cv2.dilate(reference, kernel) > 0
     for matrix in candidates:
@@ -134,7 +139,8 @@ def align_mask(
         recall, precision = tolerant_overlap(warped, reference, tolerance, reference_near)
         if recall + precision > best_fit:
             best, best_fit, best_overlap = warped, recall + precision, min(recall, precision)
-    return best, best_overlap
+            best_matrix = matrix
+    return best, best_overlap, best_matrix
 
 
 def _extent_aspect(mask: np.ndarray) -> float:
@@ -213,7 +219,21 @@ def _features_at(query_crop: np.ndarray, reference: ReferenceImage, size: int) -
     return matrix
 
 
-def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Verification:
+@dataclass
+class Alignment:
+    """The query brought onto the reference's frame, at size x size."""
+
+    query: np.ndarray  # BGR query crop, resized (not warped)
+    query_mask: np.ndarray  # its mark mask
+    aligned: np.ndarray  # BGR query warped onto the reference (what the pair model and the evidence show)
+    warped: np.ndarray  # query mask warped onto the reference
+    reference: np.ndarray  # BGR reference
+    ref_mask: np.ndarray
+    overlap: float
+    matrix: np.ndarray  # 2x3 similarity transform query -> reference
+
+
+def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Alignment:
     query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
     ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
     if reference.mask is not None:
@@ -221,11 +241,17 @@ def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -
     else:
         ref_mask = foreground_mask(ref_image)
     query_mask = foreground_mask(query)
-
     features = _features_at(query_crop, reference, size)
-    warped, overlap = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
-    aspect_change = _extent_aspect(warped) / _extent_aspect(ref_mask) - 1
-    deviation, local_reasons = _deviation_reasons(warped, ref_mask)
+    warped, overlap, matrix = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
+    aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix)
+
+
+def rule_checks(a: Alignment) -> Verification:
+    """v0: silhouette overlap, proportions and hue against the reference, with reasons for each failure."""
+    overlap = a.overlap
+    aspect_change = _extent_aspect(a.warped) / _extent_aspect(a.ref_mask) - 1
+    deviation, local_reasons = _deviation_reasons(a.warped, a.ref_mask)
     score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
 
     # Most specific first: the screen shows the first reason.
@@ -235,12 +261,40 @@ def verify(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -
         percent = round(100 * abs(aspect_change))  # width relative to height, against the reference's
         reasons.append(f"about {percent}% {'wider' if wider else 'narrower'} than reference")
         score *= 0.4
-    hue_shift, colour_reason = _colour_check(query, query_mask, ref_image, ref_mask)
+    hue_shift, colour_reason = _colour_check(a.query, a.query_mask, a.reference, a.ref_mask)
     if colour_reason:
         reasons.append(colour_reason)
-        deviation = np.maximum(deviation, (ref_mask > 0) * 0.8)  # the whole mark is the wrong colour
+        deviation = np.maximum(deviation, (a.ref_mask > 0) * 0.8)  # the whole mark is the wrong colour
         score *= 0.3
     if overlap < OVERLAP_PASS:
         # Local differences within a good overlap are print and segmentation noise, so only listed here.
         reasons += local_reasons + [f"shape differs from reference (overlap {overlap:.2f})"]
-    return Verification(score, overlap, aspect_change, hue_shift, reasons, deviation)
+    return Verification(score, overlap, aspect_change, hue_shift, reasons, deviation, a.aligned)
+
+
+def _map_reasons(deviation: np.ndarray, ref_mask: np.ndarray) -> list[str]:
+    """Where the learned deviation map is strong, in words; empty when nothing stands out."""
+    strong = (deviation > MAP_STRONG).astype(np.uint8)
+    if strong.sum() == 0:
+        return []
+    if strong.sum() > 0.6 * max(1, int((ref_mask > 0).sum())):
+        return ["differs from reference across the whole mark"]
+    return [f"differs from reference near {_where(strong)}"]
+
+
+def verify(
+    query_crop: np.ndarray, reference: ReferenceImage, size: int = 128, model: PairVerifier | None = None
+) -> Verification:
+    """Align, then score: with the learned pair model when one is given, else with the v0 rules.
+
+    The learned score decides; the rule measurements still supply the words (how much wider, which colour,
+    what is missing where), and the model's deviation map says where when the rules found nothing to name.
+    """
+    a = align(query_crop, reference, size)
+    rules = rule_checks(a)
+    if model is None:
+        return rules
+    authenticity, deviation = model.score(a.aligned, a.reference)
+    reasons = [r for r in rules.reasons if not r.startswith("shape differs")]
+    reasons += _map_reasons(deviation, a.ref_mask) or [r for r in rules.reasons if r.startswith("shape differs")]
+    return Verification(authenticity, a.overlap, rules.aspect_change, rules.hue_shift, reasons, deviation, a.aligned)

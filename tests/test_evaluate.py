@@ -65,3 +65,38 @@ def test_report_has_the_numbers_and_the_plots(labelled, demo_index_path, tmp_pat
     assert "| genuine_nike_0.jpg | suspect | pass | nike | nike |" in text  # the one miss is listed
     for image in ("confusion.png", "similarity.png", "authenticity.png"):
         assert (tmp_path / "report" / image).read_bytes()[:4] == b"\x89PNG" and f"]({image})" in text
+
+
+def test_counterfeit_kinds_and_magnitudes_are_broken_down(tmp_path, demo_index_path):
+    """With kind and magnitude columns, detection is reported per kind and per band (subtle below 0.5)."""
+    rows = [
+        ("genuine_ferrari_0.jpg", "pass", "ferrari", "genuine", ""),
+        ("genuine_adidas_0.jpg", "suspect", "adidas", "stroke", "0.2"),  # a genuine mark labelled fake: missed
+        ("colour_ferrari_0.jpg", "suspect", "ferrari", "colour", "0.8"),
+        ("stretch_starbucks_0.jpg", "suspect", "starbucks", "proportions", "0.3"),
+    ]
+    lines = ["file,expected,brand,kind,magnitude"]
+    for row in rows:
+        shutil.copy(PHOTOS / row[0], tmp_path / row[0])
+        lines.append(",".join(row))
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    samples = read_labels(tmp_path / "labels.csv")
+    assert samples[2].kind == "colour" and samples[2].magnitude == 0.8 and samples[0].magnitude is None
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        result = evaluate(pipeline, samples)
+    detection = result.counterfeit_detection()
+    assert detection["colour"] == {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1}
+    # The stretched Starbucks mark passes: the learned verifier misses proportions (models/README.md).
+    assert detection["proportions"] == {"all": 0.0, "subtle": 0.0, "obvious": None, "count": 1}
+    assert detection["stroke"]["all"] == 0.0
+    assert detection["all kinds"]["count"] == 3 and detection["all kinds"]["subtle"] == 0.0
+    assert detection["all kinds"]["obvious"] == 1.0
+    assert result.genuine_flagged == 0.0
+    report = format_report(result)
+    assert "genuine flagged suspect" in report and "proportions" in report
+
+
+def test_bad_magnitude_is_named(tmp_path):
+    (tmp_path / "labels.csv").write_text("file,expected,brand,kind,magnitude\na.jpg,suspect,x,colour,big\n")
+    with pytest.raises(ScannerError, match="labels.csv:2: magnitude must be a number"):
+        read_labels(tmp_path / "labels.csv")

@@ -1,9 +1,10 @@
 """Latency benchmark of the scan pipeline: per stage and end to end (p50/p95), 1 and 2 threads, the int8
-embedder against its float32 export side by side, search with large brand indexes, start-up time and peak
-memory. Prints tables; --json writes the numbers.
+embedder and pair verifier against their float32 exports side by side, search with large brand indexes,
+start-up time and peak memory. Prints tables; --json writes the numbers.
 
     python tools/bench.py [--photos 200] [--threads 1 2] [--index-sizes 1000000] \\
-        [--float-model build/embedder_v1_float32.tflite] [--json build/bench.json]
+        [--float-model build/embedder_v1_float32.tflite] [--float-verifier build/verifier_v1_float32.tflite] \\
+        [--json build/bench.json]
 
 Frames: synthetic 640x480 handheld photos (tools/synth_photos.py, rich mode) of the bundled demo brands,
 scanned against an index of those brands padded with random references up to each --index-sizes (the
@@ -39,6 +40,7 @@ from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
 from scanner.enroll import build_index  # noqa: E402
 from scanner.index import BrandIndex, encode_png  # noqa: E402
+from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.pipeline import Pipeline  # noqa: E402
 from scanner.runtime import available_runtimes  # noqa: E402
 
@@ -111,6 +113,32 @@ def bench_embedder(model: Path, runtime: str, threads: int, runs: int) -> tuple[
     return percentiles(times)
 
 
+def bench_verifier(model: Path, runtime: str, threads: int, runs: int) -> tuple[float, float]:
+    verifier = PairVerifier(model, threads, runtime)
+    rng = np.random.default_rng(0)
+    aligned, reference = (rng.integers(0, 256, (128, 128, 3), dtype=np.uint8) for _ in range(2))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        verifier.score(aligned, reference)
+        times.append((time.perf_counter() - start) * 1000)
+    return percentiles(times)
+
+
+def compare_models(title: str, bench, models: dict[str, Path], runtimes: list[str], threads_list: list[int]) -> dict:  # type: ignore[no-untyped-def]
+    """int8 against float32 for one model, side by side in the same run; prints rows, returns the numbers."""
+    print(f"\n{title} alone, 500 runs, ms p50 / p95")
+    results = {}
+    for runtime in runtimes:
+        for threads in threads_list:
+            row = {name: bench(path, runtime, threads, 500) for name, path in models.items()}
+            results[f"{runtime}/{threads}"] = row
+            cells = "  ".join(f"{name} {p50:6.2f} /{p95:6.2f}" for name, (p50, p95) in row.items())
+            ratio = f"  float32/int8 = {row['float32'][0] / row['int8'][0]:.2f}x" if "float32" in row else ""
+            print(f"{runtime:<8}{threads:>4}  {cells}{ratio}")
+    return results
+
+
 def startup(db: Path, photo: Path, model: str) -> dict[str, float]:
     """A fresh process: imports, model, index (and its search graph), first verdict. Its memory is VmHWM, its
     own high-water mark (ru_maxrss would include this benchmark's memory, carried over by fork and exec)."""
@@ -139,13 +167,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-sizes", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--model", type=Path, default=Path(ScannerConfig().model.path))
     parser.add_argument("--float-model", type=Path, help="float32 export of --model, for the int8 ratio")
+    parser.add_argument("--verifier", type=Path, default=Path(ScannerConfig().verify.model))
+    parser.add_argument("--float-verifier", type=Path, help="float32 export of --verifier, for the int8 ratio")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
     base = ScannerConfig()
-    base = replace(base, model=replace(base.model, path=str(args.model)))
+    base = replace(
+        base, model=replace(base.model, path=str(args.model)), verify=replace(base.verify, model=str(args.verifier))
+    )
     frames = photos(args.photos)
-    results: dict = {"photos": len(frames), "model": args.model.name, "pipeline": {}, "embedder": {}, "index": {}}
+    results: dict = {
+        "photos": len(frames),
+        "model": args.model.name,
+        "verifier": args.verifier.name,
+        "pipeline": {},
+        "index": {},
+    }
     with tempfile.TemporaryDirectory(dir=ROOT / "build" if (ROOT / "build").is_dir() else None) as tmp:
         db = Path(tmp) / "brands.db"
         embedder = Embedder(args.model)
@@ -174,15 +212,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"after interpreter start), peak RSS {row['peak_rss_mb']:.0f} MB"
             )
 
-    models = {"int8": args.model, **({"float32": args.float_model} if args.float_model else {})}
-    print("\nembedder alone, 500 runs, ms p50 / p95")
-    for runtime in args.runtimes:
-        for threads in args.threads:
-            row = {name: bench_embedder(path, runtime, threads, 500) for name, path in models.items()}
-            results["embedder"][f"{runtime}/{threads}"] = row
-            cells = "  ".join(f"{name} {p50:6.2f} /{p95:6.2f}" for name, (p50, p95) in row.items())
-            ratio = f"  float32/int8 = {row['float32'][0] / row['int8'][0]:.2f}x" if "float32" in row else ""
-            print(f"{runtime:<8}{threads:>4}  {cells}{ratio}")
+    embedders = {"int8": args.model, **({"float32": args.float_model} if args.float_model else {})}
+    results["embedder"] = compare_models("embedder", bench_embedder, embedders, args.runtimes, args.threads)
+    verifiers = {"int8": args.verifier, **({"float32": args.float_verifier} if args.float_verifier else {})}
+    results["verifier"] = compare_models("pair verifier", bench_verifier, verifiers, args.runtimes, args.threads)
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

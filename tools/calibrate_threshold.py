@@ -16,6 +16,7 @@ import csv
 import json
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +28,21 @@ from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder, calibration_path  # noqa: E402
 from scanner.enroll import build_index  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
-from scanner.pipeline import Pipeline  # noqa: E402
+from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
+
+
+def scan_set(config: ScannerConfig, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
+    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`, scanned
+    against an index built from the set's refs/ with the config's embedder."""
+    embedder = Embedder(Path(config.model.path))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "cal.db"
+        with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
+            build_index(eval_set / "refs", index, embedder, config.locate)
+        with Pipeline(config, db) as pipeline, (eval_set / "labels.csv").open() as fh:
+            for row in csv.DictReader(fh):
+                if row["expected"] in expected:
+                    yield row, pipeline.scan_file(eval_set / row["file"])[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,24 +54,15 @@ def main(argv: list[str] | None = None) -> int:
 
     config = ScannerConfig()
     config = replace(config, model=replace(config.model, path=str(args.model)))
-    embedder = Embedder(args.model)
     genuine, unknown = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "cal.db"
-        with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
-            build_index(args.eval_set / "refs", index, embedder, config.locate)
-        with Pipeline(config, db) as pipeline, (args.eval_set / "labels.csv").open() as fh:
-            for row in csv.DictReader(fh):
-                if row["expected"] not in ("pass", "unknown"):
-                    continue
-                _, result = pipeline.scan_file(args.eval_set / row["file"])
-                if not result.candidates:
-                    continue  # rescan: never reached recognition
-                nearest = result.candidates[0]
-                if row["expected"] == "pass":
-                    genuine.append(nearest.similarity if nearest.brand_id == row["brand"] else -1.0)
-                else:
-                    unknown.append(nearest.similarity)
+    for row, result in scan_set(config, args.eval_set, ("pass", "unknown")):
+        if not result.candidates:
+            continue  # rescan: never reached recognition
+        nearest = result.candidates[0]
+        if row["expected"] == "pass":
+            genuine.append(nearest.similarity if nearest.brand_id == row["brand"] else -1.0)
+        else:
+            unknown.append(nearest.similarity)
     threshold = float(np.quantile(np.array(genuine), 1 - args.keep))
     rejection = float((np.array(unknown) < threshold).mean())
     path = calibration_path(args.model)

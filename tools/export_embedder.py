@@ -87,14 +87,34 @@ def calibration_images(refs: Path, count: int, seed: int, size: int = INPUT_SIZE
     return images
 
 
-def quantize(float_path: Path, out: Path, images: list[np.ndarray]) -> None:
+def quantize(
+    float_path: Path, out: Path, images: list[np.ndarray], output_range: tuple[float, float] | None = None
+) -> None:
+    """Static int8 quantization calibrated on `images`.
+
+    ai-edge-quantizer keeps a moving average (0.95) of each tensor's per-sample min and max, so a tensor's
+    range is about its typical extremes, not its largest: right for feature maps, wrong for an output
+    whose every value matters. `output_range` sets the output tensor's range outright.
+    """
     from ai_edge_quantizer import quantizer, recipe
 
     qt = quantizer.Quantizer(str(float_path))
     qt.load_quantization_recipe(recipe.static_wi8_ai8())
     input_name = _input_name(float_path)
     calibration = qt.calibrate({"serving_default": [{input_name: image} for image in images]})
+    if output_range is not None:
+        low, high = output_range
+        name = _output_name(float_path)
+        if name not in calibration:
+            raise SystemExit(f"output tensor {name!r} not among the calibrated tensors; cannot set its range")
+        calibration[name] = {"min": np.array(low, np.float32), "max": np.array(high, np.float32)}
     qt.quantize(calibration).export_model(str(out), overwrite=True)
+
+
+def _output_name(model_path: Path) -> str:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return str(Interpreter(model_path=str(model_path)).get_output_details()[0]["name"])
 
 
 def _input_name(model_path: Path) -> str:

@@ -2,8 +2,8 @@
 
     python tools/make_sample_video.py --out samples/video/handheld.mp4
 
-Segments, in order, from the bundled sample photos: a genuine Ferrari mark (pass), an Adidas mark with a
-bar missing (suspect), a Shell mark, which is not enrolled (unknown), and a dark frame (rescan). Each is
+Segments, in order, from the bundled sample photos: a genuine Ferrari mark (pass), a Ferrari mark printed
+in the wrong colour (suspect), a Shell mark, which is not enrolled (unknown), and a dark frame (rescan). Each is
 10 frames of a motion-blurred sweep followed by 20 still frames with sensor noise and sub-pixel shake,
 at 15 fps, 640x480, MPEG-4 Part 2 (OpenCV's `mp4v`, decodable everywhere OpenCV runs).
 """
@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 PHOTOS = Path(__file__).resolve().parent.parent / "samples" / "photos"
-SEGMENTS = ["genuine_ferrari_0.jpg", "missing_adidas_0.jpg", "unknown_shell_0.jpg", "dark_adidas_0.jpg"]
+SEGMENTS = ["genuine_ferrari_0.jpg", "colour_ferrari_0.jpg", "unknown_shell_0.jpg", "dark_adidas_0.jpg"]
 FPS, SWEEP, STILL = 15, 10, 20
 
 

@@ -1,0 +1,81 @@
+"""The shipped authenticity pair verifier, under every installed runtime, on real aligned pairs."""
+
+import numpy as np
+import pytest
+
+from scanner.config import DEFAULT_MODEL, DEFAULT_VERIFIER, LocateConfig
+from scanner.enroll import frame_reference
+from scanner.exc import ModelError
+from scanner.imageio import read_image
+from scanner.index import ReferenceImage
+from scanner.locate import CROP_SIZE, crop, locate
+from scanner.pair_model import PairVerifier, pair_input
+from scanner.runtime import available_runtimes
+from scanner.verify import align, verify
+from tests.conftest import BRANDS, PHOTOS
+
+RUNTIMES = available_runtimes()
+
+
+def _reference(brand: str) -> ReferenceImage:
+    image = read_image(BRANDS / brand / "logo.png", keep_alpha=True)
+    ref_crop, mask, _ = frame_reference(image, LocateConfig())
+    return ReferenceImage(1, brand, ref_crop, mask)
+
+
+def _query(name: str) -> np.ndarray:
+    frame = read_image(PHOTOS / name)
+    return crop(frame, locate(frame, LocateConfig()).box, CROP_SIZE)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_shipped_verifier_is_full_integer_with_a_calibrated_threshold(runtime):
+    verifier = PairVerifier(DEFAULT_VERIFIER, runtime=runtime)
+    assert verifier.model.input.shape == (1, 128, 128, 6) and verifier.model.input.dtype == np.int8
+    assert verifier.model.output.dtype == np.int8 and verifier.grid == 16
+    assert 0.0 < verifier.suspect_threshold < 1.0
+    assert verifier.calibration["calibrated_on"] == "heldout-cal"
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_genuine_scores_above_the_threshold_and_a_recoloured_mark_below(runtime):
+    verifier = PairVerifier(DEFAULT_VERIFIER, runtime=runtime)
+    genuine = verify(_query("genuine_ferrari_0.jpg"), _reference("ferrari"), 128, verifier)
+    recoloured = verify(_query("colour_ferrari_0.jpg"), _reference("ferrari"), 128, verifier)
+    assert genuine.authenticity >= verifier.suspect_threshold > recoloured.authenticity
+    assert genuine.deviation.shape == (128, 128) and genuine.aligned.shape == (128, 128, 3)
+    # The map is where it deviates: more of it over the recoloured mark than over the genuine one.
+    assert recoloured.deviation.mean() > genuine.deviation.mean()
+    assert recoloured.reasons
+
+
+def test_exposure_is_levelled_before_the_model_sees_it():
+    image = np.random.default_rng(0).integers(20, 120, (128, 128, 3), dtype=np.uint8)
+    brighter = np.clip(image.astype(np.float32) * 1.8, 0, 255).astype(np.uint8)
+    pair, brighter_pair = pair_input(image, image), pair_input(brighter, image)
+    assert pair.shape == (128, 128, 6)
+    assert abs(pair[..., :3].mean() - brighter_pair[..., :3].mean()) < 1.0
+
+
+@pytest.mark.skipif(len(RUNTIMES) < 2, reason="needs both ai-edge-litert and tflite-runtime")
+def test_both_runtimes_agree_on_the_verifier():
+    aligned = align(_query("genuine_nike_0.jpg"), _reference("nike"), 128)
+    scores = [PairVerifier(DEFAULT_VERIFIER, runtime=r).score(aligned.aligned, aligned.reference)[0] for r in RUNTIMES]
+    assert abs(scores[0] - scores[1]) < 0.05
+
+
+def test_an_embedder_is_refused_as_a_verifier():
+    with pytest.raises(ModelError, match="is not a pair verifier"):
+        PairVerifier(DEFAULT_MODEL)
+
+
+def test_missing_verifier_names_the_setting(tmp_path):
+    with pytest.raises(ModelError, match=r"\[verify\] model"):
+        PairVerifier(tmp_path / "nope.tflite")
+
+
+def test_the_v0_rules_still_work_without_a_model():
+    genuine = verify(_query("genuine_ferrari_0.jpg"), _reference("ferrari"), 128, None)
+    recoloured = verify(_query("colour_ferrari_0.jpg"), _reference("ferrari"), 128, None)
+    assert genuine.authenticity >= 0.5 > recoloured.authenticity  # 0.5: the v0 rules' threshold
+    assert recoloured.reasons[0].startswith("colour differs from reference")

@@ -1,0 +1,131 @@
+"""Render the authenticity verifier's training pairs: genuine and counterfeit photos of the training brands,
+put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
+
+    python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2]
+
+REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
+are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
+half counterfeit (tools/counterfeits.py: the kinds in turn, magnitude uniform from subtle to obvious).
+Photos the scanner would send to `rescan` are dropped: they never reach the verifier.
+
+Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR;
+target (N, G, G) uint8, the share of each cell of the reference that the counterfeit changed (0..255);
+genuine (N,), kind (N,), magnitude (N,), brand (N,).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(TOOLS.parent))
+
+from counterfeits import COLOUR_KINDS, KINDS, Invisible, counterfeit_any  # noqa: E402
+from splits import split  # noqa: E402
+from synth_photos import load_mark, photograph  # noqa: E402
+
+from scanner.config import ScannerConfig  # noqa: E402
+from scanner.enroll import frame_reference  # noqa: E402
+from scanner.index import ReferenceImage  # noqa: E402
+from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
+from scanner.quality import assess  # noqa: E402
+from scanner.verdict import frame_problems  # noqa: E402
+from scanner.verify import align  # noqa: E402
+
+SIZE = 128  # the verifier's input side (scanner.config VerifyConfig.size)
+GRID = 16  # deviation map cells per side
+CONFIG = ScannerConfig()
+
+
+def deviation_target(where: np.ndarray, box, grid: int = GRID) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Share of each grid cell of the reference crop that changed, 0..255."""
+    framed = crop(where, box, CROP_SIZE).astype(np.float32) / 255
+    return np.round(cv2.resize(framed, (grid, grid), interpolation=cv2.INTER_AREA) * 255).astype(np.uint8)
+
+
+def shoot(mark: np.ndarray, reference: ReferenceImage, rng: np.random.Generator, inked: bool) -> np.ndarray | None:
+    """The aligned query of one photo of `mark`, or None when the scanner would ask for a rescan."""
+    photo = photograph(mark, rng, "genuine", rich=True, inked=inked)
+    report = assess(photo, CONFIG.quality)
+    location = locate(photo, CONFIG.locate) if report.ok else None
+    if location is None or frame_problems(report, location, CONFIG):
+        return None
+    return align(crop(photo, location.box, CROP_SIZE), reference, SIZE).aligned
+
+
+def brand_pairs(job: tuple[int, str, Path, int]) -> tuple[np.ndarray, list[tuple]]:
+    index, brand, logo, per_brand = job
+    rng = np.random.default_rng(9_000_011 * index + 17)
+    mark = load_mark(logo)
+    ref_crop, ref_mask, box = frame_reference(mark, CONFIG.locate)
+    reference = ReferenceImage(0, brand, ref_crop, ref_mask)
+    ref_small = cv2.resize(ref_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    samples = []
+    for n in range(per_brand):
+        genuine = n % 2 == 0
+        kind, magnitude, target = "genuine", 0.0, np.zeros((GRID, GRID), np.uint8)
+        altered = mark
+        if not genuine:
+            magnitude = float(rng.uniform(0, 1))
+            try:
+                kind, altered, where, _ = counterfeit_any(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
+            except Invisible:
+                continue
+            target = deviation_target(where, box)
+        aligned = shoot(altered, reference, rng, inked=kind in COLOUR_KINDS)
+        if aligned is not None:
+            samples.append((aligned, target, genuine, kind, magnitude, brand))
+    return ref_small, samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("refs", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--per-brand", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, help="first N training brands only (smoke runs)")
+    args = parser.parse_args(argv)
+
+    slugs = sorted(p.name for p in args.refs.iterdir() if (p / "logo.png").is_file())
+    train, _ = split(slugs)
+    train = train[: args.limit] if args.limit else train
+    jobs = [(i, slug, args.refs / slug / "logo.png", args.per_brand) for i, slug in enumerate(train)]
+    start = time.time()
+    references, rows = [], []
+    with Pool(args.workers) as pool:
+        for n, (ref_small, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
+            references.append(ref_small)
+            rows += [(n, *sample) for sample in samples]
+            if (n + 1) % 200 == 0:
+                print(f"{n + 1}/{len(jobs)} brands, {len(rows)} pairs, {time.time() - start:.0f} s", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        args.out,
+        references=np.stack(references),
+        reference_index=np.array([r[0] for r in rows], np.int32),
+        aligned=np.stack([r[1] for r in rows]),
+        target=np.stack([r[2] for r in rows]),
+        genuine=np.array([r[3] for r in rows], bool),
+        kind=np.array([r[4] for r in rows]),
+        magnitude=np.array([r[5] for r in rows], np.float32),
+        brand=np.array([r[6] for r in rows]),
+    )
+    genuine = sum(r[3] for r in rows)
+    print(
+        f"{args.out}: {len(rows)} pairs ({genuine} genuine) of {len(train)} brands in {time.time() - start:.0f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

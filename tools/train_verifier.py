@@ -1,0 +1,280 @@
+"""Train the authenticity pair verifier (v1) and export it as a full-integer int8 .tflite.
+
+    python tools/train_verifier.py --data build/verifier_set.npz --out models/verifier_v1_int8.tflite \
+        [--minutes 30] [--checkpoint build/verifier_v1.pt]
+
+Model (PairNet): both images of an aligned pair (the query warped onto the reference, and the reference)
+go through the same EfficientNet-Lite0 stem and first five blocks (ImageNet weights; stride 8, 40
+channels; the stem and first three blocks frozen). The fusion head sees, per 8x8-pixel cell, the query's
+and the reference's features, their absolute difference and both images' mean colour, and gives a
+deviation logit per cell and, after one more strided convolution and global average and max pooling, one
+authenticity logit. Loss: binary cross-entropy on the logit (genuine = 1) plus 0.5 x binary cross-entropy
+of the cells against the share of each cell the counterfeit changed (tools/make_verifier_set.py).
+
+Data: pairs from tools/make_verifier_set.py; 5% of its brands are kept apart for validation (brands, not
+photos, so validation measures unseen marks). Augmentation: brightness, contrast and saturation of the
+query, a shift of up to 3 pixels (alignment error), and both images flipped together. The learning rate
+follows one cosine cycle fitted to the time budget. Curves (loss; validation AUC and counterfeit detection
+at 3% of genuine flagged) go to a PNG beside the checkpoint. Export: litert-torch float, then
+ai-edge-quantizer static int8 calibrated on 200 training pairs (tools/export_embedder.py's recipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(TOOLS.parent))
+
+from effnet_lite import load_pretrained  # noqa: E402
+
+from scanner.pair_model import pair_input  # noqa: E402
+
+SHARED_BLOCKS = 5  # EfficientNet-Lite0 blocks 0-4 end at stride 8 with 40 channels
+FROZEN_BLOCKS = 3
+FEATURES = 40
+VALIDATION_SHARE = 0.05
+FLAG_RATE = 0.03  # genuine photos wrongly flagged at the operating point the curves report
+# The int8 output's range, in logits: beyond it sigmoid is saturated (0.99995 and 0.00005) anyway.
+OUTPUT_RANGE = (-10.0, 10.0)
+
+
+class PairNet(nn.Module):
+    """(N, 6, S, S) levelled BGR pair, 0..255 -> (N, 1 + (S/8)^2): authenticity logit, then deviation logits."""
+
+    def __init__(self, pretrained: bool = True) -> None:
+        super().__init__()
+        from effnet_lite import EfficientNetLite0
+
+        backbone = load_pretrained() if pretrained else EfficientNetLite0()
+        # The scanner's pixels are BGR and the ImageNet weights expect RGB: reverse the stem's input channels
+        # once here rather than the image in the graph (a REVERSE op that not every int8 runtime has).
+        backbone._conv_stem.weight.data = backbone._conv_stem.weight.data.flip(1)
+        self.stem = nn.Sequential(backbone._conv_stem, backbone._bn0, nn.ReLU6())
+        self.blocks = nn.Sequential(*backbone._blocks[:SHARED_BLOCKS])
+        self.frozen = [self.stem, *self.blocks[:FROZEN_BLOCKS]]
+        for module in self.frozen:
+            for parameter in module.parameters():
+                parameter.requires_grad = False
+        fused = 3 * FEATURES + 6
+        self.fuse = nn.Sequential(
+            nn.Conv2d(fused, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU6(),
+            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU6(),
+        )  # fmt: skip
+        self.cells = nn.Conv2d(64, 1, 1)
+        self.down = nn.Sequential(nn.Conv2d(64, 96, 3, stride=2, padding=1), nn.BatchNorm2d(96), nn.ReLU6())
+        self.decide = nn.Linear(2 * 96, 1)
+
+    def train(self, mode: bool = True) -> PairNet:
+        super().train(mode)
+        for module in self.frozen:  # frozen layers keep their ImageNet batch-norm statistics
+            module.eval()
+        return self
+
+    def features(self, bgr: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.stem((bgr - 127.0) / 128.0))
+
+    def forward(self, pair: torch.Tensor) -> torch.Tensor:
+        query, reference = pair[:, :3], pair[:, 3:]
+        fq, fr = self.features(query), self.features(reference)
+        colour = F.avg_pool2d(pair, 8) / 128.0 - 1.0
+        x = self.fuse(torch.cat([fq, fr, (fq - fr).abs(), colour], dim=1))
+        cells = self.cells(x).flatten(1)
+        y = self.down(x)
+        pooled = torch.cat([y.mean(dim=(2, 3)), y.amax(dim=(2, 3))], dim=1)
+        return torch.cat([self.decide(pooled), cells], dim=1)
+
+
+def build_pairs(data: dict, index: np.ndarray, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """((N, S, S, 6) float32 pairs, (N,) which were flipped); augmented when rng is given."""
+    out, flipped = [], []
+    for i in index:
+        query = data["aligned"][i]
+        reference = data["references"][data["reference_index"][i]]
+        flip = False
+        if rng is not None:
+            query, reference, flip = _augment(query, reference, rng)
+        out.append(pair_input(query, reference))
+        flipped.append(flip)
+    return np.stack(out), np.array(flipped)
+
+
+def _augment(query: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -> tuple:
+    q = query.astype(np.float32) * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
+    grey = q.mean(axis=2, keepdims=True)
+    q = grey + (q - grey) * rng.uniform(0.75, 1.25)
+    dx, dy = rng.integers(-3, 4, 2)
+    q = cv2.warpAffine(q, np.float32([[1, 0, dx], [0, 1, dy]]), q.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+    q = np.clip(q, 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        return q[:, ::-1].copy(), reference[:, ::-1].copy(), True
+    return q, reference, False
+
+
+def _flip_targets(target: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+    return np.where(flipped[:, None, None], target[:, :, ::-1], target)
+
+
+def to_tensor(pairs: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(pairs).permute(0, 3, 1, 2).contiguous()
+
+
+def loss_of(output: torch.Tensor, genuine: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    decision = F.binary_cross_entropy_with_logits(output[:, 0], genuine)
+    cells = F.binary_cross_entropy_with_logits(output[:, 1:], target.flatten(1))
+    return decision + 0.5 * cells
+
+
+@torch.no_grad()
+def scores(model: PairNet, data: dict, index: np.ndarray, batch: int = 128) -> np.ndarray:
+    model.eval()
+    out = [torch.sigmoid(model(to_tensor(build_pairs(data, index[i : i + batch])[0]))[:, 0]).numpy()
+           for i in range(0, len(index), batch)]  # fmt: skip
+    model.train()
+    return np.concatenate(out)
+
+
+def auc(genuine_scores: np.ndarray, fake_scores: np.ndarray) -> float:
+    """Probability that a genuine pair scores above a counterfeit one."""
+    both = np.concatenate([genuine_scores, fake_scores])
+    ranks = both.argsort().argsort() + 1
+    n_g, n_f = len(genuine_scores), len(fake_scores)
+    return float((ranks[:n_g].sum() - n_g * (n_g + 1) / 2) / (n_g * n_f))
+
+
+def validation_metrics(model: PairNet, data: dict, index: np.ndarray) -> dict[str, float]:
+    s = scores(model, data, index)
+    genuine = data["genuine"][index]
+    threshold = float(np.quantile(s[genuine], FLAG_RATE))  # flags FLAG_RATE of genuine pairs
+    return {"auc": auc(s[genuine], s[~genuine]), "detection": float((s[~genuine] < threshold).mean())}
+
+
+def plot(history: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(history["step"], history["loss"], lw=0.8)
+    left.set(xlabel="step", ylabel="loss (decision + 0.5 x cells)", title="training loss")
+    right.plot(history["eval_step"], history["auc"], "o-", label="validation AUC")
+    right.plot(history["eval_step"], history["detection"], "s-", label=f"detection at {FLAG_RATE:.0%} genuine flagged")
+    right.set(xlabel="step", ylim=(0, 1.02), title="validation brands (never trained on)")
+    right.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, calibration: int = 200) -> None:
+    import litert_torch
+    from export_embedder import quantize, sha256
+
+    model.eval()
+    module = litert_torch.to_channel_last_io(model, args=[0])
+    litert_torch.convert(module, (torch.zeros(1, size, size, 6),)).export(str(float_path))
+    rng = np.random.default_rng(1)
+    pairs, _ = build_pairs(data, rng.choice(len(data["genuine"]), calibration, replace=False))
+    samples = []
+    for pair in pairs:
+        pair = pair.copy()
+        pair[0, 0], pair[-1, -1] = 0, 255  # pin the input range: int8 input scale 1, zero point -128
+        samples.append(pair[None])
+    quantize(float_path, out, samples, OUTPUT_RANGE)
+    print(
+        f"int8: {out} ({out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(out)}; float32: {float_path}", file=sys.stderr
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="int8 .tflite to write")
+    parser.add_argument("--checkpoint", type=Path, default=Path("build/verifier_v1.pt"))
+    parser.add_argument("--float-out", type=Path, default=Path("build/verifier_v1_float32.tflite"))
+    parser.add_argument("--minutes", type=float, default=30.0, help="training time budget")
+    parser.add_argument("--batch", type=int, default=48)
+    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--export-only", action="store_true", help="export --checkpoint again without training")
+    args = parser.parse_args(argv)
+    if args.export_only:
+        model = PairNet(pretrained=False)
+        state = torch.load(args.checkpoint, map_location="cpu")
+        model.load_state_dict(state["model"])
+        export(model, dict(np.load(args.data)), args.out, args.float_out, int(state["size"]))
+        return 0
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    data = dict(np.load(args.data))
+    size = data["aligned"].shape[1]
+    brands = np.unique(data["brand"])
+    validation_brands = set(rng.choice(brands, max(1, int(len(brands) * VALIDATION_SHARE)), replace=False))
+    is_val = np.array([b in validation_brands for b in data["brand"]])
+    train_index, val_index = np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
+    targets = data["target"].astype(np.float32) / 255.0
+    print(f"{len(train_index)} training pairs, {len(val_index)} validation pairs, {size} px", file=sys.stderr)
+
+    model = PairNet().train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3, weight_decay=1e-4)
+    history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "auc": [], "detection": []}
+
+    def evaluate(step: int) -> None:
+        metrics = validation_metrics(model, data, val_index)
+        history["eval_step"].append(step)
+        history["auc"].append(metrics["auc"])
+        history["detection"].append(metrics["detection"])
+        print(
+            f"step {step}: validation AUC {metrics['auc']:.3f}, detection {metrics['detection']:.3f}", file=sys.stderr
+        )
+
+    start, planned, step = time.time(), None, 0
+    while planned is None or step < planned:
+        index = rng.choice(train_index, args.batch)
+        pairs, flipped = build_pairs(data, index, rng)
+        target = torch.from_numpy(_flip_targets(targets[index], flipped))
+        genuine = torch.from_numpy(data["genuine"][index].astype(np.float32))
+        progress = step / planned if planned else 0.0
+        for group in optimizer.param_groups:
+            group["lr"] = 2e-3 * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * progress))
+        loss = loss_of(model(to_tensor(pairs)), genuine, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if step == 30:  # fit one cosine cycle into the budget, from the measured speed (evaluations included)
+            per_step = (time.time() - start) / 30
+            planned = int(args.minutes * 60 / (per_step * 1.1))
+            print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
+        if step % 10 == 0:
+            history["step"].append(step)
+            history["loss"].append(loss.item())
+        if step % args.eval_every == 0:
+            evaluate(step)
+    evaluate(step)
+    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(), "size": size, "steps": step}, args.checkpoint)
+    args.checkpoint.with_suffix(".json").write_text(json.dumps(history))
+    plot(history, args.checkpoint.with_suffix(".png"))
+    print(f"saved {args.checkpoint} after {step} steps, {(time.time() - start) / 60:.1f} min", file=sys.stderr)
+    export(model, data, args.out, args.float_out, size)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
