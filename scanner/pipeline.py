@@ -163,7 +163,9 @@ class Pipeline:
 
         assert best is not None
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
-        verification = timer("verify", verify, query_crop, reference, config.verify.size, self.verifier)
+        verification = timer(
+            "verify", verify, query_crop, reference, config.verify.size, self.verifier, self.suspect_threshold
+        )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation
         result.reference = reference.crop

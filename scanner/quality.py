@@ -43,6 +43,21 @@ def analysis_grey(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, (ANALYSIS_WIDTH, max(1, round(grey.shape[0] * scale))), interpolation=cv2.INTER_AREA)
 
 
+def integer_percentiles(values: np.ndarray, percents: list[float]) -> list[float]:
+    """np.percentile (linear interpolation) of non-negative integer-valued pixels, from a histogram: the
+    same numbers without sorting the frame (a quarter of the quality gate's time went to sorting)."""
+    counts = np.bincount(values.astype(np.int64).ravel())
+    cumulative = np.cumsum(counts)
+    results = []
+    for percent in percents:
+        rank = percent / 100 * (cumulative[-1] - 1)
+        low = int(np.floor(rank))
+        low_value = int(np.searchsorted(cumulative, low, side="right"))
+        high_value = int(np.searchsorted(cumulative, min(low + 1, cumulative[-1] - 1), side="right"))
+        results.append(low_value + (rank - low) * (high_value - low_value))
+    return results
+
+
 def sharpness(grey: np.ndarray, spread: float) -> float:
     """Steepness of the crispest edges relative to the frame's contrast (100 * p99.5 |Laplacian| / spread).
 
@@ -52,14 +67,14 @@ def sharpness(grey: np.ndarray, spread: float) -> float:
     keeps sensor noise from passing for detail.
     """
     smoothed = cv2.GaussianBlur(grey, (3, 3), 0)
-    laplacian = np.abs(cv2.Laplacian(smoothed, cv2.CV_32F, ksize=3))
-    return float(100.0 * np.percentile(laplacian, 99.5) / max(spread, 1.0))
+    laplacian = np.abs(cv2.Laplacian(smoothed, cv2.CV_32F, ksize=3))  # whole numbers: uint8 in, integer kernel
+    return float(100.0 * integer_percentiles(laplacian, [99.5])[0] / max(spread, 1.0))
 
 
 def contrast(grey: np.ndarray) -> float:
     """Spread between the darkest and brightest 1% of pixels: a logo on a plain surface is high contrast
     even though most of the frame is flat (so not the standard deviation)."""
-    low, high = np.percentile(grey, [1, 99])
+    low, high = integer_percentiles(grey, [1, 99])
     return float(high - low)
 
 

@@ -45,3 +45,14 @@ def test_bundled_degraded_photos_fail_for_the_right_reason():
     for name, reason in expectations.items():
         report = assess(read_image(PHOTOS / name), CONFIG)
         assert report.reasons and reason in report.reasons[0], (name, report.reasons)
+
+
+def test_histogram_percentiles_equal_numpys():
+    """The gate's percentiles come from a histogram; they must be numpy's (linear interpolation) exactly."""
+    from scanner.quality import integer_percentiles
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = rng.integers(0, int(rng.integers(1, 3000)), int(rng.integers(1, 5000)))
+        percents = [0, 1, 50, 99, 99.5, 100]
+        assert np.allclose(integer_percentiles(values, percents), np.percentile(values, percents))
