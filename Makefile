@@ -18,8 +18,9 @@ demo: $(VENV)/.installed
 	rm -rf out && mkdir -p out
 	$(BIN)/scanner index build samples/brands --db out/demo_index.db
 	$(BIN)/scanner index info --db out/demo_index.db
-	$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens samples/photos | tee out/verdicts.txt
-	@echo "verdict screens: out/screens/*.png"
+	$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens --evidence out/evidence \
+		samples/photos | tee out/verdicts.txt
+	@echo "verdict screens: out/screens/*.png; evidence of each verified scan: out/evidence/*.png"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
