@@ -56,3 +56,25 @@ def test_a_change_nobody_can_see_is_refused_and_another_kind_taken():
         counterfeit(disc, "mirrored", 0.9, np.random.default_rng(0))
     kind, altered, where, _ = counterfeit_any(disc, "mirrored", 0.9, np.random.default_rng(0))
     assert kind != "mirrored" and where.any() and not np.array_equal(altered, disc)
+
+
+def test_verifier_training_pairs_smoke(tmp_path):
+    """tools/make_verifier_set.py on two training brands: pairs aligned by the scanner, targets where it changed."""
+    import shutil
+
+    from splits import held_out
+
+    refs = tmp_path / "refs"
+    names = [n for n in (f"trainmark{i}" for i in range(50)) if not held_out(n)][:2]
+    for name, source in zip(names, ("ferrari", "starbucks"), strict=True):
+        shutil.copytree(ROOT / "samples" / "brands" / source, refs / name)
+    from make_verifier_set import main
+
+    out = tmp_path / "pairs.npz"
+    assert main([str(refs), "--out", str(out), "--per-brand", "4", "--workers", "1"]) == 0
+    data = np.load(out)
+    assert data["references"].shape == (2, 128, 128, 3) and data["aligned"].shape[1:] == (128, 128, 3)
+    genuine = data["genuine"]
+    assert 0 < genuine.sum() < len(genuine)  # both classes (a frame the scanner would reject is dropped)
+    assert (data["target"][genuine] == 0).all() and (data["target"][~genuine].max(axis=(1, 2)) > 0).all()
+    assert set(data["kind"][~genuine]) <= set(KINDS) and set(data["brand"]) <= set(names)

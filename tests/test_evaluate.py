@@ -63,8 +63,13 @@ def test_report_has_the_numbers_and_the_plots(labelled, demo_index_path, tmp_pat
     text = path.read_text()
     assert text.startswith("# Test report") and "verdict accuracy               75.0%" in text
     assert "| genuine_nike_0.jpg | suspect | pass | nike | nike |" in text  # the one miss is listed
-    for image in ("confusion.png", "similarity.png", "authenticity.png"):
+    for image in ("confusion.png", "similarity.png", "authenticity.png", "worst_misses.png"):
         assert (tmp_path / "report" / image).read_bytes()[:4] == b"\x89PNG" and f"]({image})" in text
+    # The gallery has one row for the one verified miss: a caption band and a strip of four 112 px images.
+    import cv2
+
+    gallery = cv2.imread(str(tmp_path / "report" / "worst_misses.png"))
+    assert gallery.shape == (36 + 112, 4 * 112, 3)
 
 
 def test_counterfeit_kinds_and_magnitudes_are_broken_down(tmp_path, demo_index_path):
