@@ -54,3 +54,18 @@ def check_pi_projection(bench):
     assert rows["verify"]["Pi 4"]["4"] == rows["verify"]["Pi 4"]["1"]  # single-threaded stages do not scale
     saved = stages["embed"][0] * (one - four) / reference_ms
     assert rows["total"]["Pi 5"]["4"][0] == pytest.approx(rows["total"]["Pi 5"]["1"][0] - saved)
+
+
+def test_index_benchmark_smoke(tmp_path):
+    """tools/bench_index.py at a tiny size: exact search is its own ground truth, each breadth gets a row."""
+    out = tmp_path / "index.json"
+    result = subprocess.run(
+        [sys.executable, "tools/bench_index.py", "--sizes", "2000", "--libraries", "numpy", "usearch-i8",
+         "--queries", "50", "--ef-search", "64", "256", "--json", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {row["library"]: row for row in json.loads(out.read_text())}
+    assert set(rows) == {"numpy", "usearch-i8@64", "usearch-i8@256"}
+    assert rows["numpy"]["recall@1"] == 1.0 and rows["numpy"]["recall@10"] == 1.0
+    assert rows["usearch-i8@256"]["recall@1"] >= 0.9 and rows["usearch-i8@64"]["p50_ms"] > 0

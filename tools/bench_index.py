@@ -1,6 +1,7 @@
 """Benchmark nearest-neighbour search for the brand index: exact numpy against usearch, faiss and hnswlib.
 
-    python tools/bench_index.py --sizes 10000 100000 1000000 [--dim 128] [--queries 1000] [--json out.json]
+    python tools/bench_index.py --sizes 10000 100000 1000000 [--dim 128] [--queries 1000] [--json out.json] \
+        [--ef-search 128 512]
 
 Data: unit vectors in brand-like clusters (a few references per brand, spread around a brand centre);
 queries are fresh noisy views of indexed brands. Per library and size: build time; load time from disk;
@@ -27,7 +28,7 @@ import numpy as np
 LIBRARIES = ["numpy", "usearch-i8", "usearch-f16", "faiss-hnsw", "hnswlib", "faiss-ivf-sq8"]
 IVF_PROBES = 32
 K = 10
-EF_SEARCH = 128  # the same search breadth for every graph library
+EF_SEARCH = 128  # the same search breadth for every graph library (--ef-search tries others on one build)
 
 
 def make_data(
@@ -116,7 +117,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def query_worker(library: str, path: str, queries_path: str, dim: int, n: int) -> None:
+def query_worker(library: str, path: str, queries_path: str, dim: int, n: int, ef_search: int) -> None:
     """In a fresh process: load, answer each query alone on one thread, report timings and peak RSS."""
     os.environ["OMP_NUM_THREADS"] = "1"
     queries = np.load(queries_path)
@@ -133,7 +134,7 @@ def query_worker(library: str, path: str, queries_path: str, dim: int, n: int) -
         from usearch.index import Index
 
         index = Index.restore(path, view=True)
-        index.expansion_search = EF_SEARCH
+        index.expansion_search = ef_search
 
         def search(q: np.ndarray) -> np.ndarray:
             return index.search(q, K, threads=1).keys
@@ -145,7 +146,7 @@ def query_worker(library: str, path: str, queries_path: str, dim: int, n: int) -
         if library == "faiss-ivf-sq8":
             index.nprobe = IVF_PROBES
         else:
-            index.hnsw.efSearch = EF_SEARCH
+            index.hnsw.efSearch = ef_search
 
         def search(q: np.ndarray) -> np.ndarray:
             return index.search(q[None], K)[1][0]
@@ -154,7 +155,7 @@ def query_worker(library: str, path: str, queries_path: str, dim: int, n: int) -
 
         index = hnswlib.Index(space="ip", dim=dim)
         index.load_index(path, max_elements=n)
-        index.set_ef(EF_SEARCH)
+        index.set_ef(ef_search)
         index.set_num_threads(1)
 
         def search(q: np.ndarray) -> np.ndarray:
@@ -180,6 +181,26 @@ def query_worker(library: str, path: str, queries_path: str, dim: int, n: int) -
     )
 
 
+def query(library: str, path: Path, queries_path: Path, dim: int, n: int, ef_search: int, exact: np.ndarray) -> dict:
+    """Run the queries in a fresh process; its timings and memory, and recall against exact search."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", library, str(path), str(queries_path), str(dim), str(n), str(ef_search)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    found = np.array(result.pop("results"))
+    name = library if ef_search == EF_SEARCH else f"{library}@{ef_search}"
+    return {
+        "library": name,
+        "ef_search": ef_search,
+        **result,
+        "recall@1": float((found[:, 0] == exact[:, 0]).mean()),
+        "recall@10": float(np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact, strict=True)])),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -188,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--libraries", nargs="+", default=LIBRARIES)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--fit", type=Path, help=".npy of real embeddings whose mean and covariance shape the data")
+    parser.add_argument(
+        "--ef-search", type=int, nargs="+", default=[EF_SEARCH], help="graph search breadths to query each build with"
+    )
     args = parser.parse_args(argv)
     fit = np.load(args.fit) if args.fit else None
 
@@ -209,41 +233,17 @@ def main(argv: list[str] | None = None) -> int:
             for library in args.libraries:
                 path = Path(tmp) / f"index-{library}{'.npy' if library == 'numpy' else ''}"
                 build_s = build(library, data, path)
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--worker",
-                        library,
-                        str(path),
-                        str(queries_path),
-                        str(args.dim),
-                        str(n),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                result = json.loads(out.stdout)
-                found = np.array(result.pop("results"))
-                recall1 = float((found[:, 0] == exact[:, 0]).mean())
-                recall10 = float(np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact, strict=True)]))
-                row = {
-                    "size": n,
-                    "library": library,
-                    "build_s": build_s,
-                    **result,
-                    "recall@1": recall1,
-                    "recall@10": recall10,
-                    "file_mb": path.stat().st_size / 1e6,
-                }
-                rows.append(row)
-                print(
-                    f"{n:>9} {library:<12} {build_s:>8.1f} {row['load_s']:>7.3f} {row['p50_ms']:>7.3f} "
-                    f"{row['p95_ms']:>7.3f} {recall1:>8.4f} {recall10:>9.4f} {row['file_mb']:>8.1f} "
-                    f"{row['peak_mb']:>8.0f}",
-                    flush=True,
-                )
+                graph = library not in ("numpy", "faiss-ivf-sq8")
+                for ef_search in args.ef_search if graph else [EF_SEARCH]:
+                    row = query(library, path, queries_path, args.dim, n, ef_search, exact)
+                    row.update(size=n, build_s=build_s, file_mb=path.stat().st_size / 1e6)
+                    rows.append(row)
+                    print(
+                        f"{n:>9} {row['library']:<12} {build_s:>8.1f} {row['load_s']:>7.3f} {row['p50_ms']:>7.3f} "
+                        f"{row['p95_ms']:>7.3f} {row['recall@1']:>8.4f} {row['recall@10']:>9.4f} "
+                        f"{row['file_mb']:>8.1f} {row['peak_mb']:>8.0f}",
+                        flush=True,
+                    )
         del data
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
@@ -252,6 +252,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        query_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+        query_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
     else:
         raise SystemExit(main())
