@@ -23,6 +23,7 @@ import sqlite_utils
 from .exc import BrandIndexError, IndexModelMismatchError
 from .vectors import (
     ANN_MIN_REFERENCES,
+    EXPANSION_SEARCH,
     ExactSearch,
     GraphSearch,
     build_graph,
@@ -255,13 +256,13 @@ class BrandIndex:
             yield ids, np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), dim)
             last = int(ids[-1])
 
-    def _load_searcher(self) -> ExactSearch | GraphSearch:
+    def _load_searcher(self, search_breadth: int = EXPANSION_SEARCH) -> ExactSearch | GraphSearch:
         count = self.db.table("refs").count
         if count >= ANN_MIN_REFERENCES and usearch_available():
             stamp = self._stamp()
             if not graph_is_fresh(self.path, stamp):
                 build_graph(self.path, stamp, int(self.meta()["embedding_dim"]), self._embeddings)
-            searcher: ExactSearch | GraphSearch = GraphSearch(graph_paths(self.path)[0])
+            searcher: ExactSearch | GraphSearch = GraphSearch(graph_paths(self.path)[0], search_breadth)
         else:
             if count >= ANN_MIN_REFERENCES:
                 logger.warning("usearch is not installed: exact search over %d references is slow", count)
@@ -273,9 +274,10 @@ class BrandIndex:
         logger.info("search over %d reference embeddings of %s (%s)", count, self.path, type(searcher).__name__)
         return searcher
 
-    def load(self) -> None:
-        """Prepare search now (otherwise the first search does): exact, or the persisted graph when large."""
-        self._searcher = self._load_searcher()
+    def load(self, search_breadth: int = EXPANSION_SEARCH) -> None:
+        """Prepare search now (otherwise the first search does): exact, or the persisted graph when large,
+        searched with `search_breadth` candidates ([match] search_breadth)."""
+        self._searcher = self._load_searcher(search_breadth)
 
     def search(self, query: np.ndarray, k: int = 5) -> list[Candidate]:
         """The k best brands by their best reference's cosine similarity to the unit-length query."""

@@ -52,13 +52,13 @@ class ExactSearch:
 class GraphSearch:
     """A usearch HNSW index over int8-quantised unit vectors, memory-mapped from disk."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, breadth: int = EXPANSION_SEARCH) -> None:
         from usearch.index import Index
 
         index = Index.restore(str(path), view=True)
         if index is None:
             raise BrandIndexError(f"{path} is not a usearch index: delete it and it is rebuilt from the brand index")
-        index.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]  # settable at run time; the stub says not
+        index.expansion_search = breadth  # type: ignore[misc]  # settable at run time; the stub says not
         self.index = index
 
     def __len__(self) -> int:

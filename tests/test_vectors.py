@@ -104,3 +104,22 @@ def test_small_index_stays_exact(tmp_path):
         idx.load()
         assert isinstance(idx._searcher, vectors.ExactSearch)
     assert not vectors.graph_paths(tmp_path / "small.db")[0].exists()
+
+
+def test_search_breadth_reaches_the_graph(big_index):
+    """[match] search_breadth is the graph's expansion_search; a stored reference is found at any breadth."""
+    for breadth in (16, 400):
+        with BrandIndex.open(big_index, SHA) as idx:
+            brand, blob = idx.db.execute("select brand_id, embedding from refs where id = 7").fetchone()
+            idx.load(breadth)
+            assert isinstance(idx._searcher, vectors.GraphSearch) and idx._searcher.index.expansion_search == breadth
+            assert idx.search(np.frombuffer(blob, np.float32), 1)[0].brand_id == brand
+
+
+def test_search_breadth_must_be_positive(tmp_path):
+    from scanner.config import ConfigError, load_config
+
+    path = tmp_path / "s.toml"
+    path.write_text("[match]\nsearch_breadth = 0\n")
+    with pytest.raises(ConfigError, match="search_breadth"):
+        load_config(path)
