@@ -217,7 +217,10 @@ class Window:
 
 def write_png(path: Path, image: np.ndarray) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ScannerError(f"cannot create the folder {path.parent}: {err.strerror}; choose another folder") from err
     if not cv2.imwrite(str(path), image):
         raise ScannerError(f"could not write {path}: check the folder exists and has space")
     return path

@@ -132,6 +132,15 @@ def test_evidence_files_are_written_and_named(built_index, tmp_path):
     )
 
 
+def test_unwritable_evidence_folder_is_one_clean_line(built_index, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    result = run(
+        "scan", "--db", built_index, "--no-record", "--evidence", tmp_path / "file" / "x", PHOTOS / "genuine_bmw_0.jpg"
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot create the folder" in result.stderr
+
+
 def test_index_info(built_index):
     result = run("index", "info", "--db", built_index, "--json")
     info = json.loads(result.stdout)
