@@ -103,21 +103,9 @@ class Evaluation:
         for kind in sorted({o.kind for o in fakes if o.kind}) + ["all kinds"]:
             rows = [o for o in fakes if kind in ("all kinds", o.kind)]
             table[kind] = {
-                "all": _share([o.predicted == "suspect" for o in rows]),
-                "subtle": _share(
-                    [
-                        o.predicted == "suspect"
-                        for o in rows
-                        if o.magnitude is not None and band(o.magnitude) == "subtle"
-                    ]
-                ),
-                "obvious": _share(
-                    [
-                        o.predicted == "suspect"
-                        for o in rows
-                        if o.magnitude is not None and band(o.magnitude) == "obvious"
-                    ]
-                ),
+                "all": _detected(rows),
+                "subtle": _detected([o for o in rows if o.magnitude is not None and band(o.magnitude) == "subtle"]),
+                "obvious": _detected([o for o in rows if o.magnitude is not None and band(o.magnitude) == "obvious"]),
                 "count": len(rows),
             }
         return table if fakes else {}
@@ -138,6 +126,10 @@ class Evaluation:
 
 def _share(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
+
+
+def _detected(counterfeits: list[Outcome]) -> float | None:
+    return _share([o.predicted == "suspect" for o in counterfeits])
 
 
 def read_labels(labels_csv: Path) -> list[Sample]:
