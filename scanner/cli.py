@@ -114,6 +114,7 @@ def record_context(config, pipeline, operator: str | None, note: str | None):  #
         device_id=config.device.id or socket.gethostname(),
         operator=operator if operator is not None else config.device.operator,
         model_sha256=pipeline.embedder.sha256,
+        verifier_sha256=pipeline.verifier.sha256 if pipeline.verifier else None,
         index_version=meta.get("index_version") or meta.get("updated_at"),
         note=note,
     )

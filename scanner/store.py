@@ -69,6 +69,10 @@ MIGRATIONS = [
     """
     alter table scans add column reference_png blob;
     """,
+    # 3: which authenticity model judged the scan (null: the v0 rules, or a scan never verified).
+    """
+    alter table scans add column verifier_sha256 text;
+    """,
 ]
 LIST_COLUMNS = (
     "uuid",
@@ -97,6 +101,7 @@ class RecordContext:
     device_id: str
     operator: str = ""
     model_sha256: str | None = None
+    verifier_sha256: str | None = None
     index_version: str | None = None
     note: str | None = None
     latitude: float | None = None
@@ -190,6 +195,7 @@ class ScanStore:
             "error": result.error,
             "result": json.dumps(result.to_json()),
             "model_sha256": context.model_sha256,
+            "verifier_sha256": context.verifier_sha256 if result.authenticity is not None else None,
             "index_version": context.index_version,
             "note": context.note,
             "latitude": context.latitude,
@@ -321,7 +327,8 @@ class ScanStore:
 
     def rows_for_export(self) -> Iterator[dict[str, Any]]:
         for row in self.conn.execute(
-            f"select {', '.join(LIST_COLUMNS)}, model_sha256, index_version from scans order by created_at"
+            f"select {', '.join(LIST_COLUMNS)}, model_sha256, verifier_sha256, index_version from scans "
+            "order by created_at"
         ):
             yield _decode(dict(row))
 

@@ -159,6 +159,12 @@ def test_review_in_a_real_browser(console):
         for image in ("#photo", "#reference", "#heatmap"):
             assert page.eval_on_selector(image, "img => img.complete && img.naturalWidth > 0"), image
         assert "colour differs from reference" in page.inner_text("main")
+        # Which models judged it: the embedder and the verifier, by sha256 prefix.
+        from scanner.config import DEFAULT_MODEL, DEFAULT_VERIFIER
+        from scanner.embed import file_sha256
+
+        models = f"{file_sha256(DEFAULT_MODEL)[:12]} / {file_sha256(DEFAULT_VERIFIER)[:12]}"
+        assert models in page.inner_text("main")
         page.check("input[value=confirmed_counterfeit]")
         page.fill("textarea[name=note]", "Seized, case 2026-118")
         page.click("text=Save decision")

@@ -171,3 +171,31 @@ def small_filesystem(tmp_path):
 def test_full_filesystem_is_a_clear_error_and_nothing_is_corrupted(small_filesystem):
     report = _fill(small_filesystem / "scans.db", "disk")
     assert report["error"].startswith("disk full: scan not recorded"), report["error"]
+
+
+def test_verifier_is_recorded_and_an_older_store_is_upgraded_in_place(tmp_path):
+    """A store written before migration 3 keeps its scans and gains the verifier column."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:2]:
+        conn.executescript(migration)
+    conn.execute(
+        "insert into scans (uuid, created_at, device_id, verdict, result) values ('old-1', 't', 'kit-01', 'pass', '{}')"
+    )
+    conn.execute("pragma user_version = 2")
+    conn.commit()
+    conn.close()
+    context = RecordContext(device_id="kit-01", model_sha256="m" * 64, verifier_sha256="v" * 64)
+    with ScanStore(path) as s:
+        assert s.conn.execute("pragma user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert s.get("old-1")["verdict"] == "pass" and s.get("old-1")["verifier_sha256"] is None
+        verified = s.record(result(), FRAME, context)
+        unverified = result(Verdict.UNKNOWN, None)
+        unverified.authenticity = None
+        unknown = s.record(unverified, FRAME, context)
+        assert s.get(verified)["verifier_sha256"] == "v" * 64
+        assert s.get(unknown)["verifier_sha256"] is None  # never verified: no verifier judged it
+        exported = {r["uuid"]: r["verifier_sha256"] for r in s.rows_for_export()}
+        assert exported == {"old-1": None, verified: "v" * 64, unknown: None}
