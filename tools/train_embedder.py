@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -31,6 +29,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import FEATURE_DIM, load_pretrained  # noqa: E402
+from training import plot_curves, train_for  # noqa: E402
 
 EMBED_DIM = 128
 FROZEN_BLOCKS = 6
@@ -147,23 +146,6 @@ def probe_metrics(model: LogoEmbedder, probe: dict[str, np.ndarray]) -> dict[str
     return {"top1": top1, "unknown_rejection_at_98": float((best_unknown < threshold).mean()), "threshold": threshold}
 
 
-def plot(history: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.plot(history["step"], history["loss"], lw=0.8)
-    left.set(xlabel="step", ylabel="CosFace loss", title="training loss")
-    right.plot(history["eval_step"], history["top1"], "o-", label="held-out brand top-1")
-    right.plot(history["eval_step"], history["unknown_rejection_at_98"], "s-", label="unknown rejection @98% kept")
-    right.set(xlabel="step", ylim=(0, 1.02), title="held-out brands (never trained on)")
-    right.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
@@ -196,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
         ],
         weight_decay=1e-4,
     )
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "top1": [], "unknown_rejection_at_98": []}
 
     def evaluate(step: int) -> None:
@@ -211,30 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     evaluate(0)
-    start, planned, step = time.time(), None, 0
-    while planned is None or step < planned:
+
+    def step_loss() -> torch.Tensor:
         index = rng.integers(0, len(images), args.batch)
         batch = to_tensor(augment(images[index], rng))
         target = torch.from_numpy(labels[index]).long()
-        warm = min(1.0, (step + 1) / 100)
-        progress = step / planned if planned else 0.0
-        for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
-            group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
         loss, _ = loss_fn(model(batch), target)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        step += 1
-        if step == 30:  # fit one cosine cycle into the budget, from the measured speed (evaluations included)
-            per_step = (time.time() - start) / 30
-            planned = int(args.minutes * 60 / (per_step * 1.08))
-            print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
-        if step % 10 == 0:
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-        if step % args.eval_every == 0:
-            evaluate(step)
-    evaluate(step)
+        return loss
+
+    step, minutes = train_for(args.minutes, optimizer, step_loss, history, evaluate, args.eval_every, overhead=1.08)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
@@ -243,13 +209,19 @@ def main(argv: list[str] | None = None) -> int:
             "dim": EMBED_DIM,
             "brands": len(brands),
             "steps": step,
-            "minutes": (time.time() - start) / 60,
+            "minutes": minutes,
         },
         args.out,
     )
     args.out.with_suffix(".json").write_text(json.dumps(history))
-    plot(history, args.curves or args.out.with_suffix(".png"))
-    print(f"saved {args.out} after {step} steps, {(time.time() - start) / 60:.1f} min", file=sys.stderr)
+    plot_curves(
+        history,
+        args.curves or args.out.with_suffix(".png"),
+        "CosFace loss",
+        [("top1", "o-", "held-out brand top-1"), ("unknown_rejection_at_98", "s-", "unknown rejection @98% kept")],
+        "held-out brands (never trained on)",
+    )
+    print(f"saved {args.out} after {step} steps, {minutes:.1f} min", file=sys.stderr)
     return 0
 
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -39,6 +37,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import load_pretrained  # noqa: E402
+from training import plot_curves, train_for  # noqa: E402
 
 from scanner.pair_model import pair_input  # noqa: E402
 
@@ -161,23 +160,6 @@ def validation_metrics(model: PairNet, data: dict, index: np.ndarray) -> dict[st
     return {"auc": auc(s[genuine], s[~genuine]), "detection": float((s[~genuine] < threshold).mean())}
 
 
-def plot(history: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.plot(history["step"], history["loss"], lw=0.8)
-    left.set(xlabel="step", ylabel="loss (decision + 0.5 x cells)", title="training loss")
-    right.plot(history["eval_step"], history["auc"], "o-", label="validation AUC")
-    right.plot(history["eval_step"], history["detection"], "s-", label=f"detection at {FLAG_RATE:.0%} genuine flagged")
-    right.set(xlabel="step", ylim=(0, 1.02), title="validation brands (never trained on)")
-    right.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
 def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, calibration: int = 200) -> None:
     import litert_torch
     from export_embedder import quantize, sha256
@@ -243,35 +225,25 @@ def main(argv: list[str] | None = None) -> int:
             f"step {step}: validation AUC {metrics['auc']:.3f}, detection {metrics['detection']:.3f}", file=sys.stderr
         )
 
-    start, planned, step = time.time(), None, 0
-    while planned is None or step < planned:
+    def step_loss() -> torch.Tensor:
         index = rng.choice(train_index, args.batch)
         pairs, flipped = build_pairs(data, index, rng)
         target = torch.from_numpy(_flip_targets(targets[index], flipped))
         genuine = torch.from_numpy(data["genuine"][index].astype(np.float32))
-        progress = step / planned if planned else 0.0
-        for group in optimizer.param_groups:
-            group["lr"] = 2e-3 * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * progress))
-        loss = loss_of(model(to_tensor(pairs)), genuine, target)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        step += 1
-        if step == 30:  # fit one cosine cycle into the budget, from the measured speed (evaluations included)
-            per_step = (time.time() - start) / 30
-            planned = int(args.minutes * 60 / (per_step * 1.1))
-            print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
-        if step % 10 == 0:
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-        if step % args.eval_every == 0:
-            evaluate(step)
-    evaluate(step)
+        return loss_of(model(to_tensor(pairs)), genuine, target)
+
+    step, minutes = train_for(args.minutes, optimizer, step_loss, history, evaluate, args.eval_every, overhead=1.1)
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": model.state_dict(), "size": size, "steps": step}, args.checkpoint)
     args.checkpoint.with_suffix(".json").write_text(json.dumps(history))
-    plot(history, args.checkpoint.with_suffix(".png"))
-    print(f"saved {args.checkpoint} after {step} steps, {(time.time() - start) / 60:.1f} min", file=sys.stderr)
+    plot_curves(
+        history,
+        args.checkpoint.with_suffix(".png"),
+        "loss (decision + 0.5 x cells)",
+        [("auc", "o-", "validation AUC"), ("detection", "s-", f"detection at {FLAG_RATE:.0%} genuine flagged")],
+        "validation brands (never trained on)",
+    )
+    print(f"saved {args.checkpoint} after {step} steps, {minutes:.1f} min", file=sys.stderr)
     export(model, data, args.out, args.float_out, size)
     return 0
 

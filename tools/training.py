@@ -1,0 +1,75 @@
+"""What the training recipes share: optimisation steps under one cosine learning-rate cycle fitted to a time
+budget (tools/train_embedder.py, tools/train_verifier.py), and their training-curve PNG."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+WARMUP_STEPS = 100
+PLAN_AFTER = 30  # steps timed before the cycle's length is fixed
+LOG_EVERY = 10
+
+
+def train_for(
+    minutes: float,
+    optimizer,  # type: ignore[no-untyped-def]
+    step_loss: Callable[[], object],
+    history: dict[str, list],
+    evaluate: Callable[[int], None],
+    eval_every: int,
+    overhead: float,
+) -> tuple[int, float]:
+    """Optimise for about `minutes`; (steps, minutes taken).
+
+    `step_loss` draws a batch and returns its loss. Every group's learning rate follows a linear warm-up and
+    one cosine cycle; after PLAN_AFTER steps the cycle's length is set from the measured speed, with
+    `overhead` (1.08 = 8%) left for the evaluations. The loss goes to history["step"/"loss"] every
+    LOG_EVERY steps; `evaluate(step)` runs every `eval_every` steps and once at the end.
+    """
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    start, planned, step = time.time(), None, 0
+    while planned is None or step < planned:
+        warm = min(1.0, (step + 1) / WARMUP_STEPS)
+        progress = step / planned if planned else 0.0
+        for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
+        loss = step_loss()
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[attr-defined]
+        optimizer.step()
+        step += 1
+        if step == PLAN_AFTER:
+            per_step = (time.time() - start) / PLAN_AFTER
+            planned = int(minutes * 60 / (per_step * overhead))
+            print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
+        if step % LOG_EVERY == 0:
+            history["step"].append(step)
+            history["loss"].append(loss.item())  # type: ignore[attr-defined]
+        if step % eval_every == 0:
+            evaluate(step)
+    evaluate(step)
+    return step, (time.time() - start) / 60
+
+
+def plot_curves(
+    history: dict[str, list], path: Path, loss_label: str, series: list[tuple[str, str, str]], title: str
+) -> None:
+    """Loss on the left; on the right each (history key, marker, label) of `series` against history["eval_step"]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(history["step"], history["loss"], lw=0.8)
+    left.set(xlabel="step", ylabel=loss_label, title="training loss")
+    for key, marker, label in series:
+        right.plot(history["eval_step"], history[key], marker, label=label)
+    right.set(xlabel="step", ylim=(0, 1.02), title=title)
+    right.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
