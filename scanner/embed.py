@@ -34,6 +34,15 @@ def calibration_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
+def record_calibration(model_path: Path, values: dict) -> Path:
+    """Merge `values` into the model's calibration record (keeping what other tools wrote there); its path."""
+    path = calibration_path(model_path)
+    record = read_calibration(model_path)
+    record.update(values)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
 def read_calibration(model_path: Path) -> dict:
     path = calibration_path(model_path)
     if not path.exists():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.config import ScannerConfig  # noqa: E402
-from scanner.embed import Embedder, calibration_path  # noqa: E402
+from scanner.embed import Embedder, record_calibration  # noqa: E402
 from scanner.enroll import build_index  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
@@ -65,17 +64,15 @@ def main(argv: list[str] | None = None) -> int:
             unknown.append(nearest.similarity)
     threshold = float(np.quantile(np.array(genuine), 1 - args.keep))
     rejection = float((np.array(unknown) < threshold).mean())
-    path = calibration_path(args.model)
-    record = json.loads(path.read_text()) if path.exists() else {}
-    record.update(
+    path = record_calibration(
+        args.model,
         {
             "unknown_threshold": round(threshold, 4),
             "calibrated_on": str(args.eval_set.name),
             "genuine_kept": args.keep,
             "unknown_rejected_on_calibration": round(rejection, 4),
-        }
+        },
     )
-    path.write_text(json.dumps(record, indent=2) + "\n")
     print(
         f"{args.model.name}: unknown_threshold {threshold:.4f} keeps {args.keep:.0%} of {len(genuine)} genuine "
         f"photos and rejects {rejection:.1%} of {len(unknown)} unknown-brand photos -> {path}"

@@ -17,7 +17,6 @@ from one artwork.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from calibrate_threshold import scan_set  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
-from scanner.embed import calibration_path  # noqa: E402
+from scanner.embed import record_calibration  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,17 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     detection = float((every_fake < threshold).mean())
     for kind, values in sorted(fakes.items()):
         print(f"  {kind:<16} {np.mean(np.array(values) < threshold):6.1%} of {len(values)}")
-    path = calibration_path(args.model)
-    record = json.loads(path.read_text()) if path.exists() else {}
-    record.update(
+    path = record_calibration(
+        args.model,
         {
             "suspect_threshold": round(threshold, 4),
             "calibrated_on": str(args.eval_set.name),
             "genuine_flagged": args.flag,
             "counterfeits_detected_on_calibration": round(detection, 4),
-        }
+        },
     )
-    path.write_text(json.dumps(record, indent=2) + "\n")
     print(
         f"{args.model.name}: suspect_threshold {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
         f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits -> {path}"

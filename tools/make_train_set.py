@@ -22,7 +22,7 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
-from splits import split  # noqa: E402
+from splits import training_brands  # noqa: E402
 from synth_photos import make_photo  # noqa: E402
 
 from scanner.config import LocateConfig  # noqa: E402
@@ -53,10 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N training brands (smoke runs)")
     args = parser.parse_args(argv)
 
-    slugs = sorted(p.name for p in args.refs.iterdir() if (p / "logo.png").is_file())
-    train, held = split(slugs)
-    train = train[: args.limit] if args.limit else train
-    print(f"{len(slugs)} brands: {len(train)} for training, {len(held)} held out", file=sys.stderr)
+    train = training_brands(args.refs, args.limit)
+    print(f"{len(train)} brands for training", file=sys.stderr)
     start = time.time()
     jobs = [(i, args.refs / slug / "logo.png", args.per_brand, args.size) for i, slug in enumerate(train)]
     with Pool(args.workers) as pool:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from counterfeits import COLOUR_KINDS, KINDS, Invisible, counterfeit_any  # noqa: E402
-from splits import split  # noqa: E402
+from splits import training_brands  # noqa: E402
 from synth_photos import load_mark, photograph  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
@@ -95,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N training brands only (smoke runs)")
     args = parser.parse_args(argv)
 
-    slugs = sorted(p.name for p in args.refs.iterdir() if (p / "logo.png").is_file())
-    train, _ = split(slugs)
-    train = train[: args.limit] if args.limit else train
+    train = training_brands(args.refs, args.limit)
     jobs = [(i, slug, args.refs / slug / "logo.png", args.per_brand) for i, slug in enumerate(train)]
     start = time.time()
     references, rows = [], []

@@ -54,6 +54,13 @@ def held_out(slug: str) -> bool:
 ALWAYS_HELD_OUT = set(DEMO_BRANDS) | set(FLICKRLOGOS_BRANDS) | set(_eval_unknowns())
 
 
+def training_brands(refs: Path, limit: int | None = None) -> list[str]:
+    """The trainable brands of a reference folder (REFS/<slug>/logo.png), sorted; the first `limit` when given."""
+    slugs = sorted(p.name for p in refs.iterdir() if (p / "logo.png").is_file())
+    train, _ = split(slugs)
+    return train[:limit] if limit else train
+
+
 def split(slugs: list[str]) -> tuple[list[str], list[str]]:
     """(train, held out), both sorted."""
     train = sorted(s for s in slugs if not held_out(s))
