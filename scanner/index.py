@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -60,8 +61,14 @@ class ReferenceImage:
     brand_id: str
     crop: np.ndarray  # BGR square, as embedded
     mask: np.ndarray | None  # 0/255 mark mask from the artwork's alpha, when it had one
-    features: tuple | None = field(default=None, compare=False)  # ORB keypoints, filled by the verifier
-    features_side: int = field(default=0, compare=False)
+    # What the verifier derives from this reference (keypoints, resized copies), kept with it: the index keeps
+    # decoded references, so each is computed once, not on every scan.
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derive(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key not in self.derived:
+            self.derived[key] = make()
+        return self.derived[key]
 
 
 def utc_now() -> str:

@@ -14,6 +14,7 @@ replace steps 3-4's score and map; the rule measurements stay as the words of th
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -64,10 +65,9 @@ def tolerant_overlap(
     moved). Plain IoU punishes thin strokes for a one-pixel shift; this does not. `reference_near` is the
     reference dilated by the tolerance, for callers comparing many candidates against one reference.
     """
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
     q_on, r_on = query > 0, reference > 0
-    q_near = cv2.dilate(query, kernel) > 0
-    r_near = reference_near if reference_near is not None else cv2.dilate(reference, kernel) > 0
+    q_near = _dilated(query, tolerance)
+    r_near = reference_near if reference_near is not None else _dilated(reference, tolerance)
     recall = float((r_on & q_near).sum() / max(1, r_on.sum()))
     precision = float((q_on & r_near).sum() / max(1, q_on.sum()))
     return recall, precision
@@ -121,7 +121,11 @@ def _moment_transforms(query: np.ndarray, reference: np.ndarray) -> list[np.ndar
 
 
 def align_mask(
-    query: np.ndarray, reference: np.ndarray, tolerance: int, feature_matrix: np.ndarray | None = None
+    query: np.ndarray,
+    reference: np.ndarray,
+    tolerance: int,
+    feature_matrix: np.ndarray | None = None,
+    reference_near: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Query mask warped onto the reference; returns (warped, overlap, matrix) for the best candidate transform.
 
@@ -132,8 +136,8 @@ def align_mask(
     candidates = ([feature_matrix] if feature_matrix is not None else []) + _moment_transforms(query, reference)
     best, best_fit, best_overlap = np.zeros_like(reference), -1.0, 0.0
     best_matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
-    reference_near = cv2.dilate(reference, kernel) > 0
+    if reference_near is None:
+        reference_near = _dilated(reference, tolerance)
     for matrix in candidates:
         warped = cv2.warpAffine(query, matrix, reference.shape[::-1], flags=cv2.INTER_NEAREST)
         recall, precision = tolerant_overlap(warped, reference, tolerance, reference_near)
@@ -204,16 +208,17 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
 
 
 def _features_at(query_crop: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
-    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size.
-    The reference's keypoints are computed once and kept on it (the index keeps decoded references)."""
+    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size."""
     side = query_crop.shape[0]
-    if reference.features is None or reference.features_side != side:
+
+    def reference_features() -> tuple:
         ref_crop = reference.crop
         if ref_crop.shape[0] != side:
             ref_crop = cv2.resize(ref_crop, (side, side), interpolation=cv2.INTER_AREA)
-        reference.features = orb_features(cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY))
-        reference.features_side = side
-    matrix = _feature_transform(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), reference.features)
+        return orb_features(cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY))
+
+    features = reference.derive(("orb", side), reference_features)
+    matrix = _feature_transform(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), features)
     if matrix is not None:
         matrix[:, 2] *= size / side
     return matrix
@@ -233,16 +238,33 @@ class Alignment:
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
 
 
-def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Alignment:
-    query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
+def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, mark mask, mask dilated by the tolerance) of the reference at size x size."""
     ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
     if reference.mask is not None:
         ref_mask = (cv2.resize(reference.mask, (size, size), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
     else:
         ref_mask = foreground_mask(ref_image)
+    return ref_image, ref_mask, _dilated(ref_mask, tolerance)
+
+
+@functools.cache
+def _disc(tolerance: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+
+
+def _dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
+    """Where `mask` has a pixel within `tolerance` (a disc)."""
+    return cv2.dilate(mask, _disc(tolerance)) > 0
+
+
+def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Alignment:
+    tolerance = max(1, round(TOLERANCE * size))
+    ref_image, ref_mask, ref_near = reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
+    query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
-    warped, overlap, matrix = align_mask(query_mask, ref_mask, max(1, round(TOLERANCE * size)), features)
+    warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
     aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix)
 
