@@ -40,31 +40,43 @@ def _plots(evaluation: Evaluation, folder: Path) -> list[tuple[str, str]]:
         "enrolled brand, genuine": [o.similarity for o in evaluation.outcomes if o.expected == "pass" and o.similarity],
         "unknown brand": [o.similarity for o in evaluation.outcomes if o.expected == "unknown" and o.similarity],
     }
-    if any(groups.values()):
+
+    def histogram(name: str, caption: str, draw, xlabel: str, title: str) -> None:  # type: ignore[no-untyped-def]
         fig, ax = plt.subplots(figsize=(6, 3.6))
-        for label, values in groups.items():
-            if values:
-                ax.hist(values, bins=40, range=(0, 1), alpha=0.6, label=f"{label} ({len(values)})")
-        ax.set(xlabel="cosine similarity to the nearest enrolled brand", ylabel="photos", title="Open-set separation")
+        draw(ax)
+        ax.set(xlabel=xlabel, ylabel="photos", title=title)
         ax.legend()
         fig.tight_layout()
-        fig.savefig(folder / "similarity.png", dpi=110)
+        fig.savefig(folder / name, dpi=110)
         plt.close(fig)
-        written.append(("Similarity to the nearest brand", "similarity.png"))
+        written.append((caption, name))
+
+    if any(groups.values()):
+
+        def similarities(ax) -> None:  # type: ignore[no-untyped-def]
+            for label, values in groups.items():
+                if values:
+                    ax.hist(values, bins=40, range=(0, 1), alpha=0.6, label=f"{label} ({len(values)})")
+
+        histogram(
+            "similarity.png",
+            "Similarity to the nearest brand",
+            similarities,
+            "cosine similarity to the nearest enrolled brand",
+            "Open-set separation",
+        )
 
     genuine = [o.authenticity for o in evaluation.outcomes if o.expected == "pass" and o.authenticity is not None]
     altered = [o.authenticity for o in evaluation.outcomes if o.expected == "suspect" and o.authenticity is not None]
     if genuine or altered:
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        ax.hist(
-            [genuine, altered], bins=20, range=(0, 1), label=[f"genuine ({len(genuine)})", f"altered ({len(altered)})"]
+        labels = [f"genuine ({len(genuine)})", f"altered ({len(altered)})"]
+        histogram(
+            "authenticity.png",
+            "Authenticity scores",
+            lambda ax: ax.hist([genuine, altered], bins=20, range=(0, 1), label=labels),
+            "authenticity",
+            "Authenticity of recognised marks",
         )
-        ax.set(xlabel="authenticity", ylabel="photos", title="Authenticity of recognised marks")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(folder / "authenticity.png", dpi=110)
-        plt.close(fig)
-        written.append(("Authenticity scores", "authenticity.png"))
     return written
 
 
