@@ -16,6 +16,12 @@ from scanner.index import BrandIndex
 ROOT = Path(__file__).resolve().parent.parent
 BRANDS = ROOT / "samples" / "brands"
 PHOTOS = ROOT / "samples" / "photos"
+VIDEO = ROOT / "samples" / "video" / "handheld.mp4"
+
+
+def live_run(db: Path, *options: str) -> list[str]:
+    """`scanner run` arguments: the sample handheld video through OpenCV, against the index at `db`."""
+    return ["run", "--db", str(db), "--camera", f"opencv:{VIDEO}", *options]
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,8 @@ from scanner.config import CameraConfig
 from scanner.exc import CameraError
 from scanner.imageio import read_image
 from tests import fake_picamera2
-from tests.conftest import PHOTOS
+from tests.conftest import PHOTOS, VIDEO
 
-VIDEO = PHOTOS.parent / "video" / "handheld.mp4"
 CONFIG = CameraConfig()
 
 

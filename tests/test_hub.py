@@ -24,7 +24,7 @@ from scanner.exc import IndexUpdateError, SyncError
 from scanner.hub.storage import HubStorage, database_url, metadata
 from scanner.store import ScanStore
 from scanner.sync import HubClient, push_outbox, scan_payload, update_index
-from tests.conftest import ROOT
+from tests.conftest import ROOT, live_run
 from tests.test_store import CONTEXT, result
 
 PG_URL = os.environ.get("SCANNER_TEST_DATABASE_URL")
@@ -335,19 +335,8 @@ def test_live_run_syncs_flagged_scans_in_the_background(hub, tmp_path, demo_inde
         f'[hub]\nurl = "{hub.url}"\ntoken = "{hub.token}"\nsync_interval = 60\n'
         f'[store]\npath = "{tmp_path / "scans.db"}"\n'
     )
-    video = ROOT / "samples" / "video" / "handheld.mp4"
-    hub.cli(
-        "--config",
-        str(config),
-        "run",
-        "--db",
-        str(demo_index_path),
-        "--camera",
-        f"opencv:{video}",
-        "--headless",
-        "--auto",
-    )
-    assert hub.count() == 1  # the altered Adidas mark; pass, unknown and rescan stay on the device
+    hub.cli("--config", str(config), *live_run(demo_index_path, "--headless", "--auto"))
+    assert hub.count() == 1  # the recoloured Ferrari mark; pass, unknown and rescan stay on the device
     with ScanStore(tmp_path / "scans.db") as store:
         assert len(store.uuids()) == 4 and store.pending_count() == 0
 

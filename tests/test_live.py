@@ -18,8 +18,7 @@ from scanner.live import LiveOptions, SteadyTrigger, run_live
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
 from tests import fake_picamera2
-from tests.conftest import PHOTOS
-from tests.test_camera import VIDEO
+from tests.conftest import PHOTOS, live_run
 
 LIVE = LiveConfig(steady_frames=4)
 QUALITY = QualityConfig()
@@ -49,18 +48,7 @@ def test_steady_trigger_ignores_a_still_blurred_view():
 
 def test_headless_video_gives_one_verdict_per_held_item(demo_index_path):
     """The sample video holds four items up in turn: a genuine mark, an altered one, an unenrolled one, a dark frame."""
-    command = [
-        sys.executable,
-        "-m",
-        "scanner.cli",
-        "run",
-        "--db",
-        str(demo_index_path),
-        "--camera",
-        f"opencv:{VIDEO}",
-        "--headless",
-        "--auto",
-    ]
+    command = [sys.executable, "-m", "scanner.cli", *live_run(demo_index_path, "--headless", "--auto")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]

@@ -19,7 +19,7 @@ import pytest
 
 from scanner.display import COLOURS
 from scanner.verdict import Verdict
-from tests.test_camera import VIDEO
+from tests.conftest import live_run
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 pytestmark = pytest.mark.skipif(
@@ -58,20 +58,8 @@ def display():
 def test_live_window_shows_the_verdict_banner(display, demo_index_path, tmp_path):
     screens = tmp_path / "screens"
     env = {**os.environ, "DISPLAY": display}
-    command = [
-        sys.executable,
-        "-m",
-        "scanner.cli",
-        "run",
-        "--db",
-        str(demo_index_path),
-        "--camera",
-        f"opencv:{VIDEO}",
-        "--auto",
-        "--windowed",
-        "--screens",
-        str(screens),
-    ]
+    options = ("--auto", "--windowed", "--screens", str(screens))
+    command = [sys.executable, "-m", "scanner.cli", *live_run(demo_index_path, *options)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (screens.exists() and any(screens.glob("*_pass.png"))) and time.monotonic() < deadline:
