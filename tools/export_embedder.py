@@ -58,12 +58,16 @@ def build_module(checkpoint: Path | None = None):  # type: ignore[no-untyped-def
 
 
 def export_float(path: Path, checkpoint: Path | None = None, size: int = INPUT_SIZE) -> None:
+    to_float_tflite(build_module(checkpoint), (1, size, size, 3), path)
+
+
+def to_float_tflite(module, input_shape: tuple[int, int, int, int], path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A PyTorch module (NCHW) as a float .tflite taking NHWC, the camera's own layout, via litert-torch."""
     import litert_torch
     import torch
 
-    module = litert_torch.to_channel_last_io(build_module(checkpoint), args=[0])
-    sample = (torch.zeros(1, size, size, 3),)
-    litert_torch.convert(module, sample).export(str(path))
+    channel_last = litert_torch.to_channel_last_io(module, args=[0])
+    litert_torch.convert(channel_last, (torch.zeros(*input_shape),)).export(str(path))
 
 
 def calibration_images(refs: Path, count: int, seed: int, size: int = INPUT_SIZE) -> list[np.ndarray]:

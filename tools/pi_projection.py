@@ -120,13 +120,10 @@ def build_efficientdet_lite0():  # type: ignore[no-untyped-def]
 
 
 def export_int8(out_dir: Path) -> Path:
-    import litert_torch
-    import torch
-    from export_embedder import quantize
+    from export_embedder import quantize, to_float_tflite
 
-    module = litert_torch.to_channel_last_io(build_efficientdet_lite0(), args=[0])
     float_path, int8_path = out_dir / "efficientdet_lite0_float32.tflite", out_dir / "efficientdet_lite0_int8.tflite"
-    litert_torch.convert(module, (torch.zeros(1, INPUT, INPUT, 3),)).export(str(float_path))
+    to_float_tflite(build_efficientdet_lite0(), (1, INPUT, INPUT, 3), float_path)
     rng = np.random.default_rng(0)
     images = [rng.uniform(0, 255, (1, INPUT, INPUT, 3)).astype(np.float32) for _ in range(16)]
     quantize(float_path, int8_path, images)

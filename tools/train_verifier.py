@@ -161,12 +161,9 @@ def validation_metrics(model: PairNet, data: dict, index: np.ndarray) -> dict[st
 
 
 def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, calibration: int = 200) -> None:
-    import litert_torch
-    from export_embedder import quantize, sha256
+    from export_embedder import quantize, sha256, to_float_tflite
 
-    model.eval()
-    module = litert_torch.to_channel_last_io(model, args=[0])
-    litert_torch.convert(module, (torch.zeros(1, size, size, 6),)).export(str(float_path))
+    to_float_tflite(model.eval(), (1, size, size, 6), float_path)
     rng = np.random.default_rng(1)
     pairs, _ = build_pairs(data, rng.choice(len(data["genuine"]), calibration, replace=False))
     samples = []
