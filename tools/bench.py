@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,27 +103,27 @@ def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) ->
     return {stage: percentiles(values) for stage, values in timings.items() if values}
 
 
-def bench_embedder(model: Path, runtime: str, threads: int, runs: int) -> tuple[float, float]:
-    embedder = Embedder(model, threads, runtime)
-    crop = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
+def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    """(p50, p95) milliseconds of `runs` calls."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        embedder.embed(crop)
+        call()
         times.append((time.perf_counter() - start) * 1000)
     return percentiles(times)
+
+
+def bench_embedder(model: Path, runtime: str, threads: int, runs: int) -> tuple[float, float]:
+    embedder = Embedder(model, threads, runtime)
+    crop = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    return timed(lambda: embedder.embed(crop), runs)
 
 
 def bench_verifier(model: Path, runtime: str, threads: int, runs: int) -> tuple[float, float]:
     verifier = PairVerifier(model, threads, runtime)
     rng = np.random.default_rng(0)
     aligned, reference = (rng.integers(0, 256, (128, 128, 3), dtype=np.uint8) for _ in range(2))
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        verifier.score(aligned, reference)
-        times.append((time.perf_counter() - start) * 1000)
-    return percentiles(times)
+    return timed(lambda: verifier.score(aligned, reference), runs)
 
 
 def compare_models(title: str, bench, models: dict[str, Path], runtimes: list[str], threads_list: list[int]) -> dict:  # type: ignore[no-untyped-def]
