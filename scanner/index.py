@@ -61,6 +61,7 @@ class ReferenceImage:
     brand_id: str
     crop: np.ndarray  # BGR square, as embedded
     mask: np.ndarray | None  # 0/255 mark mask from the artwork's alpha, when it had one
+    png: bytes | None = field(default=None, compare=False, repr=False)  # the crop as stored (scan records reuse it)
     # What the verifier derives from this reference (keypoints, resized copies), kept with it: the index keeps
     # decoded references, so each is computed once, not on every scan.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
@@ -218,7 +219,8 @@ class BrandIndex:
         crop = decode_png(row["image"], cv2.IMREAD_COLOR)
         if crop is None:
             raise BrandIndexError(f"{self.path}: reference {reference_id} has no image; rebuild the index")
-        reference = ReferenceImage(row["id"], row["brand_id"], crop, decode_png(row["mask"], cv2.IMREAD_GRAYSCALE))
+        mask = decode_png(row["mask"], cv2.IMREAD_GRAYSCALE)
+        reference = ReferenceImage(row["id"], row["brand_id"], crop, mask, png=row["image"])
         if len(self._references) >= REFERENCE_CACHE:
             self._references.pop(next(iter(self._references)))
         self._references[reference_id] = reference

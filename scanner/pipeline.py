@@ -47,6 +47,7 @@ class ScanResult:
     quality: dict[str, float] = field(default_factory=dict)
     heatmap: np.ndarray | None = None  # deviation map at reference resolution, when verified
     reference: np.ndarray | None = None  # the reference crop the scan was verified against
+    reference_png: bytes | None = None  # the same, as the index stores it (the scan store keeps these bytes)
     aligned: np.ndarray | None = None  # the query warped onto that reference, at the verifier's size
     evidence: dict[str, str] = field(default_factory=dict)  # evidence files written for this scan
     record_id: str | None = None  # uuid in the scan store, once recorded
@@ -168,6 +169,6 @@ class Pipeline:
         )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation
-        result.reference = reference.crop
+        result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)

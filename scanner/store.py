@@ -202,7 +202,7 @@ class ScanStore:
             "longitude": context.longitude,
             "frame_jpeg": _jpeg(frame),
             "heatmap_png": _heatmap_png(result.heatmap),
-            "reference_png": _png(result.reference),
+            "reference_png": result.reference_png or _png(result.reference),  # the index's bytes: no re-encoding
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
