@@ -269,14 +269,23 @@ def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) ->
     return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix)
 
 
-def rule_checks(a: Alignment) -> Verification:
-    """v0: silhouette overlap, proportions and hue against the reference, with reasons for each failure."""
+@dataclass
+class RuleFindings:
+    """What the v0 rules measure on an alignment, and their words for it."""
+
+    score: float
+    aspect_change: float
+    hue_shift: float | None
+    reasons: list[str]  # specific ones first (proportions, colour, missing or extra parts): the screen shows the first
+    shape_summary: str | None  # "shape differs ..." when the overlap is poor: the reason of last resort
+    deviation: np.ndarray
+
+
+def rule_findings(a: Alignment) -> RuleFindings:
     overlap = a.overlap
     aspect_change = _extent_aspect(a.warped) / _extent_aspect(a.ref_mask) - 1
     deviation, local_reasons = _deviation_reasons(a.warped, a.ref_mask)
     score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
-
-    # Most specific first: the screen shows the first reason.
     reasons = []
     if abs(aspect_change) > ASPECT_TOLERANCE:
         wider = aspect_change > 0
@@ -288,10 +297,19 @@ def rule_checks(a: Alignment) -> Verification:
         reasons.append(colour_reason)
         deviation = np.maximum(deviation, (a.ref_mask > 0) * 0.8)  # the whole mark is the wrong colour
         score *= 0.3
+    shape_summary = None
     if overlap < OVERLAP_PASS:
         # Local differences within a good overlap are print and segmentation noise, so only listed here.
-        reasons += local_reasons + [f"shape differs from reference (overlap {overlap:.2f})"]
-    return Verification(score, overlap, aspect_change, hue_shift, reasons, deviation, a.aligned)
+        reasons += local_reasons
+        shape_summary = f"shape differs from reference (overlap {overlap:.2f})"
+    return RuleFindings(score, aspect_change, hue_shift, reasons, shape_summary, deviation)
+
+
+def rule_checks(a: Alignment) -> Verification:
+    """v0: silhouette overlap, proportions and hue against the reference, with reasons for each failure."""
+    f = rule_findings(a)
+    reasons = f.reasons + ([f.shape_summary] if f.shape_summary else [])
+    return Verification(f.score, a.overlap, f.aspect_change, f.hue_shift, reasons, f.deviation, a.aligned)
 
 
 def _map_reasons(deviation: np.ndarray, ref_mask: np.ndarray) -> list[str]:
@@ -324,7 +342,8 @@ def verify(
     authenticity, deviation = model.score(a.aligned, a.reference)
     if threshold is not None and authenticity >= threshold:
         return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned)
-    rules = rule_checks(a)
-    reasons = [r for r in rules.reasons if not r.startswith("shape differs")]
-    reasons += _map_reasons(deviation, a.ref_mask) or [r for r in rules.reasons if r.startswith("shape differs")]
-    return Verification(authenticity, a.overlap, rules.aspect_change, rules.hue_shift, reasons, deviation, a.aligned)
+    rules = rule_findings(a)
+    where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
+    return Verification(
+        authenticity, a.overlap, rules.aspect_change, rules.hue_shift, rules.reasons + where, deviation, a.aligned
+    )
