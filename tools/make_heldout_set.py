@@ -24,10 +24,10 @@ import numpy as np
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
-from counterfeits import COLOUR_KINDS, KINDS, counterfeit_any  # noqa: E402
+from counterfeits import KINDS  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import EXPECTED, load_mark, make_photo, photograph  # noqa: E402
+from synth_photos import EXPECTED, counterfeit_photo, load_mark, make_photo  # noqa: E402
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
@@ -62,21 +62,21 @@ def main(argv: list[str] | None = None) -> int:
     seed = 500_000 + SPLIT_OFFSET[args.split] * 1000
     rows = []
 
+    def save(image: np.ndarray, name: str, expected: str, brand: str, kind: str, magnitude: str = "") -> None:
+        cv2.imwrite(str(photos / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rows.append((f"photos/{name}", expected, brand, kind, magnitude))
+
     def shoot(logo: Path, kind: str, brand: str, name: str, expected: str) -> None:
         nonlocal seed
         seed += 1
-        cv2.imwrite(str(photos / name), make_photo(logo, kind, seed, rich=True), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        rows.append((f"photos/{name}", expected, brand, "unknown" if expected == "unknown" else kind, ""))
+        label = "unknown" if expected == "unknown" else kind
+        save(make_photo(logo, kind, seed, rich=True), name, expected, brand, label)
 
     def shoot_counterfeit(logo: Path, kind: str, brand: str, magnitude: float) -> None:
         nonlocal seed
         seed += 1
-        rng = np.random.default_rng(seed)
-        kind, altered, _, _ = counterfeit_any(load_mark(logo), kind, magnitude, rng)
-        image = photograph(altered, rng, "genuine", rich=True, inked=kind in COLOUR_KINDS)
-        name = f"{kind}_{brand}_{magnitude:.2f}.jpg"
-        cv2.imwrite(str(photos / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        rows.append((f"photos/{name}", "suspect", brand, kind, f"{magnitude:.2f}"))
+        image, kind, _ = counterfeit_photo(load_mark(logo), kind, magnitude, np.random.default_rng(seed))
+        save(image, f"{kind}_{brand}_{magnitude:.2f}.jpg", "suspect", brand, kind, f"{magnitude:.2f}")
 
     for i, slug in enumerate(enrolled):
         logo = refs / slug / "logo.png"

@@ -28,9 +28,9 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
-from counterfeits import COLOUR_KINDS, KINDS, Invisible, counterfeit_any  # noqa: E402
+from counterfeits import KINDS, Invisible  # noqa: E402
 from splits import training_brands  # noqa: E402
-from synth_photos import load_mark, photograph  # noqa: E402
+from synth_photos import counterfeit_photo, load_mark, photograph  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
@@ -51,9 +51,8 @@ def deviation_target(where: np.ndarray, box, grid: int = GRID) -> np.ndarray:  #
     return np.round(cv2.resize(framed, (grid, grid), interpolation=cv2.INTER_AREA) * 255).astype(np.uint8)
 
 
-def shoot(mark: np.ndarray, reference: ReferenceImage, rng: np.random.Generator, inked: bool) -> np.ndarray | None:
-    """The aligned query of one photo of `mark`, or None when the scanner would ask for a rescan."""
-    photo = photograph(mark, rng, "genuine", rich=True, inked=inked)
+def aligned_query(photo: np.ndarray, reference: ReferenceImage) -> np.ndarray | None:
+    """The photo's logo aligned to the reference as the scanner does it, or None when it would ask for a rescan."""
     report = assess(photo, CONFIG.quality)
     location = locate(photo, CONFIG.locate) if report.ok else None
     if location is None or frame_problems(report, location, CONFIG):
@@ -72,15 +71,16 @@ def brand_pairs(job: tuple[int, str, Path, int]) -> tuple[np.ndarray, list[tuple
     for n in range(per_brand):
         genuine = n % 2 == 0
         kind, magnitude, target = "genuine", 0.0, np.zeros((GRID, GRID), np.uint8)
-        altered = mark
-        if not genuine:
+        if genuine:
+            photo = photograph(mark, rng, "genuine", rich=True)
+        else:
             magnitude = float(rng.uniform(0, 1))
             try:
-                kind, altered, where, _ = counterfeit_any(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
+                photo, kind, where = counterfeit_photo(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
             except Invisible:
                 continue
             target = deviation_target(where, box)
-        aligned = shoot(altered, reference, rng, inked=kind in COLOUR_KINDS)
+        aligned = aligned_query(photo, reference)
         if aligned is not None:
             samples.append((aligned, target, genuine, kind, magnitude, brand))
     return ref_small, samples
