@@ -3,7 +3,7 @@ embedder and pair verifier against their float32 exports side by side, search wi
 start-up time and peak memory. Prints tables; --json writes the numbers.
 
     python tools/bench.py [--photos 200] [--threads 1 2] [--index-sizes 1000000] \\
-        [--float-model build/embedder_v1_float32.tflite] [--float-verifier build/verifier_v1_float32.tflite] \\
+        [--float-model build/embedder_v1_float32.tflite] [--float-verifier build/verifier_v2_float32.tflite] \\
         [--json build/bench.json]
 
 Frames: synthetic 640x480 handheld photos (tools/synth_photos.py, rich mode) of the bundled demo brands,

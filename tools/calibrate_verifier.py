@@ -1,6 +1,6 @@
 """Choose the authenticity verifier's operating point on the calibration split and record it beside the model.
 
-    python tools/calibrate_verifier.py --model models/verifier_v1_int8.tflite --set build/heldout-cal \
+    python tools/calibrate_verifier.py --model models/verifier_v2_int8.tflite --set build/heldout-cal \
         [--flag 0.03]
 
 The set is one written by tools/make_heldout_set.py --split calibration (brands never trained on, each

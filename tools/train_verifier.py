@@ -1,7 +1,7 @@
-"""Train the authenticity pair verifier (v1) and export it as a full-integer int8 .tflite.
+"""Train the authenticity pair verifier (models/verifier_v2_int8.tflite) and export it as a full-integer int8 .tflite.
 
-    python tools/train_verifier.py --data build/verifier_set.npz --out models/verifier_v1_int8.tflite \
-        [--minutes 30] [--checkpoint build/verifier_v1.pt]
+    python tools/train_verifier.py --data build/verifier_set.npz --out models/verifier_v2_int8.tflite \
+        [--minutes 30] [--checkpoint build/verifier_v2.pt]
 
 Model (PairNet): both images of an aligned pair (the query warped onto the reference, and the reference)
 go through the same EfficientNet-Lite0 stem and first five blocks (ImageNet weights; stride 8, 40
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="int8 .tflite to write")
-    parser.add_argument("--checkpoint", type=Path, default=Path("build/verifier_v1.pt"))
-    parser.add_argument("--float-out", type=Path, default=Path("build/verifier_v1_float32.tflite"))
+    parser.add_argument("--checkpoint", type=Path, default=Path("build/verifier_v2.pt"))
+    parser.add_argument("--float-out", type=Path, default=Path("build/verifier_v2_float32.tflite"))
     parser.add_argument("--minutes", type=float, default=30.0, help="training time budget")
     parser.add_argument("--batch", type=int, default=48)
     parser.add_argument("--eval-every", type=int, default=250)
