@@ -1,0 +1,116 @@
+"""Choose the quality gate's thresholds on a calibration split: turn away degraded frames, keep usable ones.
+
+    python tools/calibrate_quality.py --set build/heldout-cal [--recall 0.98]
+
+The set is one written by tools/make_heldout_set.py (labels.csv: `rescan` rows are the degraded frames,
+blur, dark or glare; every other row is a frame the scanner should judge). Each photo's quality metrics
+are measured once (scanner/quality.py), then every combination of min_brightness, min_contrast and
+min_sharpness on a grid is scored: the share of degraded frames turned away (rescan recall) and the share
+of usable frames turned away. Among the settings whose recall is at least `--recall`, the one turning away
+the fewest usable frames wins (ties: the stricter thresholds). Prints the table's best rows, the current
+settings' scores and the [quality] lines to put in scanner.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scanner.config import QualityConfig  # noqa: E402
+from scanner.imageio import read_image  # noqa: E402
+from scanner.quality import assess  # noqa: E402
+
+BRIGHTNESS = (18, 20, 22, 24, 26, 28, 30)
+CONTRAST = (18, 20, 22, 24, 26, 28, 30)
+SHARPNESS = (28, 30, 32, 35, 38, 40)
+
+
+@dataclass(frozen=True)
+class Score:
+    config: QualityConfig
+    recall: float  # degraded frames turned away
+    lost: float  # usable frames turned away
+
+
+def measure(eval_set: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(degraded, usable) frames of the set."""
+    degraded, usable = [], []
+    with open(eval_set / "labels.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            frame = read_image(eval_set / row["file"])
+            (degraded if row["expected"] == "rescan" else usable).append(frame)
+    return degraded, usable
+
+
+def turned_away(reports: list, config: QualityConfig) -> float:
+    """Share of frames the gate with `config` rejects, from their measured metrics (no re-measuring)."""
+    rejected = [
+        m["brightness"] < config.min_brightness
+        or m["clipped"] > config.max_clipped
+        or m["contrast"] < config.min_contrast
+        or m["sharpness"] < config.min_sharpness
+        for m in reports
+    ]
+    return float(np.mean(rejected)) if rejected else 0.0
+
+
+def sweep(degraded: list[dict], usable: list[dict], base: QualityConfig) -> list[Score]:
+    scores = []
+    for brightness, contrast, sharpness in itertools.product(BRIGHTNESS, CONTRAST, SHARPNESS):
+        config = replace(base, min_brightness=brightness, min_contrast=contrast, min_sharpness=sharpness)
+        scores.append(Score(config, turned_away(degraded, config), turned_away(usable, config)))
+    return scores
+
+
+def choose(scores: list[Score], min_recall: float) -> Score | None:
+    eligible = [s for s in scores if s.recall >= min_recall]
+    if not eligible:
+        return None
+    strictness = lambda s: (s.config.min_brightness, s.config.min_contrast, s.config.min_sharpness)  # noqa: E731
+    return min(eligible, key=lambda s: (s.lost, tuple(-v for v in strictness(s))))
+
+
+def _row(label: str, s: Score) -> str:
+    c = s.config
+    return (
+        f"{label:<10} brightness {c.min_brightness:>4.0f}  contrast {c.min_contrast:>4.0f}  "
+        f"sharpness {c.min_sharpness:>4.0f}   rescan recall {s.recall:6.1%}   usable turned away {s.lost:6.1%}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", dest="eval_set", type=Path, required=True)
+    parser.add_argument("--recall", type=float, default=0.98, help="least share of degraded frames turned away")
+    args = parser.parse_args(argv)
+
+    base = QualityConfig()
+    degraded_frames, usable_frames = measure(args.eval_set)
+    if not degraded_frames or not usable_frames:
+        print(f"{args.eval_set}: needs both degraded (rescan) and usable frames", file=sys.stderr)
+        return 1
+    degraded = [assess(f, base).metrics() for f in degraded_frames]
+    usable = [assess(f, base).metrics() for f in usable_frames]
+    print(f"{args.eval_set}: {len(degraded)} degraded frames, {len(usable)} usable")
+    print(_row("current", Score(base, turned_away(degraded, base), turned_away(usable, base))))
+    best = choose(sweep(degraded, usable, base), args.recall)
+    if best is None:
+        print(f"no setting on the grid turns away {args.recall:.0%} of degraded frames", file=sys.stderr)
+        return 1
+    print(_row("chosen", best))
+    c = best.config
+    print(f"\n[quality]\nmin_brightness = {c.min_brightness:.1f}\nmin_contrast = {c.min_contrast:.1f}")
+    print(f"min_sharpness = {c.min_sharpness:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
