@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 WARMUP_STEPS = 100
-PLAN_AFTER = 30  # steps timed before the cycle's length is fixed
+PLAN_AFTER = 30  # steps timed before the cycle's length is first set
+REPLAN_EVERY = 100  # steps between re-fits of the cycle's length to the speed measured so far
 LOG_EVERY = 10
 
 
@@ -22,16 +23,20 @@ def train_for(
     evaluate: Callable[[int], None],
     eval_every: int,
     overhead: float,
+    clock: Callable[[], float] = time.time,
 ) -> tuple[int, float]:
     """Optimise for about `minutes`; (steps, minutes taken).
 
     `step_loss` draws a batch and returns its loss. Every group's learning rate follows a linear warm-up and
     one cosine cycle; after PLAN_AFTER steps the cycle's length is set from the measured speed, with
-    `overhead` (1.08 = 8%) left for the evaluations. The loss goes to history["step"/"loss"] every
+    `overhead` (1.08 = 8%) left for the evaluations, then re-fitted every REPLAN_EVERY steps to the average
+    speed so far, evaluations included: steps that slow down later (a busy machine, a longer evaluation)
+    shorten the cycle instead of overrunning the budget. The loss goes to history["step"/"loss"] every
     LOG_EVERY steps; `evaluate(step)` runs every `eval_every` steps and once at the end.
     """
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    start, planned, step = time.time(), None, 0
+    budget = minutes * 60
+    start, planned, step = clock(), None, 0
     while planned is None or step < planned:
         warm = min(1.0, (step + 1) / WARMUP_STEPS)
         progress = step / planned if planned else 0.0
@@ -43,16 +48,18 @@ def train_for(
         optimizer.step()
         step += 1
         if step == PLAN_AFTER:
-            per_step = (time.time() - start) / PLAN_AFTER
-            planned = int(minutes * 60 / (per_step * overhead))
+            per_step = (clock() - start) / PLAN_AFTER
+            planned = max(step + 1, int(budget / (per_step * overhead)))
             print(f"{per_step * 1000:.0f} ms/step: planning {planned} steps", file=sys.stderr)
+        elif planned is not None and step % REPLAN_EVERY == 0:
+            planned = max(step + 1, int(budget * step / (clock() - start)))
         if step % LOG_EVERY == 0:
             history["step"].append(step)
             history["loss"].append(loss.item())  # type: ignore[attr-defined]
         if step % eval_every == 0:
             evaluate(step)
     evaluate(step)
-    return step, (time.time() - start) / 60
+    return step, (clock() - start) / 60
 
 
 def plot_curves(
