@@ -37,3 +37,15 @@ def test_chooses_the_setting_that_keeps_usable_frames_without_losing_recall():
 def test_no_setting_reaches_an_impossible_recall():
     impossible = [_frame(255, 255, 255)]  # a "degraded" frame no threshold on the grid rejects
     assert choose(sweep(impossible, USABLE, QualityConfig()), min_recall=1.0) is None
+
+
+def test_on_the_bundled_photos(capsys):
+    """The whole tool on real files: the 17 sample photos, 3 of them degraded (blur, dark, glare)."""
+    from calibrate_quality import main
+
+    assert main(["--set", str(ROOT / "samples" / "photos"), "--recall", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert "3 degraded frames, 14 usable" in out
+    chosen = next(line for line in out.splitlines() if line.startswith("chosen"))
+    assert "rescan recall 100.0%" in chosen and "usable turned away   0.0%" in chosen
+    assert "[quality]" in out and "min_sharpness = " in out
