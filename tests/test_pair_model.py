@@ -49,6 +49,16 @@ def test_genuine_scores_above_the_threshold_and_a_recoloured_mark_below(runtime)
     assert recoloured.reasons
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_int8_deviation_map_is_not_clipped(runtime):
+    """The first int8 exports clipped every map cell at 0 logits (0.5 after the sigmoid): a whole-mark
+    colour change must read as strong deviation, above that, as the float model has it (0.96 here)."""
+    verifier = PairVerifier(DEFAULT_VERIFIER, runtime=runtime)
+    recoloured = verify(_query("colour_ferrari_0.jpg"), _reference("ferrari"), 128, verifier)
+    assert recoloured.deviation.max() > 0.75
+    assert "differs from reference across the whole mark" in recoloured.reasons
+
+
 def test_exposure_is_levelled_before_the_model_sees_it():
     image = np.random.default_rng(0).integers(20, 120, (128, 128, 3), dtype=np.uint8)
     brighter = np.clip(image.astype(np.float32) * 1.8, 0, 255).astype(np.uint8)

@@ -98,7 +98,10 @@ def quantize(
 
     ai-edge-quantizer keeps a moving average (0.95) of each tensor's per-sample min and max, so a tensor's
     range is about its typical extremes, not its largest: right for feature maps, wrong for an output
-    whose every value matters. `output_range` sets the output tensor's range outright.
+    whose every value matters. `output_range` sets the output tensor's range outright, and that of every
+    tensor that reaches it only through ops that move values (concatenation, reshape): the verifier's
+    deviation map is calibrated on mostly unchanged cells, and its own range clipped it at 0 logits
+    (0.5 after the sigmoid) before the concatenation, whatever the output's range.
     """
     from ai_edge_quantizer import quantizer, recipe
 
@@ -111,8 +114,34 @@ def quantize(
         name = _output_name(float_path)
         if name not in calibration:
             raise SystemExit(f"output tensor {name!r} not among the calibrated tensors; cannot set its range")
-        calibration[name] = {"min": np.array(low, np.float32), "max": np.array(high, np.float32)}
+        for tensor in [name, *_value_moving_sources(float_path, name)]:
+            if tensor in calibration:
+                calibration[tensor] = {"min": np.array(low, np.float32), "max": np.array(high, np.float32)}
     qt.quantize(calibration).export_model(str(out), overwrite=True)
+
+
+VALUE_MOVING_OPS = ("CONCATENATION", "RESHAPE")
+
+
+def _value_moving_sources(model_path: Path, tensor: str) -> list[str]:
+    """Tensors whose values reach `tensor` unchanged: back through concatenations and reshapes, up to the
+    ops that compute them."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model_path))
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    producer = {out: op for op in interpreter._get_ops_details() for out in op["outputs"]}
+    index = {name: i for i, name in names.items()}
+    found, pending = [], [index[tensor]]
+    while pending:
+        op = producer.get(pending.pop())
+        if op is None or op["op_name"] not in VALUE_MOVING_OPS:
+            continue
+        data_inputs = op["inputs"][:1] if op["op_name"] == "RESHAPE" else op["inputs"]  # not the shape operand
+        for source in data_inputs:
+            found.append(names[source])
+            pending.append(source)
+    return found
 
 
 def _output_name(model_path: Path) -> str:
