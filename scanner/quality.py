@@ -92,12 +92,20 @@ def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
         clipped=float((grey >= 250).mean()),
         contrast=spread,
     )
-    if report.brightness < config.min_brightness:
-        report.reasons.append("too dark: add light or turn on the torch")
-    elif report.clipped > config.max_clipped:
-        report.reasons.append("glare or overexposed: tilt the item away from the light")
-    if report.contrast < config.min_contrast:
-        report.reasons.append("no contrast: nothing recognisable in view")
-    elif report.sharpness < config.min_sharpness:
-        report.reasons.append("blurred: hold steady and refocus")
+    report.reasons = gate_reasons(report, config)
     return report
+
+
+def gate_reasons(report: QualityReport, config: QualityConfig) -> list[str]:
+    """Why a frame with these measurements cannot be judged under `config` (empty when it can). Separate
+    from the measuring so that tools/calibrate_quality.py can try many settings on one set of measurements."""
+    reasons = []
+    if report.brightness < config.min_brightness:
+        reasons.append("too dark: add light or turn on the torch")
+    elif report.clipped > config.max_clipped:
+        reasons.append("glare or overexposed: tilt the item away from the light")
+    if report.contrast < config.min_contrast:
+        reasons.append("no contrast: nothing recognisable in view")
+    elif report.sharpness < config.min_sharpness:
+        reasons.append("blurred: hold steady and refocus")
+    return reasons

@@ -3,14 +3,15 @@
 import sys
 
 from scanner.config import QualityConfig
+from scanner.quality import QualityReport
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 from calibrate_quality import choose, sweep, turned_away  # noqa: E402
 
 
-def _frame(brightness: float, contrast: float, sharpness: float, clipped: float = 0.0) -> dict:
-    return {"brightness": brightness, "contrast": contrast, "sharpness": sharpness, "clipped": clipped}
+def _frame(brightness: float, contrast: float, sharpness: float, clipped: float = 0.0) -> QualityReport:
+    return QualityReport(sharpness=sharpness, brightness=brightness, clipped=clipped, contrast=contrast)
 
 
 # Degraded: two dark frames (brightness 12 and 21) and two blurred ones (sharpness 15 and 29).

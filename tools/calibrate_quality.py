@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.config import QualityConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
-from scanner.quality import assess  # noqa: E402
+from scanner.quality import QualityReport, assess, gate_reasons  # noqa: E402
 
 BRIGHTNESS = (18, 20, 22, 24, 26, 28, 30)
 CONTRAST = (18, 20, 22, 24, 26, 28, 30)
@@ -40,29 +40,23 @@ class Score:
     lost: float  # usable frames turned away
 
 
-def measure(eval_set: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(degraded, usable) frames of the set."""
+def measure(eval_set: Path, config: QualityConfig) -> tuple[list[QualityReport], list[QualityReport]]:
+    """The gate's measurements of the set's (degraded, usable) frames, each frame read and measured once."""
     degraded, usable = [], []
     with open(eval_set / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):
-            frame = read_image(eval_set / row["file"])
-            (degraded if row["expected"] == "rescan" else usable).append(frame)
+            report = assess(read_image(eval_set / row["file"]), config)
+            (degraded if row["expected"] == "rescan" else usable).append(report)
     return degraded, usable
 
 
-def turned_away(reports: list, config: QualityConfig) -> float:
-    """Share of frames the gate with `config` rejects, from their measured metrics (no re-measuring)."""
-    rejected = [
-        m["brightness"] < config.min_brightness
-        or m["clipped"] > config.max_clipped
-        or m["contrast"] < config.min_contrast
-        or m["sharpness"] < config.min_sharpness
-        for m in reports
-    ]
+def turned_away(reports: list[QualityReport], config: QualityConfig) -> float:
+    """Share of frames the gate with `config` rejects, judged on their measurements (no re-measuring)."""
+    rejected = [bool(gate_reasons(report, config)) for report in reports]
     return float(np.mean(rejected)) if rejected else 0.0
 
 
-def sweep(degraded: list[dict], usable: list[dict], base: QualityConfig) -> list[Score]:
+def sweep(degraded: list[QualityReport], usable: list[QualityReport], base: QualityConfig) -> list[Score]:
     scores = []
     for brightness, contrast, sharpness in itertools.product(BRIGHTNESS, CONTRAST, SHARPNESS):
         config = replace(base, min_brightness=brightness, min_contrast=contrast, min_sharpness=sharpness)
@@ -93,12 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     base = QualityConfig()
-    degraded_frames, usable_frames = measure(args.eval_set)
-    if not degraded_frames or not usable_frames:
+    degraded, usable = measure(args.eval_set, base)
+    if not degraded or not usable:
         print(f"{args.eval_set}: needs both degraded (rescan) and usable frames", file=sys.stderr)
         return 1
-    degraded = [assess(f, base).metrics() for f in degraded_frames]
-    usable = [assess(f, base).metrics() for f in usable_frames]
     print(f"{args.eval_set}: {len(degraded)} degraded frames, {len(usable)} usable")
     print(_row("current", Score(base, turned_away(degraded, base), turned_away(usable, base))))
     best = choose(sweep(degraded, usable, base), args.recall)
