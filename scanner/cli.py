@@ -546,7 +546,7 @@ def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: b
 
     samples = read_labels(labels_csv)
     with Pipeline(settings.config(), db_path) as pipeline:
-        evaluation = evaluate(pipeline, samples)
+        evaluation = evaluate(pipeline, samples, gallery=report_dir is not None)
     click.echo(json.dumps(evaluation.as_dict()) if as_json else format_report(evaluation))
     if report_dir is not None:
         from .report import write_report

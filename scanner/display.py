@@ -66,35 +66,34 @@ def heatmap_overlay(reference: np.ndarray, heatmap: np.ndarray, side: int = INSE
 EVIDENCE_SIDE = 256
 
 
+def evidence_images(result: ScanResult, side: int) -> dict[str, np.ndarray]:
+    """For a verified scan, {role: side x side image}: the aligned query, the reference and the heatmap over
+    it; empty for a scan that was never verified."""
+    if result.aligned is None or result.reference is None or result.heatmap is None:
+        return {}
+    return {
+        "query_aligned": cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR),
+        "reference": cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA),
+        "heatmap": heatmap_overlay(result.reference, result.heatmap, side),
+    }
+
+
 def evidence_strip(frame: np.ndarray, result: ScanResult, side: int = 112) -> np.ndarray:
-    """One row for a gallery: the located logo in the photo, the aligned query, the reference, the heatmap."""
-    assert result.aligned is not None and result.reference is not None and result.heatmap is not None
+    """One row for a gallery: the located logo in the photo, then the scan's evidence images."""
+    images = evidence_images(result, side)
+    assert images, "only a verified scan has evidence"
     if result.box is not None:
         from .locate import crop
 
         photo = crop(frame, result.box, side)
     else:
         photo = cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA)
-    return np.hstack(
-        [
-            photo,
-            cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA),
-            heatmap_overlay(result.reference, result.heatmap, side),
-        ]
-    )
+    return np.hstack([photo, *images.values()])
 
 
 def write_evidence(directory: Path, stem: str, result: ScanResult) -> dict[str, str]:
-    """For a verified scan: the aligned query, the reference and the heatmap overlay as PNGs, at the same
-    size so they can be laid side by side; {role: path}. Nothing for a scan that was never verified."""
-    if result.aligned is None or result.reference is None or result.heatmap is None:
-        return {}
-    images = {
-        "query_aligned": cv2.resize(result.aligned, (EVIDENCE_SIDE, EVIDENCE_SIDE), interpolation=cv2.INTER_LINEAR),
-        "reference": cv2.resize(result.reference, (EVIDENCE_SIDE, EVIDENCE_SIDE), interpolation=cv2.INTER_AREA),
-        "heatmap": heatmap_overlay(result.reference, result.heatmap, EVIDENCE_SIDE),
-    }
+    """The scan's evidence images as PNGs (EVIDENCE_SIDE square, to lay side by side); {role: path}."""
+    images = evidence_images(result, EVIDENCE_SIDE)
     return {role: str(write_png(directory / f"{stem}_{role}.png", image)) for role, image in images.items()}
 
 

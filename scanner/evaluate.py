@@ -161,14 +161,19 @@ def read_labels(labels_csv: Path) -> list[Sample]:
 
 
 def evaluate(
-    pipeline: Pipeline, samples: list[Sample], on_result: Callable[[Sample, ScanResult], None] = lambda s, r: None
+    pipeline: Pipeline,
+    samples: list[Sample],
+    on_result: Callable[[Sample, ScanResult], None] = lambda s, r: None,
+    gallery: bool = False,
 ) -> Evaluation:
+    """Scan every sample and tally. With `gallery`, every verified miss also keeps its evidence strip for the
+    report's gallery (150 KB each: only when a report is written)."""
     evaluation = Evaluation()
     for sample in samples:
         frame, result = pipeline.scan_file(sample.file)
         on_result(sample, result)
         predicted = result.verdict.value if result.verdict else ERROR
-        if predicted != sample.expected and frame is not None and result.aligned is not None:
+        if gallery and predicted != sample.expected and frame is not None and result.aligned is not None:
             evaluation.miss_strips[sample.file.name] = evidence_strip(frame, result)
         evaluation.confusion[(sample.expected, predicted)] += 1
         nearest = result.candidates[0] if result.candidates else None

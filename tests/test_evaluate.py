@@ -58,7 +58,7 @@ def test_report_has_the_numbers_and_the_plots(labelled, demo_index_path, tmp_pat
     from scanner.report import write_report
 
     with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
-        result = evaluate(pipeline, read_labels(labelled))
+        result = evaluate(pipeline, read_labels(labelled), gallery=True)
     path = write_report(result, tmp_path / "report", "Test report")
     text = path.read_text()
     assert text.startswith("# Test report") and "verdict accuracy               75.0%" in text
