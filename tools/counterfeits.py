@@ -222,7 +222,3 @@ def counterfeit_any(mark: np.ndarray, kind: str, magnitude: float, rng: np.rando
 
 
 COLOUR_KINDS = ("colour", "element_colour")  # photographed with ink (never embossed), or the change is unseen
-
-
-def magnitude_band(magnitude: float) -> str:
-    return "subtle" if magnitude < 0.5 else "obvious"
