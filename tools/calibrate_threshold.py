@@ -38,10 +38,21 @@ def scan_set(config: ScannerConfig, eval_set: Path, expected: tuple[str, ...]) -
         db = Path(tmp) / "cal.db"
         with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
             build_index(eval_set / "refs", index, embedder, config.locate)
-        with Pipeline(config, db) as pipeline, (eval_set / "labels.csv").open() as fh:
-            for row in csv.DictReader(fh):
-                if row["expected"] in expected:
-                    yield row, pipeline.scan_file(eval_set / row["file"])[1]
+        with Pipeline(config, db) as pipeline:
+            yield from scan_rows(pipeline, eval_set, expected)
+
+
+def scan_rows(pipeline: Pipeline, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
+    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`."""
+    with (eval_set / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            if row["expected"] in expected:
+                yield row, pipeline.scan_file(eval_set / row["file"])[1]
+
+
+def verified_as_labelled(row: dict, result: ScanResult) -> bool:
+    """Whether the verifier judged the photo against its own brand (else the miss is recognition's)."""
+    return result.authenticity is not None and result.brand == row["brand"]
 
 
 def main(argv: list[str] | None = None) -> int:

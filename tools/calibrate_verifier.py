@@ -10,8 +10,8 @@ authenticity below which `--flag` of the genuine photos fall, so that share of g
 `suspect`. The counterfeit detection it gives there, per kind, is printed. The result goes to `<model>.json`
 (`suspect_threshold`), which the scanner reads unless [verify] suspect_threshold is set.
 
-One global threshold: per-brand thresholds need genuine photos of each brand, and a brand is enrolled
-from one artwork.
+One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
+enrolled, and they did not beat it (models/README.md).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from calibrate_threshold import scan_set  # noqa: E402
+from calibrate_threshold import scan_set, verified_as_labelled  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     genuine: list[float] = []
     fakes: dict[str, list[float]] = defaultdict(list)
     for row, result in scan_set(config, args.eval_set, ("pass", "suspect")):
-        if result.authenticity is None or result.brand != row["brand"]:
-            continue  # not verified against its own brand: recognition's miss, not the verifier's
+        if not verified_as_labelled(row, result):
+            continue
         if row["expected"] == "pass":
             genuine.append(result.authenticity)
         else:

@@ -16,14 +16,16 @@ For each rule and k, the best counterfeit detection with at most `--flag` of gen
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from calibrate_threshold import scan_rows, verified_as_labelled  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.pipeline import Pipeline  # noqa: E402
@@ -46,16 +48,12 @@ def enrolled_photo_minimum(pipeline: Pipeline) -> dict[str, float]:
     return lowest
 
 
-def scan_set(pipeline: Pipeline, eval_set: Path) -> tuple[Scored, Scored]:
+def verified_scores(pipeline: Pipeline, eval_set: Path) -> tuple[Scored, Scored]:
     """(genuine, counterfeit) photos verified against their own brand."""
     genuine, counterfeit = [], []
-    with open(eval_set / "labels.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["expected"] not in ("pass", "suspect"):
-                continue
-            _, result = pipeline.scan_file(eval_set / row["file"])
-            if result.authenticity is None or result.brand != row["brand"]:
-                continue
+    for row, result in scan_rows(pipeline, eval_set, ("pass", "suspect")):
+        if verified_as_labelled(row, result):
+            assert result.authenticity is not None
             (genuine if row["expected"] == "pass" else counterfeit).append((row["brand"], result.authenticity))
     return genuine, counterfeit
 
@@ -90,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if not lowest:
             print(f"{args.db}: no enrolled photos (tools/enrol_photos.py)", file=sys.stderr)
             return 1
-        genuine, counterfeit = scan_set(pipeline, args.eval_set)
+        genuine, counterfeit = verified_scores(pipeline, args.eval_set)
     p10, p50, p90 = np.percentile(list(lowest.values()), [10, 50, 90])
     print(f"{len(lowest)} brands with enrolled photos; m_b p10 / p50 / p90 = {p10:.2f} / {p50:.2f} / {p90:.2f}")
     print(f"{len(genuine)} genuine and {len(counterfeit)} counterfeit photos verified against their own brand")
