@@ -40,9 +40,9 @@ from scanner.quality import assess  # noqa: E402
 from scanner.verdict import frame_problems  # noqa: E402
 from scanner.verify import align  # noqa: E402
 
-SIZE = 128  # the verifier's input side (scanner.config VerifyConfig.size)
-GRID = 16  # deviation map cells per side
 CONFIG = ScannerConfig()
+SIZE = CONFIG.verify.size  # the side the scanner aligns and compares at: the verifier's input
+GRID = 16  # deviation map cells per side
 
 
 def deviation_target(where: np.ndarray, box, grid: int = GRID) -> np.ndarray:  # type: ignore[no-untyped-def]
