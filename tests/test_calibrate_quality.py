@@ -10,8 +10,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 from calibrate_quality import choose, sweep, turned_away  # noqa: E402
 
 
-def _frame(brightness: float, contrast: float, sharpness: float, clipped: float = 0.0) -> QualityReport:
-    return QualityReport(sharpness=sharpness, brightness=brightness, clipped=clipped, contrast=contrast)
+def _frame(brightness: float, contrast: float, sharpness: float, glare: float = 0.0) -> QualityReport:
+    return QualityReport(sharpness=sharpness, brightness=brightness, glare=glare, contrast=contrast)
 
 
 # Degraded: two dark frames (brightness 12 and 21) and two blurred ones (sharpness 15 and 29).
@@ -24,7 +24,7 @@ def test_the_gate_rejects_what_any_threshold_catches():
     config = QualityConfig(min_brightness=30, min_contrast=30, min_sharpness=35)
     assert turned_away(DEGRADED, config) == 1.0
     assert turned_away(USABLE, config) == 0.5  # the dim and the soft usable frames are lost
-    assert turned_away([_frame(200, 80, 90, clipped=0.5)], config) == 1.0  # glare
+    assert turned_away([_frame(200, 80, 90, glare=0.5)], config) == 1.0  # glare
 
 
 def test_chooses_the_setting_that_keeps_usable_frames_without_losing_recall():

@@ -4,7 +4,7 @@ import numpy as np
 from scanner.config import QualityConfig
 from scanner.imageio import read_image
 from scanner.quality import assess
-from tests.conftest import PHOTOS
+from tests.conftest import BRANDS, PHOTOS
 
 CONFIG = QualityConfig()
 
@@ -25,9 +25,34 @@ def test_darkened_copy_is_refused():
     assert "too dark" in assess(dark, CONFIG).reasons[0]
 
 
-def test_overexposed_frame_is_refused():
-    frame = read_image(PHOTOS / "genuine_ferrari_0.jpg").astype(np.int32) + 160
-    assert "glare" in assess(np.clip(frame, 0, 255).astype(np.uint8), CONFIG).reasons[0]
+def _with_highlight(frame: np.ndarray, strength: float) -> np.ndarray:
+    """A specular spot centred on the frame (where the samples' marks are), saturated at its core."""
+    height, width = frame.shape[:2]
+    yy, xx = np.mgrid[0:height, 0:width]
+    spot = np.exp(-((xx - width / 2) ** 2 + (yy - height / 2) ** 2) / (2 * (0.28 * width) ** 2))
+    return np.clip(frame + strength * spot[..., None], 0, 255).astype(np.uint8)
+
+
+def test_a_highlight_over_the_mark_is_glare():
+    frame = _with_highlight(read_image(PHOTOS / "genuine_ferrari_0.jpg").astype(np.float32), 300)
+    assert "glare" in assess(frame, CONFIG).reasons[0]
+
+
+def test_a_logo_printed_on_white_is_not_glare():
+    """Saturation the frame's edges share is the surface: a clean mark on white goods is judged."""
+    logo = read_image(BRANDS / "ferrari" / "logo.png", keep_alpha=True)
+    frame = np.full((480, 640, 3), 255, np.uint8)
+    alpha = cv2.resize(logo[..., 3], (200, 200))[..., None] / 255.0
+    ink = cv2.resize(logo[..., :3], (200, 200))
+    frame[140:340, 220:420] = (ink * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    report = assess(frame, CONFIG)
+    assert report.ok, report.reasons
+    assert report.glare == 0.0
+
+
+def test_a_frame_washed_out_entirely_is_turned_away():
+    frame = read_image(PHOTOS / "genuine_ferrari_0.jpg").astype(np.int32) + 240
+    assert assess(np.clip(frame, 0, 255).astype(np.uint8), CONFIG).reasons
 
 
 def test_blank_frame_has_nothing_in_view():
