@@ -12,6 +12,7 @@ quality gate lets through); the share of unknown-brand photos it rejects is prin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import sys
 import tempfile
@@ -30,16 +31,23 @@ from scanner.index import BrandIndex  # noqa: E402
 from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
 
 
-def scan_set(config: ScannerConfig, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
-    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`, scanned
-    against an index built from the set's refs/ with the config's embedder."""
+@contextlib.contextmanager
+def set_pipeline(config: ScannerConfig, eval_set: Path) -> Iterator[Pipeline]:
+    """A pipeline over a temporary index built from the set's refs/ with the config's embedder."""
     embedder = Embedder(Path(config.model.path))
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "cal.db"
         with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
             build_index(eval_set / "refs", index, embedder, config.locate)
         with Pipeline(config, db) as pipeline:
-            yield from scan_rows(pipeline, eval_set, expected)
+            yield pipeline
+
+
+def scan_set(config: ScannerConfig, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
+    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`, scanned
+    against an index built from the set's refs/ with the config's embedder."""
+    with set_pipeline(config, eval_set) as pipeline:
+        yield from scan_rows(pipeline, eval_set, expected)
 
 
 def scan_rows(pipeline: Pipeline, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
