@@ -14,6 +14,8 @@ cycle fitted to the time budget. Every eval interval it measures, on held-out br
 from __future__ import annotations
 
 import argparse
+import csv
+import functools
 import json
 import sys
 from pathlib import Path
@@ -98,6 +100,14 @@ def embed(model: LogoEmbedder, images: np.ndarray, batch: int = 128) -> np.ndarr
     return np.concatenate(vectors)
 
 
+def located_crop_rgb(frame: np.ndarray, size: int) -> np.ndarray:
+    """The crop the scanner would embed (its own locate stage), as RGB."""
+    from scanner.config import LocateConfig
+    from scanner.locate import crop, locate
+
+    return cv2.cvtColor(crop(frame, locate(frame, LocateConfig()).box, size), cv2.COLOR_BGR2RGB)
+
+
 def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, np.ndarray]:
     """Crops of held-out brands: demo brands enrolled from artwork and photographed; other held-out brands as
     unknowns. Generated with seeds of their own, never trained on."""
@@ -105,15 +115,11 @@ def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, n
     from splits import DEMO_BRANDS
     from synth_photos import make_photo
 
-    from scanner.config import LocateConfig
     from scanner.imageio import composite_on_background, read_image
-    from scanner.locate import crop, locate
 
     refs = TOOLS.parent / "samples" / "brands"
-    config = LocateConfig()
 
-    def crop_rgb(frame: np.ndarray) -> np.ndarray:
-        return cv2.cvtColor(crop(frame, locate(frame, config).box, size), cv2.COLOR_BGR2RGB)
+    crop_rgb = functools.partial(located_crop_rgb, size=size)
 
     enrol = [
         crop_rgb(composite_on_background(read_image(refs / b / "logo.png", keep_alpha=True))[0]) for b in DEMO_BRANDS
@@ -129,6 +135,34 @@ def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, n
         for i, u in enumerate(unknown)
         for _ in range(per_brand)
     ]
+    return {
+        "enrol": np.stack(enrol),
+        "queries": np.stack(queries),
+        "labels": np.array(labels),
+        "unknowns": np.stack(unknowns),
+    }
+
+
+def calibration_probe(size: int, eval_set: Path) -> dict[str, np.ndarray]:
+    """A harder probe than the demo brands: a split written by tools/make_heldout_set.py (brands never trained
+    on, each enrolled from its artwork; its genuine photos as queries, its unknown-brand photos as unknowns)."""
+    from scanner.imageio import composite_on_background, read_image
+
+    crop_rgb = functools.partial(located_crop_rgb, size=size)
+
+    brands = sorted(p.name for p in (eval_set / "refs").iterdir() if (p / "logo.png").exists())
+    enrol = [
+        crop_rgb(composite_on_background(read_image(eval_set / "refs" / b / "logo.png", keep_alpha=True))[0])
+        for b in brands
+    ]
+    queries, labels, unknowns = [], [], []
+    with (eval_set / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            if row["expected"] == "pass":
+                queries.append(crop_rgb(read_image(eval_set / row["file"])))
+                labels.append(brands.index(row["brand"]))
+            elif row["expected"] == "unknown":
+                unknowns.append(crop_rgb(read_image(eval_set / row["file"])))
     return {
         "enrol": np.stack(enrol),
         "queries": np.stack(queries),
@@ -157,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--probe",
+        type=Path,
+        help="a held-out split (tools/make_heldout_set.py --split calibration) for the curves, instead of the "
+        "demo brands (which v1 saturated at 1.0)",
+    )
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -166,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     images, labels, brands = data["images"], data["labels"], data["brands"]
     size = images.shape[1]
     print(f"{len(images)} crops, {len(brands)} brands, {size} px", file=sys.stderr)
-    probe = held_out_probe(size, args.refs)
+    probe = calibration_probe(size, args.probe) if args.probe else held_out_probe(size, args.refs)
 
     model = LogoEmbedder().train()
     loss_fn = CosFace(EMBED_DIM, len(brands))
