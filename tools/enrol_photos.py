@@ -26,27 +26,38 @@ from scanner.embed import Embedder  # noqa: E402
 from scanner.enroll import enroll_images  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 
+PHOTO_SEED = 900_000  # first seed of the enrolled photos: distinct from every evaluation set's
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("refs", type=Path)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--per-brand", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=900_000)
+    parser.add_argument(
+        "--seed", type=int, default=900_000, help="first photo seed (distinct from every evaluation set)"
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     embedder = Embedder(args.model)
-    added = 0
-    with BrandIndex.open(args.db, embedder.sha256) as index, tempfile.TemporaryDirectory() as tmp:
-        for b, folder in enumerate(sorted(p for p in args.refs.iterdir() if p.is_dir())):
-            paths = []
-            for n in range(args.per_brand):
-                path = Path(tmp) / f"{folder.name}_{n}.jpg"
-                cv2.imwrite(str(path), make_photo(folder / "logo.png", "genuine", args.seed + 100 * b + n, rich=True))
-                paths.append(path)
-            added += enroll_images(index, embedder, LocateConfig(), folder.name, paths, None).added
+    with BrandIndex.open(args.db, embedder.sha256) as index:
+        added = enrol_synthetic_photos(index, embedder, args.refs, args.per_brand, args.seed)
     print(f"{args.db}: {added} photo references added", file=sys.stderr)
     return 0
+
+
+def enrol_synthetic_photos(index: BrandIndex, embedder: Embedder, refs: Path, per_brand: int, seed: int) -> int:
+    """Render `per_brand` rich photos of each brand folder's logo.png and enrol them; returns how many."""
+    added = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for b, folder in enumerate(sorted(p for p in refs.iterdir() if p.is_dir())):
+            paths = []
+            for n in range(per_brand):
+                path = Path(tmp) / f"{folder.name}_{n}.jpg"
+                cv2.imwrite(str(path), make_photo(folder / "logo.png", "genuine", seed + 100 * b + n, rich=True))
+                paths.append(path)
+            added += enroll_images(index, embedder, LocateConfig(), folder.name, paths, None).added
+    return added
 
 
 if __name__ == "__main__":
