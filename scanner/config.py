@@ -14,7 +14,7 @@ from typing import Any
 from .exc import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v1_int8.tflite"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v2_int8.tflite"
 DEFAULT_VERIFIER = PROJECT_ROOT / "models" / "verifier_v2_int8.tflite"
 
 

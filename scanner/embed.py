@@ -30,7 +30,7 @@ DEFAULT_UNKNOWN_THRESHOLD = 0.64  # for a model without a calibration record (v0
 
 
 def calibration_path(model_path: Path) -> Path:
-    """`models/embedder_v1_int8.json` beside `models/embedder_v1_int8.tflite`: thresholds chosen for this model."""
+    """`models/embedder_v2_int8.json` beside `models/embedder_v2_int8.tflite`: thresholds chosen for this model."""
     return Path(model_path).with_suffix(".json")
 
 

@@ -19,7 +19,11 @@ def test_unknown_runtime_name():
         interpreter_class("onnx")
 
 
-SHIPPED = {"embedder_v0_int8.tflite": (224, 1280), "embedder_v1_int8.tflite": (128, 128)}
+SHIPPED = {
+    "embedder_v0_int8.tflite": (224, 1280),
+    "embedder_v1_int8.tflite": (128, 128),
+    "embedder_v2_int8.tflite": (128, 128),
+}
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
