@@ -1,6 +1,7 @@
-"""Train the logo embedder (v1): metric learning on EfficientNet-Lite0 ImageNet weights, CPU-sized.
+"""Train the logo embedder (v1, v2): metric learning on EfficientNet-Lite0 ImageNet weights, CPU-sized.
 
-    python tools/train_embedder.py --data build/train_set.npz --out build/embedder_v1.pt --minutes 40
+    python tools/train_embedder.py --data build/train_set_v2.npz --refs build/allrefs --out build/embedder_v2.pt \
+        --minutes 60 [--probe build/heldout-cal]
 
 Model: the EfficientNet-Lite0 backbone (stem and first 6 blocks frozen: generic edges and textures) with a
 linear 1280 -> 128 head; the scanner L2-normalises the output. Loss: CosFace (additive cosine margin,
@@ -8,7 +9,8 @@ scale 30, margin 0.2) over the training brands, one class per brand. Data: tools
 (rich synthetic photos plus clean artwork, cropped by the scanner's own locate stage), with light
 augmentation (crop jitter, brightness, contrast, saturation, grey). The learning rate follows one cosine
 cycle fitted to the time budget. Every eval interval it measures, on held-out brands only, brand top-1
-(one artwork enrolled per brand) and open-set separation; the curves go to --curves as a PNG.
+(one artwork enrolled per brand) and open-set separation (the demo brands, or the split given by --probe);
+the curves go to --curves as a PNG.
 """
 
 from __future__ import annotations
