@@ -32,7 +32,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class QualityConfig:
     # Thresholds from tools/calibrate_quality.py on the held-out calibration split (98% of degraded frames
-    # turned away, 3.2% of usable ones).
+    # turned away, 2.8% of usable ones with the glare rule).
     min_side: int = _field(120, "Frames whose shorter side is below this many pixels are rejected.")
     min_sharpness: float = _field(
         32.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."

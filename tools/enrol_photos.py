@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("refs", type=Path)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--per-brand", type=int, default=2)
-    parser.add_argument(
-        "--seed", type=int, default=900_000, help="first photo seed (distinct from every evaluation set)"
-    )
+    parser.add_argument("--seed", type=int, default=PHOTO_SEED, help="first photo seed")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     embedder = Embedder(args.model)
