@@ -32,15 +32,20 @@ from scanner.locate import crop, locate  # noqa: E402
 CONFIG = LocateConfig()
 
 
+def located_crop_rgb(frame: np.ndarray, size: int) -> np.ndarray:
+    """The crop the scanner would embed (its own locate stage), as RGB: what the embedder trains and is probed on."""
+    return cv2.cvtColor(crop(frame, locate(frame, CONFIG).box, size), cv2.COLOR_BGR2RGB)
+
+
+def artwork_crop_rgb(logo: Path, size: int) -> np.ndarray:
+    """The enrolment crop of a brand's artwork (composited on a plain background, located, cropped), as RGB."""
+    return located_crop_rgb(composite_on_background(read_image(logo, keep_alpha=True))[0], size)
+
+
 def brand_samples(job: tuple[int, Path, int, int]) -> list[np.ndarray]:
     index, logo, per_brand, size = job
-    artwork, _ = composite_on_background(read_image(logo, keep_alpha=True))
-    frames = [artwork] + [make_photo(logo, "genuine", 7_000_003 * index + n, rich=True) for n in range(per_brand)]
-    crops = []
-    for frame in frames:
-        patch = crop(frame, locate(frame, CONFIG).box, size)
-        crops.append(cv2.cvtColor(patch, cv2.COLOR_BGR2RGB))
-    return crops
+    photos = [make_photo(logo, "genuine", 7_000_003 * index + n, rich=True) for n in range(per_brand)]
+    return [artwork_crop_rgb(logo, size)] + [located_crop_rgb(photo, size) for photo in photos]
 
 
 def main(argv: list[str] | None = None) -> int:

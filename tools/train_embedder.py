@@ -102,30 +102,17 @@ def embed(model: LogoEmbedder, images: np.ndarray, batch: int = 128) -> np.ndarr
     return np.concatenate(vectors)
 
 
-def located_crop_rgb(frame: np.ndarray, size: int) -> np.ndarray:
-    """The crop the scanner would embed (its own locate stage), as RGB."""
-    from scanner.config import LocateConfig
-    from scanner.locate import crop, locate
-
-    return cv2.cvtColor(crop(frame, locate(frame, LocateConfig()).box, size), cv2.COLOR_BGR2RGB)
-
-
 def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, np.ndarray]:
     """Crops of held-out brands: demo brands enrolled from artwork and photographed; other held-out brands as
     unknowns. Generated with seeds of their own, never trained on."""
     from make_eval_set import SPLITS
+    from make_train_set import artwork_crop_rgb, located_crop_rgb
     from splits import DEMO_BRANDS
     from synth_photos import make_photo
 
-    from scanner.imageio import composite_on_background, read_image
-
     refs = TOOLS.parent / "samples" / "brands"
-
     crop_rgb = functools.partial(located_crop_rgb, size=size)
-
-    enrol = [
-        crop_rgb(composite_on_background(read_image(refs / b / "logo.png", keep_alpha=True))[0]) for b in DEMO_BRANDS
-    ]
+    enrol = [artwork_crop_rgb(refs / b / "logo.png", size) for b in DEMO_BRANDS]
     queries, labels = [], []
     for i, brand in enumerate(DEMO_BRANDS):
         for n in range(per_brand):
@@ -148,15 +135,13 @@ def held_out_probe(size: int, all_refs: Path, per_brand: int = 3) -> dict[str, n
 def calibration_probe(size: int, eval_set: Path) -> dict[str, np.ndarray]:
     """A harder probe than the demo brands: a split written by tools/make_heldout_set.py (brands never trained
     on, each enrolled from its artwork; its genuine photos as queries, its unknown-brand photos as unknowns)."""
-    from scanner.imageio import composite_on_background, read_image
+    from make_train_set import artwork_crop_rgb, located_crop_rgb
+
+    from scanner.imageio import read_image
 
     crop_rgb = functools.partial(located_crop_rgb, size=size)
-
     brands = sorted(p.name for p in (eval_set / "refs").iterdir() if (p / "logo.png").exists())
-    enrol = [
-        crop_rgb(composite_on_background(read_image(eval_set / "refs" / b / "logo.png", keep_alpha=True))[0])
-        for b in brands
-    ]
+    enrol = [artwork_crop_rgb(eval_set / "refs" / b / "logo.png", size) for b in brands]
     queries, labels, unknowns = [], [], []
     with (eval_set / "labels.csv").open() as fh:
         for row in csv.DictReader(fh):
