@@ -47,6 +47,14 @@ def _colour_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
     return np.sqrt(squared[..., 0] + squared[..., 1] + squared[..., 2])
 
 
+def edge_band(image: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """The pixels of the image's edge band (`rows` at top and bottom, `columns` at left and right; the corners
+    twice), one per row of the result: what surrounds whatever is in the middle of the frame."""
+    channels = image.shape[2:]
+    parts = [image[:rows], image[-rows:], image[:, :columns], image[:, -columns:]]
+    return np.concatenate([part.reshape(-1, *channels) for part in parts])
+
+
 def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
     """uint8 mask (0/255) of pixels unlike the border colour, at the image's own size.
 
@@ -55,10 +63,7 @@ def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
     """
     lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
     height, width = lab.shape[:2]
-    by, bx = max(1, int(height * BORDER)), max(1, int(width * BORDER))
-    border = np.concatenate(
-        [lab[:by].reshape(-1, 3), lab[-by:].reshape(-1, 3), lab[:, :bx].reshape(-1, 3), lab[:, -bx:].reshape(-1, 3)]
-    )
+    border = edge_band(lab, max(1, int(height * BORDER)), max(1, int(width * BORDER)))
     background = np.median(border, axis=0)
     distance = _colour_distance(lab, background)
     # Border pixels' own spread sets the noise floor; Otsu separates mark from surface above it.

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .config import QualityConfig
+from .locate import edge_band
 
 ANALYSIS_WIDTH = 320
 NEAR_WHITE = 250  # grey level from which a pixel counts as saturated
@@ -89,10 +90,7 @@ def glare(grey: np.ndarray) -> float:
     """
     saturated = grey >= NEAR_WHITE
     band = max(1, int(EDGE * min(grey.shape)))
-    edges = np.concatenate(
-        [saturated[:band].ravel(), saturated[-band:].ravel(), saturated[:, :band].ravel(), saturated[:, -band:].ravel()]
-    )
-    return max(0.0, float(saturated.mean()) - float(edges.mean()))
+    return max(0.0, float(saturated.mean()) - float(edge_band(saturated, band, band).mean()))
 
 
 def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
