@@ -33,7 +33,6 @@ from calibrate_threshold import scan_rows, set_pipeline, verified_as_labelled  #
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.locate import CROP_SIZE, crop  # noqa: E402
-from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.verify import align, rule_findings  # noqa: E402
 
 FEATURES = ("learned logit", "overlap", "|proportions|", "hue shift", "map peak", "map mean", "similarity")
@@ -67,10 +66,11 @@ def logit(p: float) -> float:
 
 def measure(config: ScannerConfig, eval_set: Path) -> list[Measured]:
     size = config.verify.size
-    verifier = PairVerifier(Path(config.verify.model))
     transforms = tta_transforms(size)
     measured = []
     with set_pipeline(config, eval_set) as pipeline:
+        verifier = pipeline.verifier  # the model the scan itself used
+        assert verifier is not None, "needs [verify] model"
         for row, result in scan_rows(pipeline, eval_set, ("pass", "suspect")):
             if not verified_as_labelled(row, result):
                 continue
