@@ -143,7 +143,15 @@ def tilted_corners(side: int, rng: np.random.Generator, max_tilt: float = MAX_TI
 def photograph(
     mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
 ) -> np.ndarray:
-    """Print the RGBA mark on a surface and take a handheld photo of it.
+    """Print the RGBA mark on a surface and take a handheld photo of it (see photograph_with_extent)."""
+    return photograph_with_extent(mark, rng, kind, rich, inked)[0]
+
+
+def photograph_with_extent(
+    mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """(photo, (x0, y0, x1, y1) extent of the mark in it): print the RGBA mark on a surface and take a
+    handheld photo of it.
 
     `rich` (the training and v1 evaluation sets) widens every range and adds print styles (embossed,
     embroidered, foil, faded), cast shadows and motion blur; without it, the v0 sets are reproduced exactly.
@@ -167,6 +175,8 @@ def photograph(
     dst = (corners @ rot.T + [cx, cy]).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(art, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+    ys, xs = np.nonzero(warped[..., 3] > 127)
+    extent = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, WIDTH, HEIGHT)
     alpha = warped[..., 3:4] / 255.0 * rng.uniform(0.88, 1.0)  # ink coverage
     luma = image.mean(axis=2, keepdims=True) / 255.0
     ink = warped[..., :3] * (luma / luma.mean()) ** 0.3  # the surface's texture shows through the ink a little
@@ -198,7 +208,7 @@ def photograph(
     image = np.clip(image, 0, 255).astype(np.uint8)
     quality = int(rng.integers(60, 93) if rich else rng.integers(80, 93))
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent
 
 
 def _print_style(

@@ -1,7 +1,11 @@
 """Train the logo embedder (v1, v2): metric learning on EfficientNet-Lite0 ImageNet weights, CPU-sized.
 
     python tools/train_embedder.py --data build/train_set_v2.npz --refs build/allrefs --out build/embedder_v2.pt \
-        --minutes 60 [--probe build/heldout-cal]
+        --minutes 60 [--probe build/heldout-cal] [--init build/embedder_v1.pt]
+
+`--data` takes several sets of the same brands (tools/make_train_set.py runs, e.g. handheld photos and
+whole scenes); `--init` starts from a trained embedder's weights instead of ImageNet's (the brand
+classifier of the loss starts afresh).
 
 Model: the EfficientNet-Lite0 backbone (stem and first 6 blocks frozen: generic edges and textures) with a
 linear 1280 -> 128 head; the scanner L2-normalises the output. Loss: CosFace (additive cosine margin,
@@ -167,9 +171,20 @@ def probe_metrics(model: LogoEmbedder, probe: dict[str, np.ndarray]) -> dict[str
     return {"top1": top1, "unknown_rejection_at_98": float((best_unknown < threshold).mean()), "threshold": threshold}
 
 
+def load_sets(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(images, labels, brands) of one or more training sets, which must list the same brands in the same order."""
+    sets = [np.load(path) for path in paths]
+    brands = sets[0]["brands"]
+    for path, data in zip(paths[1:], sets[1:], strict=True):
+        if not np.array_equal(data["brands"], brands):
+            raise SystemExit(f"{path} has other brands than {paths[0]}: make both with the same REFS_DIR and --limit")
+    images = np.concatenate([data["images"] for data in sets])
+    return images, np.concatenate([data["labels"] for data in sets]), brands
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, nargs="+", required=True)
     parser.add_argument("--refs", type=Path, required=True, help="all simple-icons brands (for the held-out probe)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--curves", type=Path, help="training-curve PNG (default: beside --out)")
@@ -178,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", type=Path, help="a trained embedder checkpoint (.pt) to start from")
     parser.add_argument(
         "--probe",
         type=Path,
@@ -189,13 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    data = np.load(args.data)
-    images, labels, brands = data["images"], data["labels"], data["brands"]
+    images, labels, brands = load_sets(args.data)
     size = images.shape[1]
     print(f"{len(images)} crops, {len(brands)} brands, {size} px", file=sys.stderr)
     probe = calibration_probe(size, args.probe) if args.probe else held_out_probe(size, args.refs)
 
-    model = LogoEmbedder().train()
+    model = LogoEmbedder()
+    if args.init:
+        model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
+    model.train()
     loss_fn = CosFace(EMBED_DIM, len(brands))
     backbone = [p for p in model.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
