@@ -48,6 +48,12 @@ class QualityConfig:
 class LocateConfig:
     min_area: float = _field(0.015, "A located logo covering less than this fraction of the frame is too small.")
     padding: float = _field(0.15, "Margin added around the located logo, as a fraction of its size.")
+    search: bool = _field(
+        True,
+        "When the located logo matches no enrolled brand, search the frame's blobs and a grid of windows for "
+        "one that does (whole scenes: a logo on a car, a sign, a shelf). Costs about 30 more embeddings on "
+        "such frames only.",
+    )
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ class MatchConfig:
         0.0,
         "Similarity to the best brand below which a scan is `unknown`; 0 takes the model's calibrated value "
         "(models/<model>.json).",
+    )
+    search_threshold: float = _field(
+        0.0,
+        "Similarity a window found by scene search ([locate] search) must reach; higher than "
+        "unknown_threshold, since the best of ~30 windows is closer to some brand by chance. 0 takes the "
+        "model's calibrated value (models/<model>.json).",
     )
     top_k: int = _field(5, "How many candidate brands a scan reports.")
     search_breadth: int = _field(

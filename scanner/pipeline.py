@@ -1,5 +1,9 @@
 """The scanning pipeline, wired once: quality -> locate -> embed -> match -> verify -> verdict.
 
+When the located logo matches no enrolled brand, scene search embeds the frame's other candidate windows
+(locate.search_windows) and goes on with the best one if it clears the stricter search threshold; a
+framed, recognised logo never pays for it.
+
 One `Pipeline` per process: it loads the model and opens the brand index once; the CLI, the live loop and
 the benchmarks all call `scan()` (a frame) or `scan_file()` (a path).
 """
@@ -21,7 +25,7 @@ from .embed import DEFAULT_UNKNOWN_THRESHOLD, Embedder
 from .exc import ImageError
 from .imageio import read_image
 from .index import BrandIndex, Candidate
-from .locate import CROP_SIZE, Box, crop, locate
+from .locate import CROP_SIZE, Box, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
 from .verify import verify
@@ -76,6 +80,19 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+@dataclass
+class _Match:
+    """A crop of the frame and the brands nearest to it."""
+
+    box: Box
+    crop: np.ndarray
+    candidates: list[Candidate]
+
+    @property
+    def similarity(self) -> float:
+        return self.candidates[0].similarity if self.candidates else -1.0
+
+
 class _Timer:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
@@ -101,6 +118,10 @@ class Pipeline:
             if config.verify.model
             else None
         )
+        # Scene search needs a threshold calibrated for the best of many windows; a model without one
+        # (tools/calibrate_threshold.py records it) scans the located box only.
+        calibrated_search = float(self.embedder.calibration.get("search_threshold", 0.0))
+        self.search_threshold = (config.match.search_threshold or calibrated_search) if config.locate.search else 0.0
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
@@ -149,26 +170,46 @@ class Pipeline:
             return
 
         assert location is not None
-        query_crop = crop(frame, location.box, CROP_SIZE)  # the embedder scales it to its own input size
-        embedding = timer("embed", self.embedder.embed, query_crop)
-        result.candidates = timer("match", self.index.search, embedding, config.match.top_k)
+        match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
+        if match.similarity < threshold and match.candidates and self.search_threshold:
+            searched = timer("search", self.search_scene, frame)
+            if searched.similarity >= self.search_threshold:
+                match, threshold = searched, self.search_threshold
+        result.box, result.candidates = match.box, match.candidates
         best = result.candidates[0] if result.candidates else None
         if best is not None:
             result.brand, result.similarity = best.brand_id, best.similarity
             result.brand_name = self.index.brand(best.brand_id).name
-        verdict, reasons = decide_recognition(best, self.unknown_threshold)
+        verdict, reasons = decide_recognition(best, threshold)
         if verdict is not None:
             result.verdict, result.reasons = verdict, reasons
+            if searched is not None and searched.candidates:
+                closest = searched.candidates[0]
+                reasons.append(
+                    f"nor does any other part of the frame (closest: {closest.brand_id}, "
+                    f"similarity {closest.similarity:.2f})"
+                )
             result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
             return
 
         assert best is not None
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer(
-            "verify", verify, query_crop, reference, config.verify.size, self.verifier, self.suspect_threshold
+            "verify", verify, match.crop, reference, config.verify.size, self.verifier, self.suspect_threshold
         )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
+
+    def _match(self, frame: np.ndarray, box: Box, timer: _Timer) -> _Match:
+        query_crop = crop(frame, box, CROP_SIZE)  # the embedder scales it to its own input size
+        embedding = timer("embed", self.embedder.embed, query_crop)
+        return _Match(box, query_crop, timer("match", self.index.search, embedding, self.config.match.top_k))
+
+    def search_scene(self, frame: np.ndarray) -> _Match:
+        """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity."""
+        timer = _Timer()  # the scan's own embed and match timings stay the located box's
+        windows = search_windows(frame, self.config.locate)
+        return max((self._match(frame, box, timer) for box in windows), key=lambda match: match.similarity)

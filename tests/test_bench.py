@@ -34,7 +34,10 @@ def test_benchmark_smoke(tmp_path):
     assert numbers["photos"] == 3 and set(numbers["index"]) == {"20", "50"}
     row = next(iter(numbers["pipeline"].values()))
     assert set(row) >= {"quality", "total"} and all(p50 <= p95 for p50, p95 in row.values())
-    assert "start-up" in result.stdout and "embedder alone" in result.stdout
+    assert "start-up" in result.stdout and "embedder alone" in result.stdout and "scene search" in result.stdout
+    scene = numbers["scene_search"]["litert/1/50"]
+    assert scene["frames"] == 2 and scene["searched"] >= 1  # cluttered scenes: the located box matches nothing
+    assert scene["search"][0] <= scene["total"][0]  # the fallback's time is part of those frames' total
     check_pi_projection(numbers)
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from scanner.config import LocateConfig
-from scanner.locate import Box, crop, locate
+from scanner.locate import SEARCH_SCALES, Box, crop, locate, search_windows
 
 CONFIG = LocateConfig()
 
@@ -42,3 +42,30 @@ def test_crop_pads_past_the_frame_edge():
     patch = crop(frame, Box(-10, -10, 50, 50), size=32)
     assert patch.shape == (32, 32, 3)
     assert np.array_equal(crop(frame, Box(10, 20, 30, 30)), frame[20:50, 10:40])
+
+
+def _covered(windows: list[Box], height: int, width: int) -> np.ndarray:
+    seen = np.zeros((height, width), bool)
+    for box in windows:
+        seen[max(0, box.y) : box.y + box.h, max(0, box.x) : box.x + box.w] = True
+    return seen
+
+
+def test_search_windows_tile_the_whole_frame_at_every_scale():
+    frame = _frame_with_mark(300, 150, 120, 60)
+    windows = search_windows(frame, CONFIG)
+    short = min(frame.shape[:2])
+    for fraction in SEARCH_SCALES:
+        grid = [box for box in windows if box.w == int(short * fraction)]
+        assert len(grid) >= 2, fraction
+        assert _covered(grid, *frame.shape[:2]).all(), fraction  # no corner of the scene goes unsearched
+    assert all(box.w == box.h for box in windows)
+    assert len(windows) <= 40  # the fallback's cost: one embedding each
+
+
+def test_search_windows_put_a_box_on_each_separate_object():
+    frame = _frame_with_mark(40, 40, 90, 90)
+    frame[330:420, 480:580] = (160, 40, 30)  # a second object, far from the first
+    blobs = search_windows(frame, CONFIG)[:2]  # blobs come first, largest first
+    for x0, y0, x1, y1 in ((40, 40, 130, 130), (480, 330, 580, 420)):
+        assert any(b.x <= x0 and b.y <= y0 and b.x + b.w >= x1 and b.y + b.h >= y1 and b.w < 200 for b in blobs)

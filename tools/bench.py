@@ -10,8 +10,10 @@ Frames: synthetic 640x480 handheld photos (tools/synth_photos.py, rich mode) of 
 scanned against an index of those brands padded with random references up to each --index-sizes (the
 padding's embeddings are random unit vectors: they cost search time without changing verdicts). The first
 scan of each configuration is a warm-up and not counted. Start-up is a fresh `scanner scan` process, from
-exec to its first verdict; its peak RSS is the device's memory cost. Tests never assert these numbers; a
-smoke run (tests/test_bench.py) only checks that the tool still works.
+exec to its first verdict; its peak RSS is the device's memory cost. Scene search is timed apart, on
+whole-scene photos of the same brands (tools/scene_photos.py) whose located box matches nothing: the cost
+of the frames that take the fallback. Tests never assert these numbers; a smoke run (tests/test_bench.py)
+only checks that the tool still works.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from synth_photos import make_photo  # noqa: E402
+from scene_photos import scene_photo  # noqa: E402
+from synth_photos import load_mark, make_photo  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
@@ -57,6 +60,14 @@ def photos(count: int) -> list[np.ndarray]:
     brands = sorted(p.name for p in BRANDS.iterdir() if p.is_dir())
     return [
         make_photo(BRANDS / brands[i % len(brands)] / "logo.png", "genuine", 31_337 + i, rich=True)
+        for i in range(count)
+    ]
+
+
+def scenes(count: int) -> list[np.ndarray]:
+    brands = sorted(p.name for p in BRANDS.iterdir() if p.is_dir())
+    return [
+        scene_photo(load_mark(BRANDS / brands[i % len(brands)] / "logo.png"), np.random.default_rng(61_000 + i))[0]
         for i in range(count)
     ]
 
@@ -99,8 +110,24 @@ def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) ->
         pipeline.scan(frames[0])
         for frame in frames:
             for stage, ms in pipeline.scan(frame).timings_ms.items():
-                timings[stage].append(ms)
+                timings.setdefault(stage, []).append(ms)  # "search" only for frames that took scene search
     return {stage: percentiles(values) for stage, values in timings.items() if values}
+
+
+def bench_scene_search(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict:
+    """Search and end-to-end times of the frames that took scene search, and how many did."""
+    searched: dict[str, list[float]] = {"search": [], "total": []}
+    with Pipeline(config, db) as pipeline:
+        pipeline.scan(frames[0])
+        for frame in frames:
+            timings = pipeline.scan(frame).timings_ms
+            if "search" in timings:
+                searched["search"].append(timings["search"])
+                searched["total"].append(timings["total"])
+    row: dict = {"frames": len(frames), "searched": len(searched["total"])}
+    if searched["total"]:
+        row.update({stage: percentiles(values) for stage, values in searched.items()})
+    return row
 
 
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -178,12 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         base, model=replace(base.model, path=str(args.model)), verify=replace(base.verify, model=str(args.verifier))
     )
     frames = photos(args.photos)
+    scene_frames = scenes(max(2, args.photos // 4))
     results: dict = {
         "photos": len(frames),
         "model": args.model.name,
         "verifier": args.verifier.name,
         "pipeline": {},
         "index": {},
+        "scene_search": {},
     }
     with tempfile.TemporaryDirectory(dir=ROOT / "build" if (ROOT / "build").is_dir() else None) as tmp:
         db = Path(tmp) / "brands.db"
@@ -203,9 +232,22 @@ def main(argv: list[str] | None = None) -> int:
                         f"{row[s][0]:>8.2f} /{row[s][1]:>6.2f}" if s in row else f"{'-':>16}" for s in STAGES
                     )
                     print(f"{runtime:<8}{threads:>4}{size:>9}{cells}", flush=True)
+                    results["scene_search"][f"{runtime}/{threads}/{size}"] = bench_scene_search(
+                        db, scene_frames, config
+                    )
             photo = Path(tmp) / "photo.jpg"
             cv2.imwrite(str(photo), frames[0])
             results["index"][size] = startup(db, photo, str(args.model))  # graph already built by the runs above
+        print("\nscene search: whole-scene photos whose located box matched nothing, ms p50 / p95")
+        for key, row in results["scene_search"].items():
+            runtime, threads, size = key.split("/")
+            cells = (
+                f"search {row['search'][0]:7.2f} /{row['search'][1]:7.2f}   total {row['total'][0]:7.2f} /"
+                f"{row['total'][1]:7.2f}"
+                if row["searched"]
+                else "no frame took scene search"
+            )
+            print(f"{runtime:<8}{threads:>4}{size:>9}  {row['searched']:>3} of {row['frames']} frames   {cells}")
         print("\nstart-up (fresh process to first verdict) and peak memory, by index size")
         for size, row in results["index"].items():
             print(

@@ -7,9 +7,16 @@ The set is one written by tools/make_heldout_set.py (refs/ to enrol, labels.csv)
 similarity that keeps `--keep` of the genuine photos of enrolled brands recognised (among those the
 quality gate lets through); the share of unknown-brand photos it rejects is printed. The result goes to
 `<model>.json` (`unknown_threshold`), which the scanner reads unless the config sets a threshold.
-An index with photos enrolled beside the artwork needs its own threshold (more references give an
+
+Scene search (the pipeline's fallback when the located box matches nothing) takes the best of about 30
+windows, so an unknown brand gets that many chances: its own threshold, `search_threshold`, is the
+similarity that `--search-reject` of the unknown-brand photos' best windows stay below (never below
+`unknown_threshold`; rounded up). The default, 1.0, lets the search accept none of the calibration
+split's unknown-brand photos: it may only add recognitions. The genuine photos it recovers are printed.
+
+An index with photos enrolled beside the artwork needs its own thresholds (more references give an
 unknown brand more to match): `--photos-per-brand N` enrols N synthetic photos per brand too and prints
-the [match] setting for such an index instead.
+the [match] settings for such an index instead.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import math
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -74,6 +82,39 @@ def verified_as_labelled(row: dict, result: ScanResult) -> bool:
     return result.authenticity is not None and result.brand == row["brand"]
 
 
+def search_outcomes(
+    pipeline: Pipeline, eval_set: Path, threshold: float
+) -> tuple[list[float], list[tuple[float, bool]]]:
+    """Scene search on the photos the located box leaves below `threshold`: the best window's similarity for
+    each unknown-brand photo, and (similarity, right brand) for each genuine one."""
+    unknown, genuine = [], []
+    with (eval_set / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            if row["expected"] not in ("pass", "unknown"):
+                continue
+            frame, result = pipeline.scan_file(eval_set / row["file"])
+            if frame is None or not result.candidates or result.candidates[0].similarity >= threshold:
+                continue  # rescan, or recognised without searching
+            found = pipeline.search_scene(frame)
+            if row["expected"] == "unknown":
+                unknown.append(found.similarity)
+            else:
+                genuine.append((found.similarity, found.candidates[0].brand_id == row["brand"]))
+    return unknown, genuine
+
+
+def choose_search_threshold(unknown_threshold: float, unknown_best_windows: list[float], reject: float) -> float:
+    """The lowest 4-decimal similarity that `reject` of the unknown-brand photos' best windows stay strictly
+    below; never below `unknown_threshold` (scene search must not be easier to pass than the located box)."""
+    if not unknown_best_windows:
+        return unknown_threshold
+    quantile = float(np.quantile(np.array(unknown_best_windows), reject))
+    threshold = round(math.floor(quantile * 10_000) / 10_000 + 0.0001, 4)
+    if threshold <= quantile:  # floating-point: 0.6375 * 10_000 may floor to 6374
+        threshold = round(threshold + 0.0001, 4)
+    return max(unknown_threshold, threshold)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
@@ -86,29 +127,45 @@ def main(argv: list[str] | None = None) -> int:
         help="also enrol N synthetic photos per brand: the threshold for an index enrolled that way is printed "
         "as a [match] setting, and the model's own (artwork-only) threshold is left as it is",
     )
+    parser.add_argument(
+        "--search-reject",
+        type=float,
+        default=1.0,
+        help="share of unknown-brand photos whose best scene-search window must stay below search_threshold",
+    )
     args = parser.parse_args(argv)
 
     config = ScannerConfig()
-    config = replace(config, model=replace(config.model, path=str(args.model)))
+    # The located box alone: the thresholds are chosen here, so no calibrated scene search may run yet.
+    config = replace(
+        config, model=replace(config.model, path=str(args.model)), locate=replace(config.locate, search=False)
+    )
     genuine, unknown = [], []
-    for row, result in scan_set(config, args.eval_set, ("pass", "unknown"), args.photos_per_brand):
-        if not result.candidates:
-            continue  # rescan: never reached recognition
-        nearest = result.candidates[0]
-        if row["expected"] == "pass":
-            genuine.append(nearest.similarity if nearest.brand_id == row["brand"] else -1.0)
-        else:
-            unknown.append(nearest.similarity)
-    threshold = float(np.quantile(np.array(genuine), 1 - args.keep))
+    with set_pipeline(config, args.eval_set, args.photos_per_brand) as pipeline:
+        for row, result in scan_rows(pipeline, args.eval_set, ("pass", "unknown")):
+            if not result.candidates:
+                continue  # rescan: never reached recognition
+            nearest = result.candidates[0]
+            if row["expected"] == "pass":
+                genuine.append(nearest.similarity if nearest.brand_id == row["brand"] else -1.0)
+            else:
+                unknown.append(nearest.similarity)
+        threshold = float(np.quantile(np.array(genuine), 1 - args.keep))
+        search_unknown, search_genuine = search_outcomes(pipeline, args.eval_set, threshold)
     rejection = float((np.array(unknown) < threshold).mean())
+    search_threshold = choose_search_threshold(threshold, search_unknown, args.search_reject)
+    search_rejection = 1 - sum(s >= search_threshold for s in search_unknown) / len(unknown)
+    recovered = sum(s >= search_threshold and right for s, right in search_genuine)
     summary = (
         f"keeps {args.keep:.0%} of {len(genuine)} genuine photos and rejects {rejection:.1%} of {len(unknown)} "
-        "unknown-brand photos"
+        f"unknown-brand photos\nsearch_threshold {search_threshold:.4f}: with scene search {search_rejection:.1%} "
+        f"of the unknown-brand photos are still rejected, and {recovered} of the {len(search_genuine)} genuine "
+        "photos below the threshold are recognised as their brand"
     )
     if args.photos_per_brand:
         print(
             f"{args.model.name}, artwork + {args.photos_per_brand} photos per brand: threshold {threshold:.4f} "
-            f"{summary}\n[match]\nunknown_threshold = {threshold:.4f}"
+            f"{summary}\n[match]\nunknown_threshold = {threshold:.4f}\nsearch_threshold = {search_threshold:.4f}"
         )
         return 0
     path = record_calibration(
@@ -118,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             "calibrated_on": str(args.eval_set.name),
             "genuine_kept": args.keep,
             "unknown_rejected_on_calibration": round(rejection, 4),
+            "search_threshold": search_threshold,
+            "search_unknown_rejected": args.search_reject,
+            "unknown_rejected_with_search_on_calibration": round(search_rejection, 4),
         },
     )
     print(f"{args.model.name}: unknown_threshold {threshold:.4f} {summary} -> {path}")
