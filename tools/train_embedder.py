@@ -4,8 +4,8 @@
         --minutes 60 [--probe build/heldout-cal] [--init build/embedder_v1.pt]
 
 `--data` takes several sets of the same brands (tools/make_train_set.py runs, e.g. handheld photos and
-whole scenes); `--init` starts from a trained embedder's weights instead of ImageNet's (the brand
-classifier of the loss starts afresh).
+whole scenes); `--init` starts from a trained embedder's weights instead of ImageNet's, each brand's
+class centre in the loss at its artwork's embedding (each set's first crop of a brand is its artwork).
 
 Model: the EfficientNet-Lite0 backbone (stem and first 6 blocks frozen: generic edges and textures) with a
 linear 1280 -> 128 head; the scanner L2-normalises the output. Loss: CosFace (additive cosine margin,
@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", type=Path, help="a trained embedder checkpoint (.pt) to start from")
+    parser.add_argument("--lr-scale", type=float, default=1.0, help="scales both learning rates (fine-tuning: 0.5)")
     parser.add_argument(
         "--probe",
         type=Path,
@@ -215,11 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
     model.train()
     loss_fn = CosFace(EMBED_DIM, len(brands))
+    if args.init:  # each brand's class centre starts at its artwork's embedding: no random restart of the loss
+        first = np.array([np.flatnonzero(labels == c)[0] for c in range(len(brands))])
+        with torch.no_grad():
+            loss_fn.weight.copy_(torch.from_numpy(embed(model, images[first])))
     backbone = [p for p in model.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
-            {"params": backbone, "lr": 6e-4},
-            {"params": [*model.head.parameters(), *loss_fn.parameters()], "lr": 3e-3},
+            {"params": backbone, "lr": 6e-4 * args.lr_scale},
+            {"params": [*model.head.parameters(), *loss_fn.parameters()], "lr": 3e-3 * args.lr_scale},
         ],
         weight_decay=1e-4,
     )
