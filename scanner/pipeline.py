@@ -122,6 +122,10 @@ class Pipeline:
         # (tools/calibrate_threshold.py records it) scans the located box only.
         calibrated_search = float(self.embedder.calibration.get("search_threshold", 0.0))
         self.search_threshold = (config.match.search_threshold or calibrated_search) if config.locate.search else 0.0
+        # Search stops at the first window as close as a typical framed genuine photo (the calibration
+        # split's lower quartile): a closer window would change little, and recognised frames pay half.
+        stop = float(self.embedder.calibration.get("search_stop", 0.0))
+        self.search_stop = max(stop, self.search_threshold) if stop else None
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
@@ -172,7 +176,7 @@ class Pipeline:
         assert location is not None
         match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
         if match.similarity < threshold and match.candidates and self.search_threshold:
-            searched = timer("search", self.search_scene, frame)
+            searched = timer("search", self.search_scene, frame, self.search_stop)
             if searched.similarity >= self.search_threshold:
                 match, threshold = searched, self.search_threshold
         result.box, result.candidates = match.box, match.candidates
@@ -208,8 +212,16 @@ class Pipeline:
         embedding = timer("embed", self.embedder.embed, query_crop)
         return _Match(box, query_crop, timer("match", self.index.search, embedding, self.config.match.top_k))
 
-    def search_scene(self, frame: np.ndarray) -> _Match:
-        """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity."""
+    def search_scene(self, frame: np.ndarray, good_enough: float | None = None) -> _Match:
+        """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity;
+        with `good_enough`, the first window (blobs first, then larger windows first) that reaches it."""
         timer = _Timer()  # the scan's own embed and match timings stay the located box's
-        windows = search_windows(frame, self.config.locate)
-        return max((self._match(frame, box, timer) for box in windows), key=lambda match: match.similarity)
+        best: _Match | None = None
+        for box in search_windows(frame, self.config.locate):
+            match = self._match(frame, box, timer)
+            if best is None or match.similarity > best.similarity:
+                best = match
+            if good_enough is not None and best.similarity >= good_enough:
+                break  # a recognised window: the rest would only cost time
+        assert best is not None  # the grid always has windows
+        return best

@@ -33,7 +33,8 @@ def test_benchmark_smoke(tmp_path):
     numbers = json.loads(out.read_text())
     assert numbers["photos"] == 3 and set(numbers["index"]) == {"20", "50"}
     row = next(iter(numbers["pipeline"].values()))
-    assert set(row) >= {"quality", "total"} and all(p50 <= p95 for p50, p95 in row.values())
+    assert set(row) >= {"quality", "total", "searched_frames"}
+    assert all(row[stage][0] <= row[stage][1] for stage in row if stage != "searched_frames")
     assert "start-up" in result.stdout and "embedder alone" in result.stdout and "scene search" in result.stdout
     scene = numbers["scene_search"]["litert/1/50"]
     assert scene["frames"] == 2 and scene["searched"] >= 1  # cluttered scenes: the located box matches nothing

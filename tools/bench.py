@@ -111,7 +111,9 @@ def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) ->
         for frame in frames:
             for stage, ms in pipeline.scan(frame).timings_ms.items():
                 timings.setdefault(stage, []).append(ms)  # "search" only for frames that took scene search
-    return {stage: percentiles(values) for stage, values in timings.items() if values}
+    row: dict = {stage: percentiles(values) for stage, values in timings.items() if values}
+    row["searched_frames"] = len(timings.get("search", []))  # frames whose located box matched nothing
+    return row
 
 
 def bench_scene_search(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict:
@@ -197,17 +199,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--float-model", type=Path, help="float32 export of --model, for the int8 ratio")
     parser.add_argument("--verifier", type=Path, default=Path(ScannerConfig().verify.model))
     parser.add_argument("--float-verifier", type=Path, help="float32 export of --verifier, for the int8 ratio")
+    parser.add_argument(
+        "--search-breadth", type=int, default=ScannerConfig().match.search_breadth, help="[match] search_breadth"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
     base = ScannerConfig()
     base = replace(
-        base, model=replace(base.model, path=str(args.model)), verify=replace(base.verify, model=str(args.verifier))
+        base,
+        model=replace(base.model, path=str(args.model)),
+        verify=replace(base.verify, model=str(args.verifier)),
+        match=replace(base.match, search_breadth=args.search_breadth),
     )
     frames = photos(args.photos)
     scene_frames = scenes(max(2, args.photos // 4))
     results: dict = {
         "photos": len(frames),
+        "search_breadth": args.search_breadth,
         "model": args.model.name,
         "verifier": args.verifier.name,
         "pipeline": {},
@@ -218,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         db = Path(tmp) / "brands.db"
         embedder = Embedder(args.model)
         demo_index(db, embedder, base)
-        print(f"pipeline on {len(frames)} photos (640x480), {args.model.name}, ms p50 / p95")
+        print(
+            f"pipeline on {len(frames)} photos (640x480), {args.model.name}, search breadth {args.search_breadth}, "
+            "ms p50 / p95"
+        )
         print(f"{'runtime':<8}{'thr':>4}{'refs':>9}" + "".join(f"{s:>16}" for s in STAGES))
         sizes = [BrandIndex.open(db, embedder.sha256).info()["references"], *args.index_sizes]
         for size in sizes:
@@ -231,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                     cells = "".join(
                         f"{row[s][0]:>8.2f} /{row[s][1]:>6.2f}" if s in row else f"{'-':>16}" for s in STAGES
                     )
-                    print(f"{runtime:<8}{threads:>4}{size:>9}{cells}", flush=True)
+                    searched = f"  ({row['searched_frames']} took scene search)" if row["searched_frames"] else ""
+                    print(f"{runtime:<8}{threads:>4}{size:>9}{cells}{searched}", flush=True)
                     results["scene_search"][f"{runtime}/{threads}/{size}"] = bench_scene_search(
                         db, scene_frames, config
                     )

@@ -13,6 +13,8 @@ windows, so an unknown brand gets that many chances: its own threshold, `search_
 similarity that `--search-reject` of the unknown-brand photos' best windows stay below (never below
 `unknown_threshold`; rounded up). The default, 1.0, lets the search accept none of the calibration
 split's unknown-brand photos: it may only add recognitions. The genuine photos it recovers are printed.
+The search stops early at a window as close as the lower quartile of the split's genuine photos
+(`search_stop`): recognised frames then pay for a few windows, not all.
 
 An index with photos enrolled beside the artwork needs its own thresholds (more references give an
 unknown brand more to match): `--photos-per-brand N` enrols N synthetic photos per brand too and prints
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             "genuine_kept": args.keep,
             "unknown_rejected_on_calibration": round(rejection, 4),
             "search_threshold": search_threshold,
+            "search_stop": round(float(np.quantile([g for g in genuine if g >= 0], 0.25)), 4),
             "search_unknown_rejected": args.search_reject,
             "unknown_rejected_with_search_on_calibration": round(search_rejection, 4),
         },
