@@ -77,9 +77,16 @@ class MatchConfig:
         "recall@1 0.85 in 0.8 ms p95, 1024 gives 1.00 in 4.6 ms (docs/index.md).",
     )
 
+    wide_breadth: int = _field(
+        1024,
+        "When the graph search finds no brand above the threshold, the located logo is searched once more with "
+        "this many candidates before anything else (a graph can miss the nearest reference; at 1M references "
+        "1024 finds it every time, docs/index.md). 0 skips the second look.",
+    )
+
     def __post_init__(self) -> None:
-        if self.search_breadth < 1 or self.top_k < 1:
-            raise ConfigError("[match] search_breadth and top_k must be at least 1")
+        if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0:
+            raise ConfigError("[match] search_breadth and top_k must be at least 1, wide_breadth at least 0")
 
 
 @dataclass(frozen=True)

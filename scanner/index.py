@@ -288,14 +288,22 @@ class BrandIndex:
         searched with `search_breadth` candidates ([match] search_breadth)."""
         self._searcher = self._load_searcher(search_breadth)
 
-    def search(self, query: np.ndarray, k: int = 5) -> list[Candidate]:
-        """The k best brands by their best reference's cosine similarity to the unit-length query."""
+    @property
+    def approximate(self) -> bool:
+        """Whether searches go through the graph (which can miss the nearest reference) rather than exactly."""
+        if self._searcher is None:
+            self.load()
+        return isinstance(self._searcher, GraphSearch)
+
+    def search(self, query: np.ndarray, k: int = 5, breadth: int | None = None) -> list[Candidate]:
+        """The k best brands by their best reference's cosine similarity to the unit-length query; `breadth`
+        overrides [match] search_breadth for this search (graph indexes only)."""
         if self._searcher is None:
             self.load()
         assert self._searcher is not None
         if not len(self._searcher):
             return []
-        ids, similarities = self._searcher.search(query, k * CANDIDATES_PER_BRAND)
+        ids, similarities = self._searcher.search(query, k * CANDIDATES_PER_BRAND, breadth)
         marks = ",".join("?" * len(ids))
         owner = dict(self.db.execute(f"select id, brand_id from refs where id in ({marks})", [int(i) for i in ids]))
         best: dict[str, Candidate] = {}

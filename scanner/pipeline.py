@@ -82,10 +82,11 @@ def _round(value: float | None) -> float | None:
 
 @dataclass
 class _Match:
-    """A crop of the frame and the brands nearest to it."""
+    """A crop of the frame, its embedding and the brands nearest to it."""
 
     box: Box
     crop: np.ndarray
+    embedding: np.ndarray
     candidates: list[Candidate]
 
     @property
@@ -175,6 +176,11 @@ class Pipeline:
 
         assert location is not None
         match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
+        if match.similarity < threshold and self.config.match.wide_breadth and self.index.approximate:
+            # The graph may have missed the brand's reference: a wider search before looking elsewhere.
+            wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
+            if wide and wide[0].similarity > match.similarity:
+                match.candidates = wide
         if match.similarity < threshold and match.candidates and self.search_threshold:
             searched = timer("search", self.search_scene, frame, self.search_stop)
             if searched.similarity >= self.search_threshold:
@@ -210,7 +216,7 @@ class Pipeline:
     def _match(self, frame: np.ndarray, box: Box, timer: _Timer) -> _Match:
         query_crop = crop(frame, box, CROP_SIZE)  # the embedder scales it to its own input size
         embedding = timer("embed", self.embedder.embed, query_crop)
-        return _Match(box, query_crop, timer("match", self.index.search, embedding, self.config.match.top_k))
+        return _Match(box, query_crop, embedding, timer("match", self.index.search, embedding, self.config.match.top_k))
 
     def search_scene(self, frame: np.ndarray, good_enough: float | None = None) -> _Match:
         """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity;

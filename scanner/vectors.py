@@ -40,8 +40,8 @@ class ExactSearch:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(reference ids, cosine similarities), best first."""
+    def search(self, query: np.ndarray, k: int, breadth: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(reference ids, cosine similarities), best first; exact, so `breadth` changes nothing."""
         scores = self.matrix @ query
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
@@ -64,8 +64,16 @@ class GraphSearch:
     def __len__(self) -> int:
         return len(self.index)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self.index.search(query, k, threads=1)
+    def search(self, query: np.ndarray, k: int, breadth: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(reference ids, cosine similarities), best first; `breadth` overrides the candidates kept for this
+        search only."""
+        usual = self.index.expansion_search
+        if breadth:
+            self.index.expansion_search = breadth  # type: ignore[misc]
+        try:
+            found = self.index.search(query, k, threads=1)
+        finally:
+            self.index.expansion_search = usual  # type: ignore[misc]
         return np.asarray(found.keys, np.int64), 1.0 - np.asarray(found.distances, np.float32)
 
 

@@ -93,4 +93,5 @@ def test_scene_search_runs_only_when_the_located_box_matches_nothing(pipeline):
     scene = np.clip(rng.normal(120, 30, (480, 640, 3)), 0, 255).astype(np.uint8)  # noise: no logo anywhere
     result = pipeline.scan(scene)
     assert result.verdict == Verdict.UNKNOWN and "search" in result.timings_ms
+    assert "rematch" not in result.timings_ms  # an exact index has nothing to look at twice
     assert "any other part of the frame" in result.reasons[-1]

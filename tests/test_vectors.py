@@ -124,3 +124,28 @@ def test_search_breadth_must_be_positive(tmp_path):
     path.write_text("[match]\nsearch_breadth = 0\n")
     with pytest.raises(ConfigError, match="search_breadth"):
         load_config(path)
+
+
+def _exact(idx):
+    rows = dict(idx.db.execute("select id, embedding from refs").fetchall())
+    ids = np.array(list(rows), np.int64)
+    return vectors.ExactSearch(ids, np.stack([np.frombuffer(rows[i], np.float32) for i in ids]))
+
+
+def test_one_search_can_look_wider(big_index, tmp_path):
+    """search(..., breadth=) widens that one search (the pipeline's second look at a located logo that matched
+    nothing) and leaves the graph's setting as it was; an exact index is not approximate."""
+    queries = _unit(np.random.default_rng(2), 50)
+    with BrandIndex.open(big_index, SHA) as idx:
+        idx.load(1)
+        assert idx.approximate
+        exact = _exact(idx)
+        truth = [int(exact.search(q, 1)[0][0]) for q in queries]
+        narrow = sum(idx.search(q, 1)[0].reference_id == t for q, t in zip(queries, truth, strict=True))
+        wide = sum(idx.search(q, 1, breadth=400)[0].reference_id == t for q, t in zip(queries, truth, strict=True))
+        assert idx._searcher.index.expansion_search == 1
+    assert wide >= 46 and wide > narrow  # measured: 43 and 48 of 50
+    with BrandIndex.create(tmp_path / "small.db", SHA, DIM) as small:
+        small.upsert_brand("a", "A")
+        small.put_reference("a", "refs:0", "x", np.zeros((8, 8, 3), np.uint8), None, queries[0])
+        assert not small.approximate
