@@ -67,13 +67,15 @@ class GraphSearch:
     def search(self, query: np.ndarray, k: int, breadth: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(reference ids, cosine similarities), best first; `breadth` overrides the candidates kept for this
         search only."""
-        usual = self.index.expansion_search
-        if breadth:
-            self.index.expansion_search = breadth  # type: ignore[misc]
-        try:
+        if not breadth:
             found = self.index.search(query, k, threads=1)
-        finally:
-            self.index.expansion_search = usual  # type: ignore[misc]
+        else:
+            usual = self.index.expansion_search
+            self.index.expansion_search = breadth  # type: ignore[misc]
+            try:
+                found = self.index.search(query, k, threads=1)
+            finally:
+                self.index.expansion_search = usual  # type: ignore[misc]
         return np.asarray(found.keys, np.int64), 1.0 - np.asarray(found.distances, np.float32)
 
 
