@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -60,7 +61,8 @@ class HubClient:
                 return response.status, response.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
-        except (urllib.error.URLError, OSError) as err:
+        # HTTPException: the hub went away mid-response (IncompleteRead, RemoteDisconnected): same as down.
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             raise HubUnavailableError(f"hub {self.url} unreachable: {getattr(err, 'reason', err)}") from err
 
     def whoami(self) -> str:

@@ -167,6 +167,29 @@ def test_hub_down_while_1000_scans_accumulate_then_every_one_arrives_once(hub, t
     assert push_outbox(store, hub.client(), ignore_backoff=True).sent == 0
 
 
+def test_hub_dying_mid_response_is_a_hub_that_is_down(tmp_path):
+    """A hub killed while it answers leaves a truncated response (IncompleteRead): the client reports the hub
+    unreachable and the outbox keeps the scan, instead of the sync crashing (seen once in CI)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer_half_then_die() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 61\r\n\r\n{")
+            conn.close()
+
+    threading.Thread(target=answer_half_then_die, daemon=True).start()
+    client = HubClient(f"http://127.0.0.1:{port}", "token")
+    with pytest.raises(SyncError, match="unreachable"):
+        client.whoami()
+    store = flagged_store(tmp_path / "scans.db", 1)
+    report = push_outbox(store, client)
+    server.close()
+    assert report.sent == 0 and report.pending == 1 and "unreachable" in report.error
+
+
 def test_hub_killed_mid_upload_then_restarted_loses_and_doubles_nothing(hub, tmp_path):
     store = flagged_store(tmp_path / "scans.db", 300, frame_side=400)  # ~100-200 KB per scan
     pusher = ScanStore(store.path)
