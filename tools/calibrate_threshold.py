@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         search_unknown, search_genuine = search_outcomes(pipeline, args.eval_set, threshold)
     rejection = float((np.array(unknown) < threshold).mean())
     search_threshold = choose_search_threshold(threshold, search_unknown, args.search_reject)
-    search_rejection = 1 - sum(s >= search_threshold for s in search_unknown) / len(unknown)
+    # Rejected by the located box and not accepted by the search (search_unknown: the photos the box rejected).
+    search_rejection = (rejection * len(unknown) - sum(s >= search_threshold for s in search_unknown)) / len(unknown)
     recovered = sum(s >= search_threshold and right for s, right in search_genuine)
     summary = (
         f"keeps {args.keep:.0%} of {len(genuine)} genuine photos and rejects {rejection:.1%} of {len(unknown)} "
