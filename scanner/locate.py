@@ -47,6 +47,9 @@ class Location:
     box: Box  # square, in frame pixels; may extend past the frame (crop pads by replicating the edge)
     area_fraction: float  # located mark area / frame area
     found: bool
+    # The foreground mask it was found on (ANALYSIS_SIDE scale) and that scale: scene search reuses them.
+    mask: np.ndarray | None = None
+    scale: float = 1.0
 
 
 def _colour_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
@@ -84,16 +87,6 @@ def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
 
 
-def _analysis_copy(frame: np.ndarray) -> tuple[np.ndarray, float]:
-    """(the frame shrunk to ANALYSIS_SIDE on its longer side, the scale factor applied)."""
-    height, width = frame.shape[:2]
-    scale = ANALYSIS_SIDE / max(height, width)
-    small = cv2.resize(
-        frame, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
-    )
-    return small, scale
-
-
 def _square_around(x0: float, y0: float, x1: float, y1: float, padding: float) -> Box:
     """The square box centred on the extent (x0, y0)-(x1, y1), its side the longer extent plus `padding` a side."""
     side = max(x1 - x0, y1 - y0) * (1 + 2 * padding)
@@ -103,14 +96,17 @@ def _square_around(x0: float, y0: float, x1: float, y1: float, padding: float) -
 
 def locate(frame: np.ndarray, config: LocateConfig) -> Location:
     height, width = frame.shape[:2]
-    small, scale = _analysis_copy(frame)
+    scale = ANALYSIS_SIDE / max(height, width)
+    small = cv2.resize(
+        frame, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
     mask = foreground_mask(small, split=0.5)  # generous: the box must hold thin tips too
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     fraction = float(areas.sum() / mask.size) if count > 1 else 0.0
     if count <= 1 or areas.max() < 12 or fraction > 0.85:
         side = min(height, width)
-        return Location(Box((width - side) // 2, (height - side) // 2, side, side), fraction, False)
+        return Location(Box((width - side) // 2, (height - side) // 2, side, side), fraction, False, mask, scale)
     # The mark: every component at least 2% the size of the largest (drops specks of texture and noise),
     # so thin tips and separate letters stay inside the box.
     keep = stats[1:][areas >= 0.02 * areas.max()]
@@ -118,15 +114,19 @@ def locate(frame: np.ndarray, config: LocateConfig) -> Location:
     x1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max() / scale
     y1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max() / scale
     extent_area = (x1 - x0) * (y1 - y0) / (width * height)
-    return Location(_square_around(x0, y0, x1, y1, config.padding), float(extent_area), True)
+    return Location(_square_around(x0, y0, x1, y1, config.padding), float(extent_area), True, mask, scale)
 
 
-def search_windows(frame: np.ndarray, config: LocateConfig) -> list[Box]:
+def search_windows(frame: np.ndarray, config: LocateConfig, location: Location | None = None) -> list[Box]:
     """Square boxes where a logo may be in a whole scene: the largest foreground blobs (nearby strokes and
-    letters merged), then a half-overlapping grid at each of SEARCH_SCALES. Boxes may extend past the frame."""
+    letters merged), then a half-overlapping grid at each of SEARCH_SCALES. Boxes may extend past the frame.
+    `location`, this frame's own, saves finding the foreground again."""
     height, width = frame.shape[:2]
-    small, scale = _analysis_copy(frame)
-    mask = cv2.dilate(foreground_mask(small, split=0.5), np.ones((7, 7), np.uint8))  # letters into words
+    if location is None or location.mask is None:
+        location = locate(frame, config)
+    assert location.mask is not None
+    mask = cv2.dilate(location.mask, np.ones((7, 7), np.uint8))  # letters into words
+    scale = location.scale
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     windows = []
     for i in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:SEARCH_BLOBS] + 1:

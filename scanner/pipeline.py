@@ -25,7 +25,7 @@ from .embed import DEFAULT_UNKNOWN_THRESHOLD, Embedder
 from .exc import ImageError
 from .imageio import read_image
 from .index import BrandIndex, Candidate
-from .locate import CROP_SIZE, Box, crop, locate, search_windows
+from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
 from .verify import verify
@@ -176,13 +176,13 @@ class Pipeline:
 
         assert location is not None
         match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
-        if match.similarity < threshold and self.config.match.wide_breadth and self.index.approximate:
+        if match.similarity < threshold and config.match.wide_breadth and self.index.approximate:
             # The graph may have missed the brand's reference: a wider search before looking elsewhere.
             wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
             if wide and wide[0].similarity > match.similarity:
                 match.candidates = wide
         if match.similarity < threshold and match.candidates and self.search_threshold:
-            searched = timer("search", self.search_scene, frame, self.search_stop)
+            searched = timer("search", self.search_scene, frame, self.search_stop, location)
             if searched.similarity >= self.search_threshold:
                 match, threshold = searched, self.search_threshold
         result.box, result.candidates = match.box, match.candidates
@@ -218,12 +218,15 @@ class Pipeline:
         embedding = timer("embed", self.embedder.embed, query_crop)
         return _Match(box, query_crop, embedding, timer("match", self.index.search, embedding, self.config.match.top_k))
 
-    def search_scene(self, frame: np.ndarray, good_enough: float | None = None) -> _Match:
+    def search_scene(
+        self, frame: np.ndarray, good_enough: float | None = None, location: Location | None = None
+    ) -> _Match:
         """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity;
-        with `good_enough`, the first window (blobs first, then larger windows first) that reaches it."""
+        with `good_enough`, the first window (blobs first, then larger windows first) that reaches it.
+        `location`, the frame's own when the scan already located it, saves locating again."""
         timer = _Timer()  # the scan's own embed and match timings stay the located box's
         best: _Match | None = None
-        for box in search_windows(frame, self.config.locate):
+        for box in search_windows(frame, self.config.locate, location):
             match = self._match(frame, box, timer)
             if best is None or match.similarity > best.similarity:
                 best = match
