@@ -190,15 +190,10 @@ class Pipeline:
         if best is not None:
             result.brand, result.similarity = best.brand_id, best.similarity
             result.brand_name = self.index.brand(best.brand_id).name
-        verdict, reasons = decide_recognition(best, threshold)
+        closest_window = searched.candidates[0] if searched is not None and searched.candidates else None
+        verdict, reasons = decide_recognition(best, threshold, closest_window)
         if verdict is not None:
             result.verdict, result.reasons = verdict, reasons
-            if searched is not None and searched.candidates:
-                closest = searched.candidates[0]
-                reasons.append(
-                    f"nor does any other part of the frame (closest: {closest.brand_id}, "
-                    f"similarity {closest.similarity:.2f})"
-                )
             result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
             return
 

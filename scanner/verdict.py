@@ -31,15 +31,23 @@ def frame_problems(quality: QualityReport, location: Location | None, config: Sc
     return []
 
 
-def decide_recognition(candidate: Candidate | None, threshold: float) -> tuple[Verdict | None, list[str]]:
-    """`unknown` with a reason when no enrolled brand is close enough, else (None, []) to go on verifying."""
+def decide_recognition(
+    candidate: Candidate | None, threshold: float, searched: Candidate | None = None
+) -> tuple[Verdict | None, list[str]]:
+    """`unknown` with a reason when no enrolled brand is close enough, else (None, []) to go on verifying.
+    `searched`: the closest brand of the frame's best scene-search window, when the frame was searched."""
     if candidate is None:
         return Verdict.UNKNOWN, ["brand index is empty: enrol brands first"]
     if candidate.similarity < threshold:
-        return Verdict.UNKNOWN, [
-            f"no enrolled brand matches (closest: {candidate.brand_id}, similarity {candidate.similarity:.2f})"
-        ]
+        reasons = [f"no enrolled brand matches ({_closest(candidate)})"]
+        if searched is not None:
+            reasons.append(f"nor does any other part of the frame ({_closest(searched)})")
+        return Verdict.UNKNOWN, reasons
     return None, []
+
+
+def _closest(candidate: Candidate) -> str:
+    return f"closest: {candidate.brand_id}, similarity {candidate.similarity:.2f}"
 
 
 def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
