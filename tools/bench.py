@@ -104,13 +104,18 @@ def pad_index(path: Path, size: int, dim: int) -> None:
         conn.execute("insert or replace into meta (key, value) values ('revision', ?)", (str(revision),))
 
 
-def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict[str, tuple[float, float]]:
-    timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
+def scan_timings(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> list[dict[str, float]]:
+    """Each frame's timings_ms, after one warm-up scan that is not counted."""
     with Pipeline(config, db) as pipeline:
         pipeline.scan(frames[0])
-        for frame in frames:
-            for stage, ms in pipeline.scan(frame).timings_ms.items():
-                timings.setdefault(stage, []).append(ms)  # "search" only for frames that took scene search
+        return [pipeline.scan(frame).timings_ms for frame in frames]
+
+
+def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict[str, tuple[float, float]]:
+    timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for scan in scan_timings(db, frames, config):
+        for stage, ms in scan.items():
+            timings.setdefault(stage, []).append(ms)  # "search" only for frames that took scene search
     row: dict = {stage: percentiles(values) for stage, values in timings.items() if values}
     row["searched_frames"] = len(timings.get("search", []))  # frames whose located box matched nothing
     return row
@@ -118,17 +123,10 @@ def bench_pipeline(db: Path, frames: list[np.ndarray], config: ScannerConfig) ->
 
 def bench_scene_search(db: Path, frames: list[np.ndarray], config: ScannerConfig) -> dict:
     """Search and end-to-end times of the frames that took scene search, and how many did."""
-    searched: dict[str, list[float]] = {"search": [], "total": []}
-    with Pipeline(config, db) as pipeline:
-        pipeline.scan(frames[0])
-        for frame in frames:
-            timings = pipeline.scan(frame).timings_ms
-            if "search" in timings:
-                searched["search"].append(timings["search"])
-                searched["total"].append(timings["total"])
-    row: dict = {"frames": len(frames), "searched": len(searched["total"])}
-    if searched["total"]:
-        row.update({stage: percentiles(values) for stage, values in searched.items()})
+    searched = [scan for scan in scan_timings(db, frames, config) if "search" in scan]
+    row: dict = {"frames": len(frames), "searched": len(searched)}
+    if searched:
+        row.update({stage: percentiles([scan[stage] for scan in searched]) for stage in ("search", "total")})
     return row
 
 
