@@ -78,3 +78,19 @@ def test_verifier_training_pairs_smoke(tmp_path):
     assert 0 < genuine.sum() < len(genuine)  # both classes (a frame the scanner would reject is dropped)
     assert (data["target"][genuine] == 0).all() and (data["target"][~genuine].max(axis=(1, 2)) > 0).all()
     assert set(data["kind"][~genuine]) <= set(KINDS) and set(data["brand"]) <= set(names)
+    # Another seed photographs the same brands again; two sets load as one, each pair still beside its reference.
+    again = tmp_path / "pairs_seed1.npz"
+    assert main([str(refs), "--out", str(again), "--per-brand", "4", "--workers", "1", "--seed", "1"]) == 0
+    from training import load_pair_sets
+
+    second = np.load(again)
+    assert not np.array_equal(second["aligned"][0], data["aligned"][0])
+    both = load_pair_sets([out, again])
+    assert len(both["aligned"]) == len(data["aligned"]) + len(second["aligned"])
+    assert len(both["references"]) == 4 and (both["reference_index"][len(data["aligned"]) :] >= 2).all()
+    for i in range(len(both["aligned"])):
+        own, k = (data, i) if i < len(data["aligned"]) else (second, i - len(data["aligned"]))
+        assert np.array_equal(both["aligned"][i], own["aligned"][k])
+        assert np.array_equal(
+            both["references"][both["reference_index"][i]], own["references"][own["reference_index"][k]]
+        )

@@ -1,7 +1,7 @@
 """Render the authenticity verifier's training pairs: genuine and counterfeit photos of the training brands,
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
-    python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2]
+    python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
@@ -60,9 +60,9 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage) -> np.ndarray | 
     return align(crop(photo, location.box, CROP_SIZE), reference, SIZE).aligned
 
 
-def brand_pairs(job: tuple[int, str, Path, int]) -> tuple[np.ndarray, list[tuple]]:
-    index, brand, logo, per_brand = job
-    rng = np.random.default_rng(9_000_011 * index + 17)
+def brand_pairs(job: tuple[int, str, Path, int, int]) -> tuple[np.ndarray, list[tuple]]:
+    index, brand, logo, per_brand, seed = job
+    rng = np.random.default_rng(9_000_011 * index + 17 + 1_000_003 * seed)  # seed 0: the shipped v2's pairs
     mark = load_mark(logo)
     ref_crop, ref_mask, box = frame_reference(mark, CONFIG.locate)
     reference = ReferenceImage(0, brand, ref_crop, ref_mask)
@@ -93,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-brand", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, help="first N training brands only (smoke runs)")
+    parser.add_argument("--seed", type=int, default=0, help="another seed gives other photos of the same brands")
     args = parser.parse_args(argv)
 
     train = training_brands(args.refs, args.limit)
-    jobs = [(i, slug, args.refs / slug / "logo.png", args.per_brand) for i, slug in enumerate(train)]
+    jobs = [(i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed) for i, slug in enumerate(train)]
     start = time.time()
     references, rows = [], []
     with Pool(args.workers) as pool:

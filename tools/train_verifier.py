@@ -2,6 +2,8 @@
 
     python tools/train_verifier.py --data build/verifier_set.npz --out models/verifier_v2_int8.tflite \
         [--minutes 30] [--checkpoint build/verifier_v2.pt]
+    python tools/train_verifier.py --data build/verifier_set.npz build/verifier_set_s1.npz \
+        --init build/verifier_v2.pt --lr-scale 0.5 --checkpoint build/verifier_v3.pt ...    # fine-tune on more pairs
 
 Model (PairNet): both images of an aligned pair (the query warped onto the reference, and the reference)
 go through the same EfficientNet-Lite0 stem and first five blocks (ImageNet weights; stride 8, 40
@@ -11,12 +13,14 @@ deviation logit per cell and, after one more strided convolution and global aver
 authenticity logit. Loss: binary cross-entropy on the logit (genuine = 1) plus 0.5 x binary cross-entropy
 of the cells against the share of each cell the counterfeit changed (tools/make_verifier_set.py).
 
-Data: pairs from tools/make_verifier_set.py; 5% of its brands are kept apart for validation (brands, not
-photos, so validation measures unseen marks). Augmentation: brightness, contrast and saturation of the
-query, a shift of up to 3 pixels (alignment error), and both images flipped together. The learning rate
-follows one cosine cycle fitted to the time budget. Curves (loss; validation AUC and counterfeit detection
-at 3% of genuine flagged) go to a PNG beside the checkpoint. Export: litert-torch float, then
-ai-edge-quantizer static int8 calibrated on 200 training pairs (tools/export_embedder.py's recipe).
+Data: pairs from tools/make_verifier_set.py (several sets, e.g. other seeds, are used as one); 5% of the
+brands are kept apart for validation (brands, not photos, so validation measures unseen marks).
+Augmentation: brightness, contrast and saturation of the query, a shift of up to 3 pixels (alignment
+error), and both images flipped together. The learning rate follows one cosine cycle fitted to the time
+budget; `--init` starts from a trained checkpoint (validated once before the first step). Curves (loss;
+validation AUC and counterfeit detection at 3% of genuine flagged) go to a PNG beside the checkpoint.
+Export: litert-torch float, then ai-edge-quantizer static int8 calibrated on 200 training pairs
+(tools/export_embedder.py's recipe).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import load_pretrained  # noqa: E402
-from training import plot_curves, train_for  # noqa: E402
+from training import load_pair_sets, plot_curves, train_for  # noqa: E402
 
 from scanner.pair_model import pair_input  # noqa: E402
 
@@ -179,7 +183,7 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, nargs="+", required=True, help="one or more pair sets, used together")
     parser.add_argument("--out", type=Path, required=True, help="int8 .tflite to write")
     parser.add_argument("--checkpoint", type=Path, default=Path("build/verifier_v2.pt"))
     parser.add_argument("--float-out", type=Path, default=Path("build/verifier_v2_float32.tflite"))
@@ -189,18 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export-only", action="store_true", help="export --checkpoint again without training")
+    parser.add_argument("--init", type=Path, help="a trained verifier checkpoint (.pt) to start from")
+    parser.add_argument("--lr-scale", type=float, default=1.0, help="scales the learning rate (fine-tuning: 0.5)")
     args = parser.parse_args(argv)
     if args.export_only:
         model = PairNet(pretrained=False)
         state = torch.load(args.checkpoint, map_location="cpu")
         model.load_state_dict(state["model"])
-        export(model, dict(np.load(args.data)), args.out, args.float_out, int(state["size"]))
+        export(model, load_pair_sets(args.data), args.out, args.float_out, int(state["size"]))
         return 0
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    data = dict(np.load(args.data))
+    data = load_pair_sets(args.data)
     size = data["aligned"].shape[1]
     brands = np.unique(data["brand"])
     validation_brands = set(rng.choice(brands, max(1, int(len(brands) * VALIDATION_SHARE)), replace=False))
@@ -209,8 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     targets = data["target"].astype(np.float32) / 255.0
     print(f"{len(train_index)} training pairs, {len(val_index)} validation pairs, {size} px", file=sys.stderr)
 
-    model = PairNet().train()
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3, weight_decay=1e-4)
+    model = PairNet()
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=2e-3 * args.lr_scale, weight_decay=1e-4)
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "auc": [], "detection": []}
 
     def evaluate(step: int) -> None:
@@ -229,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         genuine = torch.from_numpy(data["genuine"][index].astype(np.float32))
         return loss_of(model(to_tensor(pairs)), genuine, target)
 
+    if args.init:
+        evaluate(0)  # where the checkpoint starts, on the same validation brands
     step, minutes = train_for(args.minutes, optimizer, step_loss, history, evaluate, args.eval_every, overhead=1.1)
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": model.state_dict(), "size": size, "steps": step}, args.checkpoint)

@@ -1,5 +1,7 @@
 """What the training recipes share: optimisation steps under one cosine learning-rate cycle fitted to a time
-budget (tools/train_embedder.py, tools/train_verifier.py), and their training-curve PNG."""
+budget (tools/train_embedder.py, tools/train_verifier.py), their training-curve PNG, and reading several of
+tools/make_verifier_set.py's pair sets as one (here, not there, so training needs neither the scanner nor
+its dependencies)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 WARMUP_STEPS = 100
 PLAN_AFTER = 30  # steps timed before the cycle's length is first set
@@ -80,3 +84,13 @@ def plot_curves(
     right.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
+    """Pair sets from tools/make_verifier_set.py as one: each set's reference indices shifted past the
+    references of the sets before it."""
+    sets = [dict(np.load(path)) for path in paths]
+    offsets = np.cumsum([0] + [len(s["references"]) for s in sets[:-1]])
+    for offset, pairs in zip(offsets, sets, strict=True):
+        pairs["reference_index"] = pairs["reference_index"] + offset
+    return {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
