@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from scanner.config import ScannerConfig
-from scanner.evaluate import evaluate, format_report, read_labels
+from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, read_labels
 from scanner.exc import ScannerError
 from scanner.pipeline import Pipeline
 from tests.conftest import PHOTOS
@@ -37,9 +37,27 @@ def test_known_numbers(labelled, demo_index_path):
     assert result.recall("suspect") == 0.0 and result.precision("suspect") is None
     assert result.recall("unknown") == 1.0 and result.recall("rescan") == 1.0
     assert result.top1 == 1.0 and result.top1_total == 2  # ferrari and nike; rescan and unknown rows excluded
+    assert result.genuine_top1 == 1.0  # ferrari, the one photo labelled pass
     assert result.false_unknown == 0.0
     report = format_report(result)
     assert "verdict accuracy               75.0%" in report
+
+
+def test_genuine_top1_counts_genuine_photos_only():
+    """Top-1 on genuine photos: a wrong nearest brand and a rescan (no nearest brand) are misses; counterfeits
+    and unknown-brand photos are left out of it, while `top1` as the pipeline counts it includes counterfeits."""
+    evaluation = Evaluation()
+    evaluation.outcomes += [
+        Outcome("a.jpg", "pass", "pass", "nike", "nike", 0.9, 0.8),
+        Outcome("b.jpg", "pass", "pass", "nike", "adidas", 0.7, 0.8),
+        Outcome("c.jpg", "pass", "rescan", "nike", None, None, None),
+        Outcome("d.jpg", "pass", "pass", "shell", "shell", 0.8, 0.9),
+        Outcome("e.jpg", "suspect", "suspect", "nike", "puma", 0.6, 0.1, "colour", 0.9),
+        Outcome("f.jpg", "unknown", "unknown", None, "nike", 0.3, None),
+    ]
+    assert evaluation.genuine_top1 == 0.5
+    assert "brand top-1 (genuine photos)   50.0%" in format_report(evaluation)
+    assert Evaluation().genuine_top1 is None
 
 
 def test_bad_label_is_named(tmp_path):
