@@ -98,6 +98,11 @@ class Evaluation:
         return self.enrolled_called_unknown / self.enrolled_total if self.enrolled_total else None
 
     @property
+    def genuine_called_unknown(self) -> float | None:
+        """Share of genuine photos (expected pass) called unknown; `false_unknown` also counts counterfeits."""
+        return _share([o.predicted == "unknown" for o in self.outcomes if o.expected == "pass"])
+
+    @property
     def genuine_flagged(self) -> float | None:
         """Share of genuine photos (expected pass) called suspect."""
         return _share([o.predicted == "suspect" for o in self.outcomes if o.expected == "pass"])
@@ -124,6 +129,7 @@ class Evaluation:
             "brand_top1_genuine": self.genuine_top1,
             "unknown_rejection": self.recall("unknown"),
             "enrolled_called_unknown": self.false_unknown,
+            "genuine_called_unknown": self.genuine_called_unknown,
             "per_verdict": {v: {"precision": self.precision(v), "recall": self.recall(v)} for v in VERDICTS},
             "confusion": {f"{e}->{p}": n for (e, p), n in sorted(self.confusion.items())},
             "genuine_flagged": self.genuine_flagged,
@@ -225,6 +231,7 @@ def format_report(evaluation: Evaluation) -> str:
     lines.append(f"brand top-1 (genuine photos)  {pct(evaluation.genuine_top1)}")
     lines.append(f"unknown-brand rejection       {pct(evaluation.recall('unknown'))}")
     lines.append(f"enrolled called unknown       {pct(evaluation.false_unknown)}")
+    lines.append(f"genuine called unknown        {pct(evaluation.genuine_called_unknown)}")
     detection = evaluation.counterfeit_detection()
     if detection:
         lines.append(f"genuine flagged suspect       {pct(evaluation.genuine_flagged)}")

@@ -43,9 +43,9 @@ def test_known_numbers(labelled, demo_index_path):
     assert "verdict accuracy               75.0%" in report
 
 
-def test_genuine_top1_counts_genuine_photos_only():
-    """Top-1 on genuine photos: a wrong nearest brand and a rescan (no nearest brand) are misses; counterfeits
-    and unknown-brand photos are left out of it, while `top1` as the pipeline counts it includes counterfeits."""
+def test_genuine_photo_figures_leave_counterfeits_out():
+    """Top-1 and called-unknown on genuine photos: a wrong nearest brand and a rescan (no nearest brand) are
+    top-1 misses; counterfeits and unknown-brand photos are left out (`top1` and `false_unknown` count fakes)."""
     evaluation = Evaluation()
     evaluation.outcomes += [
         Outcome("a.jpg", "pass", "pass", "nike", "nike", 0.9, 0.8),
@@ -57,7 +57,10 @@ def test_genuine_top1_counts_genuine_photos_only():
     ]
     assert evaluation.genuine_top1 == 0.5
     assert "brand top-1 (genuine photos)   50.0%" in format_report(evaluation)
-    assert Evaluation().genuine_top1 is None
+    evaluation.outcomes.append(Outcome("g.jpg", "pass", "unknown", "nike", "puma", 0.4, None))
+    evaluation.outcomes.append(Outcome("h.jpg", "suspect", "unknown", "nike", "puma", 0.4, None))
+    assert evaluation.genuine_top1 == 0.4 and evaluation.genuine_called_unknown == 0.2  # g, not h: h is a fake
+    assert Evaluation().genuine_top1 is None and Evaluation().genuine_called_unknown is None
 
 
 def test_bad_label_is_named(tmp_path):
