@@ -24,8 +24,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def console(tmp_path, demo_index_path):
-    """A hub with reviewer 'ines' and the suspect scans of the bundled photos (2: the recoloured Ferrari
-    and the Adidas with a part missing) synced from one device."""
+    """A hub with reviewer 'ines' and the suspect scans of the bundled photos (3: the recoloured Ferrari,
+    the Adidas with a part missing and the stretched Starbucks) synced from one device."""
     hub = Hub(tmp_path / "hub", None)
     subprocess.run(
         [*SCANNER, "hub", "add-reviewer", "ines", "--data", str(hub.data), "--password-stdin"],
@@ -54,7 +54,7 @@ def console(tmp_path, demo_index_path):
         capture_output=True,
     )
     with ScanStore(store_path) as store:
-        assert push_outbox(store, hub.client()).sent == 2
+        assert push_outbox(store, hub.client()).sent == 3
     yield hub
     hub.kill()
 
@@ -111,7 +111,7 @@ def test_filters_and_paging(console):
     with httpx.Client(base_url=console.url) as client:
         login(client)
         first = client.get("/scans")
-        assert 'Flagged scans <span class="muted">(32)</span>' in first.text and "page 1 of 2" in first.text
+        assert 'Flagged scans <span class="muted">(33)</span>' in first.text and "page 1 of 2" in first.text
         assert "page 2 of 2" in client.get("/scans?page=2").text
         acme = client.get("/scans?brand=acme")
         assert "(30)" in acme.text and "starbucks" not in acme.text
@@ -151,7 +151,7 @@ def test_review_in_a_real_browser(console):
         page.click("button[type=submit]")
         page.wait_for_url("**/scans")
         rows = page.locator("tr[data-uuid]")
-        assert rows.count() == 2
+        assert rows.count() == 3
         page.screenshot(path=str(ARTIFACTS / "console_list.png"), full_page=True)
 
         page.locator("tr[data-uuid]", has_text="ferrari").locator("text=Open").click()
