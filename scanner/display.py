@@ -20,6 +20,7 @@ SCREEN = (800, 480)  # Raspberry Pi 7" touch display
 BANNER_HEIGHT = 120
 INSET = 150
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+TEXT_MARGIN = 12  # px kept clear at the screen's right edge
 # BGR
 COLOURS = {
     Verdict.PASS: (60, 160, 40),
@@ -101,8 +102,22 @@ def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float, t
     cv2.putText(image, text, origin, FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
-def _shorten(text: str, limit: int = 58) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def fit_line(head: str, tail: str, room: int, scale: float, thickness: int) -> tuple[str, float]:
+    """(line, font scale) for `head + tail` within `room` px: drawn up to a quarter smaller, then `head` (a
+    long brand name or reason) cut short with "..." so that `tail` (the match and authenticity) stays whole."""
+    for size in (scale, scale * 0.875, scale * 0.75):
+        if cv2.getTextSize(head + tail, FONT, size, thickness)[0][0] <= room:
+            return head + tail, size
+    while head and cv2.getTextSize(head.rstrip() + "..." + tail, FONT, size, thickness)[0][0] > room:
+        head = head[:-1]
+    return head.rstrip() + "..." + tail, size
+
+
+def _text_line(
+    image: np.ndarray, head: str, origin: tuple[int, int], scale: float, thickness: int, tail: str = ""
+) -> None:
+    line, size = fit_line(head, tail, image.shape[1] - origin[0] - TEXT_MARGIN, scale, thickness)
+    _text(image, line, origin, size, thickness)
 
 
 def _view(frame: np.ndarray | None, result: ScanResult | None, box_scale: float) -> np.ndarray:
@@ -130,20 +145,19 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
     screen[top:] = banner_colour(result)
     if result.error is not None:
         _text(screen, "ERROR", (20, top + 45), 1.2, 3)
-        _text(screen, _shorten(result.error, 70), (20, top + 85), 0.55, 1)
+        _text_line(screen, result.error, (20, top + 85), 0.55, 1)
         return
     _text(screen, HEADLINES[result.verdict] if result.verdict else "?", (20, top + 48), 1.4, 3)
-    details = []
-    if result.brand_name:
-        details.append(result.brand_name)
-        if result.similarity is not None:
-            details.append(f"match {result.similarity:.2f}")
+    numbers = []
+    if result.brand_name and result.similarity is not None:
+        numbers.append(f"match {result.similarity:.2f}")
     if result.authenticity is not None:
-        details.append(f"authenticity {result.authenticity:.2f}")
-    if details:
-        _text(screen, "  ".join(details), (330, top + 45), 0.7, 2)
+        numbers.append(f"authenticity {result.authenticity:.2f}")
+    head, tail = result.brand_name or "", "  ".join(numbers)
+    if head or tail:
+        _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)
     if result.reasons:
-        _text(screen, _shorten(result.reasons[0]), (20, top + 95), 0.65, 2)
+        _text_line(screen, result.reasons[0], (20, top + 95), 0.65, 2)
 
 
 def _guide(screen: np.ndarray) -> None:

@@ -2,7 +2,16 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.display import BANNER_HEIGHT, COLOURS, ERROR_COLOUR, INSET, SCREEN, render_screen, write_screen
+from scanner.display import (
+    BANNER_HEIGHT,
+    COLOURS,
+    ERROR_COLOUR,
+    INSET,
+    SCREEN,
+    fit_line,
+    render_screen,
+    write_screen,
+)
 from scanner.locate import Box
 from scanner.pipeline import ScanResult
 from scanner.verdict import Verdict
@@ -62,3 +71,24 @@ def test_error_screen_without_a_frame():
 def test_write_screen_makes_a_png(tmp_path):
     path = write_screen(tmp_path / "out" / "s.png", FRAME, ScanResult(verdict=Verdict.PASS, reasons=["ok"]))
     assert cv2.imread(str(path)).shape == (SCREEN[1], SCREEN[0], 3)
+
+
+def test_long_brand_and_reason_stay_on_the_screen():
+    """A long brand name and a long reason are drawn smaller, then cut short, never past the screen's right
+    edge, and the match and authenticity figures are always shown whole."""
+    result = ScanResult(
+        verdict=Verdict.SUSPECT,
+        brand="mercedes",
+        brand_name="Mercedes-Benz Group Financial Services",
+        similarity=0.71,
+        authenticity=0.15,
+        reasons=["no enrolled brand matches, nor does any other part of the frame (closest: mercedes, 0.41)"],
+    )
+    screen = render_screen(FRAME, result)
+    banner = screen[SCREEN[1] - BANNER_HEIGHT :]
+    assert not (banner[:, SCREEN[0] - 10 :] > 200).all(axis=2).any()  # nothing drawn in the last 10 px
+    room = SCREEN[0] - 330 - 12
+    line, scale = fit_line(result.brand_name, "  match 0.71  authenticity 0.15", room, 0.7, 2)
+    assert line.startswith("Merc") and line.endswith("...  match 0.71  authenticity 0.15") and scale < 0.7
+    assert cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] <= room
+    assert fit_line("Nike", "  match 0.85", room, 0.7, 2) == ("Nike  match 0.85", 0.7)  # short: as it was
