@@ -43,19 +43,22 @@ def test_banner_takes_the_verdict_colour(verdict):
     assert (screen[: SCREEN[1] - BANNER_HEIGHT] == COLOURS[verdict]).all(axis=2).any()
 
 
-def test_suspect_shows_the_heatmap_inset():
-    heatmap = np.zeros((128, 128), np.float32)
-    heatmap[:64, 64:] = 1.0
-    result = ScanResult(
+def _suspect(**changes) -> ScanResult:  # type: ignore[no-untyped-def]
+    fields = dict(
         verdict=Verdict.SUSPECT,
         brand="acme",
         brand_name="Acme",
         similarity=0.8,
         authenticity=0.1,
         reasons=["element missing near top right"],
-        heatmap=heatmap,
-        reference=np.full((224, 224, 3), 255, np.uint8),
     )
+    return ScanResult(**(fields | changes))
+
+
+def test_suspect_shows_the_heatmap_inset():
+    heatmap = np.zeros((128, 128), np.float32)
+    heatmap[:64, 64:] = 1.0
+    result = _suspect(heatmap=heatmap, reference=np.full((224, 224, 3), 255, np.uint8))
     screen = render_screen(FRAME, result)
     inset = screen[10 : 10 + INSET, SCREEN[0] - INSET - 10 : SCREEN[0] - 10]
     hot, cold = inset[10, INSET - 10], inset[INSET - 10, 10]
@@ -76,9 +79,7 @@ def test_write_screen_makes_a_png(tmp_path):
 def test_long_brand_and_reason_stay_on_the_screen():
     """A long brand name and a long reason are drawn smaller, then cut short, never past the screen's right
     edge, and the match and authenticity figures are always shown whole."""
-    result = ScanResult(
-        verdict=Verdict.SUSPECT,
-        brand="mercedes",
+    result = _suspect(
         brand_name="Mercedes-Benz Group Financial Services",
         similarity=0.71,
         authenticity=0.15,
@@ -88,7 +89,7 @@ def test_long_brand_and_reason_stay_on_the_screen():
     banner = screen[SCREEN[1] - BANNER_HEIGHT :]
     assert not (banner[:, SCREEN[0] - 10 :] > 200).all(axis=2).any()  # nothing drawn in the last 10 px
     room = SCREEN[0] - 330 - 12
-    line, scale = fit_line(result.brand_name, "  match 0.71  authenticity 0.15", room, 0.7, 2)
+    line, scale = fit_line(str(result.brand_name), "  match 0.71  authenticity 0.15", room, 0.7, 2)
     assert line.startswith("Merc") and line.endswith("...  match 0.71  authenticity 0.15") and scale < 0.7
     assert cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] <= room
     assert fit_line("Nike", "  match 0.85", room, 0.7, 2) == ("Nike  match 0.85", 0.7)  # short: as it was
