@@ -37,3 +37,14 @@ def test_service_restarts_as_a_non_root_user():
 def test_config_txt_enables_the_camera_and_kms():
     lines = {line.strip() for line in (FIRMWARE / "config.txt").read_text().splitlines()}
     assert {"camera_auto_detect=1", "dtoverlay=vc4-kms-v3d"} <= lines
+
+
+def test_model_files_named_in_the_device_config_ship_in_the_repository():
+    """install.sh copies the repository to /opt/scanner, so every model the device config names must be here."""
+    import tomllib
+
+    config = tomllib.loads((FIRMWARE / "scanner.toml").read_text())
+    named = [value for section in config.values() for value in section.values() if str(value).endswith(".tflite")]
+    assert len(named) >= 2  # the embedder and the verifier
+    for path in named:
+        assert path.startswith("/opt/scanner/") and (FIRMWARE.parent / path.removeprefix("/opt/scanner/")).is_file()
