@@ -25,6 +25,7 @@ from .verdict import Verdict
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
+ENROLLED = ("pass", "suspect")  # expected verdicts of photos of enrolled brands (genuine, counterfeit)
 
 
 SUBTLE_BELOW = 0.5  # counterfeit magnitude (0 subtle .. 1 obvious) splitting the two bands
@@ -58,14 +59,14 @@ class Outcome:
 
 @dataclass
 class Evaluation:
-    confusion: Counter = field(default_factory=Counter)  # (expected, predicted) -> count
-    outcomes: list[Outcome] = field(default_factory=list)
-    top1_hits: int = 0
-    top1_total: int = 0
-    enrolled_called_unknown: int = 0
-    enrolled_total: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)  # every figure below is read off these
     # Verified misses, as evidence strips (photo crop | aligned query | reference | heatmap), for the gallery.
     miss_strips: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def confusion(self) -> Counter:
+        """(expected, predicted) -> count."""
+        return Counter((o.expected, o.predicted) for o in self.outcomes)
 
     @property
     def total(self) -> int:
@@ -83,19 +84,29 @@ class Evaluation:
     def accuracy(self) -> float:
         return sum(n for (e, p), n in self.confusion.items() if e == p) / max(1, self.total)
 
+    def _enrolled(self, expected: tuple[str, ...]) -> list[Outcome]:
+        return [o for o in self.outcomes if o.expected in expected and o.brand]
+
+    @property
+    def top1_total(self) -> int:
+        return len(self._enrolled(ENROLLED))
+
     @property
     def top1(self) -> float | None:
-        return self.top1_hits / self.top1_total if self.top1_total else None
+        """Brand top-1 on photos of enrolled brands, genuine and counterfeit: the nearest enrolled brand is
+        theirs. A photo never recognised (rescan, error) has no nearest brand: a miss."""
+        return _share([o.nearest == o.brand for o in self._enrolled(ENROLLED)])
 
     @property
     def genuine_top1(self) -> float | None:
         """Brand top-1 on genuine photos only (expected pass), the issue's definition; `top1` also counts
         counterfeits, whose altered marks are harder to name. A rescan is a miss in both."""
-        return _share([o.nearest == o.brand for o in self.outcomes if o.expected == "pass" and o.brand])
+        return _share([o.nearest == o.brand for o in self._enrolled(("pass",))])
 
     @property
     def false_unknown(self) -> float | None:
-        return self.enrolled_called_unknown / self.enrolled_total if self.enrolled_total else None
+        """Share of photos of enrolled brands (genuine and counterfeit) called unknown."""
+        return _share([o.predicted == "unknown" for o in self.outcomes if o.expected in ENROLLED])
 
     @property
     def genuine_called_unknown(self) -> float | None:
@@ -188,7 +199,6 @@ def evaluate(
         predicted = result.verdict.value if result.verdict else ERROR
         if gallery and predicted != sample.expected and frame is not None and result.aligned is not None:
             evaluation.miss_strips[sample.file.name] = evidence_strip(frame, result)
-        evaluation.confusion[(sample.expected, predicted)] += 1
         nearest = result.candidates[0] if result.candidates else None
         evaluation.outcomes.append(
             Outcome(
@@ -203,12 +213,6 @@ def evaluate(
                 sample.magnitude,
             )
         )
-        if sample.brand and sample.expected in ("pass", "suspect"):
-            evaluation.top1_total += 1  # a photo never recognised (rescan, error) counts as a miss
-            evaluation.top1_hits += nearest is not None and nearest.brand_id == sample.brand
-        if sample.expected in ("pass", "suspect"):
-            evaluation.enrolled_total += 1
-            evaluation.enrolled_called_unknown += predicted == "unknown"
     return evaluation
 
 
