@@ -31,22 +31,26 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class QualityConfig:
-    # Thresholds from tools/calibrate_quality.py on the held-out calibration split (98% of degraded frames
-    # turned away, 2.8% of usable ones with the glare rule).
+    # Thresholds from tools/calibrate_quality.py on the held-out calibration split: all 100 degraded frames
+    # turned away, 1 of 600 usable ones (0.2%).
     min_side: int = _field(120, "Frames whose shorter side is below this many pixels are rejected.")
     min_sharpness: float = _field(
-        32.0, "Edge steepness relative to contrast (see quality.sharpness) below this is blur."
+        0.58, "Edge steepness (gradient / the edge's own step, see quality.sharpness) below this is blur."
     )
-    min_brightness: float = _field(24.0, "Mean grey level (0-255) below this is too dark.")
+    min_brightness: float = _field(36.0, "Grey level (0-255) of the frame's brightest 1% below this: too dark.")
     max_glare: float = _field(
         0.1, "Share of the frame saturated (>= 250) beyond its edges' own share above which there is glare."
     )
-    min_contrast: float = _field(22.0, "Grey-level spread (99th minus 1st percentile) below this: nothing in view.")
+    min_contrast: float = _field(12.0, "Grey-level spread (99th minus 1st percentile) below this: nothing in view.")
 
 
 @dataclass(frozen=True)
 class LocateConfig:
-    min_area: float = _field(0.015, "A located logo covering less than this fraction of the frame is too small.")
+    # The longer side, not the area: a wordmark or a ring of dots covers little area, and by area (under
+    # 1.5% of the frame) two wordmarks spanning 22% of the frame's height and a ring of dots were "too small".
+    min_size: float = _field(
+        0.12, "A located logo whose longer side spans less than this share of the frame's shorter side is too small."
+    )
     padding: float = _field(0.15, "Margin added around the located logo, as a fraction of its size.")
     search: bool = _field(
         True,

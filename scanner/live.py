@@ -22,7 +22,7 @@ from .config import LiveConfig, QualityConfig
 from .display import Window, render_live
 from .gpio import NullIndicator
 from .pipeline import Pipeline, ScanResult
-from .quality import analysis_grey, contrast, sharpness
+from .quality import analysis_grey, sharpness
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class SteadyTrigger:
         self.moving = change > 3 * self.live.steady_change
         if self.moving:
             self._armed = True
-        sharp = sharpness(grey, contrast(grey)) >= self.quality.min_sharpness
+        sharp = sharpness(grey) >= self.quality.min_sharpness
         self._still = self._still + 1 if change < self.live.steady_change and sharp else 0
         if self._armed and self._still >= self.live.steady_frames:
             self._armed, self._still = False, 0

@@ -45,7 +45,7 @@ class Box:
 @dataclass
 class Location:
     box: Box  # square, in frame pixels; may extend past the frame (crop pads by replicating the edge)
-    area_fraction: float  # located mark area / frame area
+    size: float  # the located extent's longer side / the frame's shorter side (0 when nothing was found)
     found: bool
     # The foreground mask it was found on (ANALYSIS_SIDE scale) and that scale: scene search reuses them.
     mask: np.ndarray | None = None
@@ -106,15 +106,15 @@ def locate(frame: np.ndarray, config: LocateConfig) -> Location:
     fraction = float(areas.sum() / mask.size) if count > 1 else 0.0
     if count <= 1 or areas.max() < 12 or fraction > 0.85:
         side = min(height, width)
-        return Location(Box((width - side) // 2, (height - side) // 2, side, side), fraction, False, mask, scale)
+        return Location(Box((width - side) // 2, (height - side) // 2, side, side), 0.0, False, mask, scale)
     # The mark: every component at least 2% the size of the largest (drops specks of texture and noise),
     # so thin tips and separate letters stay inside the box.
     keep = stats[1:][areas >= 0.02 * areas.max()]
     x0, y0 = keep[:, cv2.CC_STAT_LEFT].min() / scale, keep[:, cv2.CC_STAT_TOP].min() / scale
     x1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max() / scale
     y1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max() / scale
-    extent_area = (x1 - x0) * (y1 - y0) / (width * height)
-    return Location(_square_around(x0, y0, x1, y1, config.padding), float(extent_area), True, mask, scale)
+    size = max(x1 - x0, y1 - y0) / min(width, height)
+    return Location(_square_around(x0, y0, x1, y1, config.padding), float(size), True, mask, scale)
 
 
 def search_windows(frame: np.ndarray, config: LocateConfig, location: Location | None = None) -> list[Box]:

@@ -27,7 +27,7 @@ from .imageio import read_image
 from .index import BrandIndex, Candidate
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
-from .verdict import Verdict, decide_authenticity, decide_recognition, frame_problems
+from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
 from .verify import verify
 
 logger = logging.getLogger(__name__)
@@ -165,26 +165,23 @@ class Pipeline:
     def _run_stages(self, frame: np.ndarray, timer: _Timer, result: ScanResult) -> None:
         config = self.config
         report = timer("quality", quality_stage.assess, frame, config.quality)
-        location = timer("locate", locate, frame, config.locate) if report.ok else None
-        problems = frame_problems(report, location, config)
         result.quality = report.metrics()
-        if location is not None:
-            result.box = location.box
-        if problems:
-            result.verdict, result.reasons = Verdict.RESCAN, problems
+        if not report.ok:
+            result.verdict, result.reasons = Verdict.RESCAN, list(report.reasons)
             return
+        location = timer("locate", locate, frame, config.locate)
+        result.box = location.box
+        if too_small(location, config):
+            # Often one piece of a larger mark (a cast shadow or a pale part split it from the rest): the
+            # scene search looks over the frame before the operator is asked to move closer.
+            searched = self._search(frame, location, timer)
+            if searched is None or searched.similarity < self.search_threshold:
+                result.verdict, result.reasons = Verdict.RESCAN, [TOO_SMALL]
+                return
+            match, threshold = searched, self.search_threshold
+        else:
+            match, threshold, searched = self._recognise(frame, location, timer)
 
-        assert location is not None
-        match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
-        if match.similarity < threshold and config.match.wide_breadth and self.index.approximate:
-            # The graph may have missed the brand's reference: a wider search before looking elsewhere.
-            wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
-            if wide and wide[0].similarity > match.similarity:
-                match.candidates = wide
-        if match.similarity < threshold and match.candidates and self.search_threshold:
-            searched = timer("search", self.search_scene, frame, self.search_stop, location)
-            if searched.similarity >= self.search_threshold:
-                match, threshold = searched, self.search_threshold
         result.box, result.candidates = match.box, match.candidates
         best = result.candidates[0] if result.candidates else None
         if best is not None:
@@ -207,6 +204,28 @@ class Pipeline:
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
+
+    def _recognise(self, frame: np.ndarray, location: Location, timer: _Timer) -> tuple[_Match, float, _Match | None]:
+        """The located box's match, widened or replaced by the scene search's best window when it falls short;
+        with the threshold it is to be judged by, and the search's best window when the frame was searched."""
+        config = self.config
+        match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
+        if match.similarity < threshold and config.match.wide_breadth and self.index.approximate:
+            # The graph may have missed the brand's reference: a wider search before looking elsewhere.
+            wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
+            if wide and wide[0].similarity > match.similarity:
+                match.candidates = wide
+        if match.similarity < threshold and match.candidates:
+            searched = self._search(frame, location, timer)
+            if searched is not None and searched.similarity >= self.search_threshold:
+                match, threshold = searched, self.search_threshold
+        return match, threshold, searched
+
+    def _search(self, frame: np.ndarray, location: Location, timer: _Timer) -> _Match | None:
+        """Scene search, when it is on (None when not)."""
+        if not self.search_threshold:
+            return None
+        return timer("search", self.search_scene, frame, self.search_stop, location)
 
     def _match(self, frame: np.ndarray, box: Box, timer: _Timer) -> _Match:
         query_crop = crop(frame, box, CROP_SIZE)  # the embedder scales it to its own input size

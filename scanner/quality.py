@@ -17,12 +17,15 @@ from .locate import edge_band
 ANALYSIS_WIDTH = 320
 NEAR_WHITE = 250  # grey level from which a pixel counts as saturated
 EDGE = 0.05  # the frame's edge band, as a fraction of its shorter side: what the surroundings look like
+EDGE_WINDOW = np.ones((5, 5), np.uint8)  # neighbourhood whose grey-level range is an edge's step height
+MIN_EDGE_STEP = 12  # grey levels: a smaller step is noise or texture, not an edge to judge focus on
+MIN_EDGE_PIXELS = 20
 
 
 @dataclass
 class QualityReport:
-    sharpness: float
-    brightness: float
+    sharpness: float  # edge steepness, see sharpness()
+    brightness: float  # grey level of the brightest 1% of the frame, see highlights()
     glare: float
     contrast: float
     reasons: list[str] = field(default_factory=list)
@@ -61,17 +64,31 @@ def integer_percentiles(values: np.ndarray, percents: list[float]) -> list[float
     return results
 
 
-def sharpness(grey: np.ndarray, spread: float) -> float:
-    """Steepness of the crispest edges relative to the frame's contrast (100 * p99.5 |Laplacian| / spread).
+def sharpness(grey: np.ndarray) -> float:
+    """How steep the frame's crispest edges are for their height: the 99th percentile, over pixels on an
+    edge, of the gradient divided by the grey-level range around the pixel (5x5). About 1 / (edge width in
+    analysis pixels): 0.7-0.9 for a sharp photo, near 0.5 once a blur spreads each edge over a few pixels.
 
-    A high percentile, not the usual variance, because a logo fills only part of the frame: a sharp logo on
-    a plain box has few edges, and the variance over the whole frame would call it blurred. Dividing by the
-    contrast makes a faint sharp print and a bold blurred one come out as they should. A light blur first
-    keeps sensor noise from passing for detail.
+    Each edge is measured against its own step, not the frame's contrast: a sharp pale mark under a dark
+    cast shadow has small steps beside the shadow's large one, and the old ratio to the frame's spread (p99.5
+    |Laplacian| / p99 - p1) called 7 of 600 usable held-out photos blurred while letting 4 of 100 blurred
+    ones through. A light blur first keeps sensor noise from passing for detail; 0 when the frame has almost
+    no edges (the contrast rule says why).
     """
-    smoothed = cv2.GaussianBlur(grey, (3, 3), 0)
-    laplacian = np.abs(cv2.Laplacian(smoothed, cv2.CV_32F, ksize=3))  # whole numbers: uint8 in, integer kernel
-    return float(100.0 * integer_percentiles(laplacian, [99.5])[0] / max(spread, 1.0))
+    smoothed = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.float32)
+    gradient = cv2.magnitude(cv2.Sobel(smoothed, cv2.CV_32F, 1, 0), cv2.Sobel(smoothed, cv2.CV_32F, 0, 1)) / 4
+    step = cv2.dilate(smoothed, EDGE_WINDOW) - cv2.erode(smoothed, EDGE_WINDOW)
+    on_edge = step >= MIN_EDGE_STEP
+    if np.count_nonzero(on_edge) < MIN_EDGE_PIXELS:
+        return 0.0
+    return float(np.percentile(gradient[on_edge] / step[on_edge], 99))
+
+
+def highlights(grey: np.ndarray) -> float:
+    """The grey level the brightest 1% of the frame reaches. An underexposed frame is dark all over; a bright
+    mark on dark goods is not, although the frame's mean is as low (the mean called 5 of 600 usable held-out
+    photos too dark, among them an orange mark on navy cloth)."""
+    return integer_percentiles(grey, [99])[0]
 
 
 def contrast(grey: np.ndarray) -> float:
@@ -100,12 +117,11 @@ def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
             0.0, 0.0, 0.0, 0.0, [f"image too small ({width}x{height}): move closer or use a larger image"]
         )
     grey = analysis_grey(frame)
-    spread = contrast(grey)
     report = QualityReport(
-        sharpness=sharpness(grey, spread),
-        brightness=float(grey.mean()),
+        sharpness=sharpness(grey),
+        brightness=highlights(grey),
         glare=glare(grey),
-        contrast=spread,
+        contrast=contrast(grey),
     )
     report.reasons = gate_reasons(report, config)
     return report

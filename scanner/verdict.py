@@ -22,12 +22,19 @@ class Verdict(StrEnum):
     RESCAN = "rescan"
 
 
+TOO_SMALL = "logo too small in the frame: move closer"
+
+
+def too_small(location: Location, config: ScannerConfig) -> bool:
+    return location.found and location.size < config.locate.min_size
+
+
 def frame_problems(quality: QualityReport, location: Location | None, config: ScannerConfig) -> list[str]:
-    """Reasons the frame cannot be judged (empty when it can)."""
+    """Reasons the frame cannot be judged as located (empty when it can)."""
     if not quality.ok:
         return list(quality.reasons)
-    if location is not None and location.found and location.area_fraction < config.locate.min_area:
-        return ["logo too small in the frame: move closer"]
+    if location is not None and too_small(location, config):
+        return [TOO_SMALL]
     return []
 
 

@@ -14,25 +14,26 @@ def _frame(brightness: float, contrast: float, sharpness: float, glare: float = 
     return QualityReport(sharpness=sharpness, brightness=brightness, glare=glare, contrast=contrast)
 
 
-# Degraded: two dark frames (brightness 12 and 21) and two blurred ones (sharpness 15 and 29).
-DEGRADED = [_frame(12, 10, 90), _frame(21, 40, 90), _frame(120, 80, 15), _frame(140, 90, 29)]
-# Usable: one dim but fine (brightness 25), one soft but fine (sharpness 33), two clearly good.
-USABLE = [_frame(25, 60, 80), _frame(130, 70, 33), _frame(110, 100, 120), _frame(150, 60, 70)]
+# Degraded: two dark frames (brightest 1% at grey 20 and 31) and two blurred ones (sharpness 0.50 and 0.53).
+DEGRADED = [_frame(20, 10, 0.8), _frame(31, 40, 0.8), _frame(120, 80, 0.50), _frame(140, 90, 0.53)]
+# Usable: one dim but fine (brightness 41), one soft but fine (sharpness 0.63), two clearly good.
+USABLE = [_frame(41, 60, 0.8), _frame(130, 70, 0.63), _frame(110, 100, 0.9), _frame(150, 60, 0.75)]
 
 
 def test_the_gate_rejects_what_any_threshold_catches():
-    config = QualityConfig(min_brightness=30, min_contrast=30, min_sharpness=35)
+    config = QualityConfig(min_brightness=45, min_contrast=30, min_sharpness=0.65)
     assert turned_away(DEGRADED, config) == 1.0
     assert turned_away(USABLE, config) == 0.5  # the dim and the soft usable frames are lost
-    assert turned_away([_frame(200, 80, 90, glare=0.5)], config) == 1.0  # glare
+    assert turned_away([_frame(200, 80, 0.9, glare=0.5)], config) == 1.0  # glare
 
 
 def test_chooses_the_setting_that_keeps_usable_frames_without_losing_recall():
     best = choose(sweep(DEGRADED, USABLE, QualityConfig()), min_recall=1.0)
     assert best is not None and best.recall == 1.0 and best.lost == 0.0
-    # Between the degraded and the usable frames, as strict as the grid allows.
-    assert 21 < best.config.min_brightness <= 25 and 29 < best.config.min_sharpness <= 33
-    assert best.config.min_brightness == 24 and best.config.min_sharpness == 32
+    # Between the degraded and the usable frames, and mid-way in that gap: brightness 32..40 and sharpness
+    # 0.54..0.63 all lose nothing; the strictest (40, 0.63) would sit right on the usable frames.
+    assert 31 < best.config.min_brightness <= 41 and 0.53 < best.config.min_sharpness <= 0.63
+    assert best.config.min_brightness == 36 and abs(best.config.min_sharpness - 0.585) < 0.006
 
 
 def test_no_setting_reaches_an_impossible_recall():

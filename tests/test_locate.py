@@ -1,7 +1,8 @@
 import numpy as np
 
-from scanner.config import LocateConfig
+from scanner.config import LocateConfig, ScannerConfig
 from scanner.locate import SEARCH_SCALES, Box, crop, locate, search_windows
+from scanner.verdict import too_small
 
 CONFIG = LocateConfig()
 
@@ -20,7 +21,7 @@ def test_box_contains_the_mark_with_padding():
     assert box.w == box.h
     assert box.x < 300 and box.y < 150 and box.x + box.w > 420 and box.y + box.h > 210
     assert box.w < 120 * 1.6  # padded, not the whole frame
-    assert 0.015 < location.area_fraction < 0.035  # 120 x 60 of 640 x 480 is 0.023
+    assert 0.23 < location.size < 0.27  # 120 wide in a 480-high frame: 0.25
 
 
 def test_thin_parts_stay_inside_the_box():
@@ -69,3 +70,12 @@ def test_search_windows_put_a_box_on_each_separate_object():
     blobs = search_windows(frame, CONFIG)[:2]  # blobs come first, largest first
     for x0, y0, x1, y1 in ((40, 40, 130, 130), (480, 330, 580, 420)):
         assert any(b.x <= x0 and b.y <= y0 and b.x + b.w >= x1 and b.y + b.h >= y1 and b.w < 200 for b in blobs)
+
+
+def test_size_is_the_longer_side_so_a_thin_wordmark_is_not_too_small():
+    """A 160 x 14 line of text covers under 1% of the frame, yet spans a third of its height."""
+    config = ScannerConfig()
+    wordmark = locate(_frame_with_mark(240, 233, 160, 14), config.locate)
+    assert 0.3 < wordmark.size < 0.37 and not too_small(wordmark, config)
+    speck = locate(_frame_with_mark(300, 220, 40, 30), config.locate)
+    assert speck.size < config.locate.min_size and too_small(speck, config)

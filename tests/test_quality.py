@@ -81,3 +81,34 @@ def test_histogram_percentiles_equal_numpys():
         values = rng.integers(0, int(rng.integers(1, 3000)), int(rng.integers(1, 5000)))
         percents = [0, 1, 50, 99, 99.5, 100]
         assert np.allclose(integer_percentiles(values, percents), np.percentile(values, percents))
+
+
+def _mark_on(surface: float, size: int = 160) -> np.ndarray:
+    """The Ferrari sample mark printed small in the middle of a plain 640x480 surface of grey level `surface`."""
+    logo = read_image(BRANDS / "ferrari" / "logo.png", keep_alpha=True)
+    alpha = cv2.resize(logo[..., 3], (size, size))[..., None] / 255.0
+    ink = cv2.resize(logo[..., :3], (size, size)).astype(np.float32)
+    frame = np.full((480, 640, 3), surface, np.float32)
+    top, left = (480 - size) // 2, (640 - size) // 2
+    frame[top : top + size, left : left + size] = ink * alpha + surface * (1 - alpha)
+    return frame
+
+
+def test_a_bright_mark_on_dark_goods_is_not_too_dark():
+    """The frame's mean is as low as an underexposed frame's; its brightest part is not."""
+    frame = np.clip(_mark_on(12), 0, 255).astype(np.uint8)
+    assert frame.mean() < 24
+    report = assess(frame, CONFIG)
+    assert report.ok, report.reasons
+    assert "too dark" in assess((frame * 0.12).astype(np.uint8), CONFIG).reasons[0]
+
+
+def test_a_sharp_mark_beside_a_cast_shadow_is_not_blurred():
+    """A soft shadow's large step beside the mark's small ones: focus is judged on each edge's own step."""
+    frame = _mark_on(200) * 0.6 + 80  # a pale print: small steps
+    xx = np.arange(640, dtype=np.float32)
+    shade = 1 - 0.75 / (1 + np.exp(-(xx - 120) / 6))  # dark from x = 120 on, the mark (x 240-400) inside
+    frame = np.clip(frame * shade[None, :, None], 0, 255).astype(np.uint8)
+    report = assess(frame, CONFIG)
+    assert report.ok, report.reasons
+    assert "blurred" in assess(cv2.GaussianBlur(frame, (0, 0), 6), CONFIG).reasons[0]

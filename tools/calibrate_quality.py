@@ -6,9 +6,10 @@ The set is one written by tools/make_heldout_set.py (labels.csv: `rescan` rows a
 blur, dark or glare; every other row is a frame the scanner should judge). Each photo's quality metrics
 are measured once (scanner/quality.py), then every combination of min_brightness, min_contrast and
 min_sharpness on a grid is scored: the share of degraded frames turned away (rescan recall) and the share
-of usable frames turned away. Among the settings whose recall is at least `--recall`, the one turning away
-the fewest usable frames wins (ties: the stricter thresholds). Prints the table's best rows, the current
-settings' scores and the [quality] lines to put in scanner.toml.
+of usable frames turned away. Among the settings whose recall is at least `--recall`, those turning away
+the fewest usable frames tie; the one nearest the middle of the tie on every axis wins, so that each
+threshold sits mid-way in the gap between degraded and usable frames rather than on a frame at its edge.
+Prints the current settings' scores, the chosen ones and the [quality] lines to put in scanner.toml.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from scanner.config import QualityConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.quality import QualityReport, assess, gate_reasons  # noqa: E402
 
-BRIGHTNESS = (18, 20, 22, 24, 26, 28, 30)
-CONTRAST = (18, 20, 22, 24, 26, 28, 30)
-SHARPNESS = (28, 30, 32, 35, 38, 40)
+BRIGHTNESS = tuple(range(24, 62, 2))  # grey level of the brightest 1% (quality.highlights)
+# From 10: sensor noise alone spans about 10 grey levels at analysis size, and the rule is there for frames
+# with nothing in view (a blank wall), which the held-out splits do not hold.
+CONTRAST = tuple(range(10, 32, 2))
+SHARPNESS = tuple(round(0.45 + 0.01 * i, 2) for i in range(21))  # edge steepness (quality.sharpness)
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,24 @@ def choose(scores: list[Score], min_recall: float) -> Score | None:
     eligible = [s for s in scores if s.recall >= min_recall]
     if not eligible:
         return None
-    strictness = lambda s: (s.config.min_brightness, s.config.min_contrast, s.config.min_sharpness)  # noqa: E731
-    return min(eligible, key=lambda s: (s.lost, tuple(-v for v in strictness(s))))
+    fewest_lost = min(s.lost for s in eligible)
+    tied = [s for s in eligible if s.lost == fewest_lost]
+    middle = [float(np.median([_thresholds(s)[axis] for s in tied])) for axis in range(3)]
+    steps = [BRIGHTNESS[1] - BRIGHTNESS[0], CONTRAST[1] - CONTRAST[0], SHARPNESS[1] - SHARPNESS[0]]
+    distance = lambda s: sum(((v - m) / step) ** 2 for v, m, step in zip(_thresholds(s), middle, steps, strict=True))  # noqa: E731
+    return min(tied, key=distance)
+
+
+def _thresholds(score: Score) -> tuple[float, float, float]:
+    c = score.config
+    return c.min_brightness, c.min_contrast, c.min_sharpness
 
 
 def _row(label: str, s: Score) -> str:
     c = s.config
     return (
         f"{label:<10} brightness {c.min_brightness:>4.0f}  contrast {c.min_contrast:>4.0f}  "
-        f"sharpness {c.min_sharpness:>4.0f}   rescan recall {s.recall:6.1%}   usable turned away {s.lost:6.1%}"
+        f"sharpness {c.min_sharpness:>5.2f}   rescan recall {s.recall:6.1%}   usable turned away {s.lost:6.1%}"
     )
 
 
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_row("chosen", best))
     c = best.config
     print(f"\n[quality]\nmin_brightness = {c.min_brightness:.1f}\nmin_contrast = {c.min_contrast:.1f}")
-    print(f"min_sharpness = {c.min_sharpness:.1f}")
+    print(f"min_sharpness = {c.min_sharpness:.2f}")
     return 0
 
 
