@@ -88,9 +88,18 @@ class MatchConfig:
         "1024 finds it every time, docs/index.md). 0 skips the second look.",
     )
 
+    shape_inliers: int = _field(
+        20,
+        "A frame no brand matches by similarity is still named when one of its searched windows shares at "
+        "least this many local features, in one arrangement, with its nearest brand's reference (0: off). "
+        "Twice the most any unknown-brand photo of the calibration split reached (tools/calibrate_shape.py).",
+    )
+
     def __post_init__(self) -> None:
-        if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0:
-            raise ConfigError("[match] search_breadth and top_k must be at least 1, wide_breadth at least 0")
+        if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0 or self.shape_inliers < 0:
+            raise ConfigError(
+                "[match] search_breadth and top_k must be at least 1, wide_breadth and shape_inliers at least 0"
+            )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .index import BrandIndex, Candidate
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
-from .verify import verify
+from .verify import shape_inliers, verify
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +55,7 @@ class ScanResult:
     aligned: np.ndarray | None = None  # the query warped onto that reference, at the verifier's size
     evidence: dict[str, str] = field(default_factory=dict)  # evidence files written for this scan
     record_id: str | None = None  # uuid in the scan store, once recorded
+    shape_inliers: int | None = None  # best local-feature match count, when no brand matched by similarity
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -72,6 +73,7 @@ class ScanResult:
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
             "candidates": [{"brand": c.brand_id, "similarity": _round(c.similarity)} for c in self.candidates],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            **({"shape_inliers": self.shape_inliers} if self.shape_inliers is not None else {}),
             **({"evidence": self.evidence} if self.evidence else {}),
         }
 
@@ -92,6 +94,11 @@ class _Match:
     @property
     def similarity(self) -> float:
         return self.candidates[0].similarity if self.candidates else -1.0
+
+
+def _closest(matches: list[_Match]) -> _Match | None:
+    """The match nearest to any enrolled brand (the first of equals), or None for no matches."""
+    return max(matches, key=lambda m: m.similarity, default=None)
 
 
 class _Timer:
@@ -174,27 +181,36 @@ class Pipeline:
         if too_small(location, config):
             # Often one piece of a larger mark (a cast shadow or a pale part split it from the rest): the
             # scene search looks over the frame before the operator is asked to move closer.
-            searched = self._search(frame, location, timer)
-            if searched is None or searched.similarity < self.search_threshold:
+            windows = self._search(frame, location, timer)
+            match = _closest(windows)
+            if match is None or match.similarity < self.search_threshold:
                 result.verdict, result.reasons = Verdict.RESCAN, [TOO_SMALL]
                 return
-            match, threshold = searched, self.search_threshold
+            threshold = self.search_threshold
         else:
-            match, threshold, searched = self._recognise(frame, location, timer)
+            match, threshold, windows = self._recognise(frame, location, timer)
 
-        result.box, result.candidates = match.box, match.candidates
-        best = result.candidates[0] if result.candidates else None
-        if best is not None:
-            result.brand, result.similarity = best.brand_id, best.similarity
-            result.brand_name = self.index.brand(best.brand_id).name
+        self._name(result, match)
+        searched = _closest(windows)
         closest_window = searched.candidates[0] if searched is not None and searched.candidates else None
-        verdict, reasons = decide_recognition(best, threshold, closest_window)
+        nearest = result.candidates[0] if result.candidates else None
+        verdict, reasons = decide_recognition(nearest, threshold, closest_window)
+        named_by_shape: list[str] = []
+        if verdict is Verdict.UNKNOWN and result.candidates and self.config.match.shape_inliers:
+            shaped, result.shape_inliers = timer("shape", self._best_by_shape, [match, *windows])
+            if shaped is not None and result.shape_inliers >= self.config.match.shape_inliers:
+                match, verdict = shaped, None
+                self._name(result, match)
+                named_by_shape = [
+                    f"named by shape: {result.shape_inliers} local features match the {result.brand_name} "
+                    f"reference in place (similarity only {result.similarity:.2f})"
+                ]
         if verdict is not None:
             result.verdict, result.reasons = verdict, reasons
             result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
             return
 
-        assert best is not None
+        best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer(
             "verify", verify, match.crop, reference, config.verify.size, self.verifier, self.suspect_threshold
@@ -204,28 +220,53 @@ class Pipeline:
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
+        result.reasons += named_by_shape
 
-    def _recognise(self, frame: np.ndarray, location: Location, timer: _Timer) -> tuple[_Match, float, _Match | None]:
+    def _name(self, result: ScanResult, match: _Match) -> None:
+        """Put the match's box, candidates and nearest brand on the result."""
+        result.box, result.candidates = match.box, match.candidates
+        best = match.candidates[0] if match.candidates else None
+        if best is not None:
+            result.brand, result.similarity = best.brand_id, best.similarity
+            result.brand_name = self.index.brand(best.brand_id).name
+
+    def _best_by_shape(self, matches: list[_Match]) -> tuple[_Match | None, int]:
+        """The match whose crop shares the most local features with its nearest brand's reference, and how
+        many (shape_inliers in verify.py); (None, 0) when no match has a candidate."""
+        best: tuple[_Match | None, int] = (None, 0)
+        for match in matches:
+            if not match.candidates:
+                continue
+            nearest = match.candidates[0]
+            reference = self.index.verification_reference(nearest.brand_id, nearest.reference_id)
+            inliers = shape_inliers(match.crop, reference)
+            if inliers > best[1]:
+                best = (match, inliers)
+        return best
+
+    def _recognise(self, frame: np.ndarray, location: Location, timer: _Timer) -> tuple[_Match, float, list[_Match]]:
         """The located box's match, widened or replaced by the scene search's best window when it falls short;
-        with the threshold it is to be judged by, and the search's best window when the frame was searched."""
+        with the threshold it is to be judged by, and the windows searched (none when the box sufficed)."""
         config = self.config
-        match, threshold, searched = self._match(frame, location.box, timer), self.unknown_threshold, None
+        match, threshold = self._match(frame, location.box, timer), self.unknown_threshold
+        windows: list[_Match] = []
         if match.similarity < threshold and config.match.wide_breadth and self.index.approximate:
             # The graph may have missed the brand's reference: a wider search before looking elsewhere.
             wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
             if wide and wide[0].similarity > match.similarity:
                 match.candidates = wide
         if match.similarity < threshold and match.candidates:
-            searched = self._search(frame, location, timer)
+            windows = self._search(frame, location, timer)
+            searched = _closest(windows)
             if searched is not None and searched.similarity >= self.search_threshold:
                 match, threshold = searched, self.search_threshold
-        return match, threshold, searched
+        return match, threshold, windows
 
-    def _search(self, frame: np.ndarray, location: Location, timer: _Timer) -> _Match | None:
-        """Scene search, when it is on (None when not)."""
+    def _search(self, frame: np.ndarray, location: Location, timer: _Timer) -> list[_Match]:
+        """Scene search's windows, when it is on (none when not)."""
         if not self.search_threshold:
-            return None
-        return timer("search", self.search_scene, frame, self.search_stop, location)
+            return []
+        return timer("search", self.scene_windows, frame, self.search_stop, location)
 
     def _match(self, frame: np.ndarray, box: Box, timer: _Timer) -> _Match:
         query_crop = crop(frame, box, CROP_SIZE)  # the embedder scales it to its own input size
@@ -238,13 +279,19 @@ class Pipeline:
         """The window of the frame (locate.search_windows) nearest to any enrolled brand, whatever its similarity;
         with `good_enough`, the first window (blobs first, then larger windows first) that reaches it.
         `location`, the frame's own when the scan already located it, saves locating again."""
-        timer = _Timer()  # the scan's own embed and match timings stay the located box's
-        best: _Match | None = None
-        for box in search_windows(frame, self.config.locate, location):
-            match = self._match(frame, box, timer)
-            if best is None or match.similarity > best.similarity:
-                best = match
-            if good_enough is not None and best.similarity >= good_enough:
-                break  # a recognised window: the rest would only cost time
+        best = _closest(self.scene_windows(frame, good_enough, location))
         assert best is not None  # the grid always has windows
         return best
+
+    def scene_windows(
+        self, frame: np.ndarray, good_enough: float | None = None, location: Location | None = None
+    ) -> list[_Match]:
+        """Every window search_scene looked at, in order: all of them, or up to the first that reaches
+        `good_enough`."""
+        timer = _Timer()  # the scan's own embed and match timings stay the located box's
+        matches: list[_Match] = []
+        for box in search_windows(frame, self.config.locate, location):
+            matches.append(self._match(frame, box, timer))
+            if good_enough is not None and matches[-1].similarity >= good_enough:
+                break  # a recognised window: the rest would only cost time
+        return matches

@@ -86,23 +86,40 @@ def _feature_transform(query: np.ndarray, reference_features: tuple) -> np.ndarr
     Local features survive a missing or added element, which moves the mark's centroid and area and so
     fools the moment-based alignment.
     """
-    kq, dq = orb_features(query)
-    kr, dr = reference_features
-    if dq is None or dr is None or len(kq) < MIN_INLIERS or len(kr) < MIN_INLIERS:
-        return None
-    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(dq, dr)
-    if len(matches) < MIN_INLIERS:
-        return None
-    src = np.array([kq[m.queryIdx].pt for m in matches], dtype=np.float32)
-    dst = np.array([kr[m.trainIdx].pt for m in matches], dtype=np.float32)
-    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
-    if matrix is None or int(inliers.sum()) < MIN_INLIERS:
+    matrix, inliers = _ransac_matches(query, reference_features)
+    if matrix is None or inliers < MIN_INLIERS:
         return None
     scale = math.hypot(matrix[0, 0], matrix[1, 0])
     angle = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
     if not 0.6 < scale < 1.6 or abs(angle) > 30:
         return None
     return matrix
+
+
+def _ransac_matches(query: np.ndarray, reference_features: tuple) -> tuple[np.ndarray | None, int]:
+    """(similarity transform query -> reference or None, how many ORB matches agree with it)."""
+    kq, dq = orb_features(query)
+    kr, dr = reference_features
+    if dq is None or dr is None or len(kq) < 3 or len(kr) < 3:
+        return None, 0
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(dq, dr)
+    if len(matches) < 3:
+        return None, 0
+    src = np.array([kq[m.queryIdx].pt for m in matches], dtype=np.float32)
+    dst = np.array([kr[m.trainIdx].pt for m in matches], dtype=np.float32)
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
+    return (None, 0) if matrix is None else (matrix, int(inliers.sum()))
+
+
+def shape_inliers(query_crop: np.ndarray, reference: ReferenceImage) -> int:
+    """How many local features of the crop match the reference's and agree on one placement (ORB, RANSAC).
+
+    Evidence of the brand that does not go through the embedder: an altered or oddly lit mark can look far
+    from its artwork as a whole and still share dozens of corners with it in the same arrangement, while an
+    unrelated mark shares a handful by chance.
+    """
+    features = _reference_features(reference, query_crop.shape[0])
+    return _ransac_matches(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), features)[1]
 
 
 def _moment_transforms(query: np.ndarray, reference: np.ndarray) -> list[np.ndarray]:
@@ -207,18 +224,22 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
     return deviation.astype(np.float32), reasons
 
 
-def _features_at(query_crop: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
-    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size."""
-    side = query_crop.shape[0]
+def _reference_features(reference: ReferenceImage, side: int) -> tuple:
+    """ORB features of the reference crop at side x side, computed once per reference and side."""
 
-    def reference_features() -> tuple:
+    def compute() -> tuple:
         ref_crop = reference.crop
         if ref_crop.shape[0] != side:
             ref_crop = cv2.resize(ref_crop, (side, side), interpolation=cv2.INTER_AREA)
         return orb_features(cv2.cvtColor(ref_crop, cv2.COLOR_BGR2GRAY))
 
-    features = reference.derive(("orb", side), reference_features)
-    matrix = _feature_transform(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), features)
+    return reference.derive(("orb", side), compute)
+
+
+def _features_at(query_crop: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
+    """Feature transform found at the crops' full resolution (more keypoints), rescaled to size x size."""
+    side = query_crop.shape[0]
+    matrix = _feature_transform(cv2.cvtColor(query_crop, cv2.COLOR_BGR2GRAY), _reference_features(reference, side))
     if matrix is not None:
         matrix[:, 2] *= size / side
     return matrix

@@ -118,3 +118,26 @@ def test_a_logo_located_too_small_is_searched_for_before_asking_to_move_closer(p
         assert "search" in result.timings_ms and "embed" not in result.timings_ms  # the piece was not embedded
         if result.verdict == Verdict.RESCAN:
             assert result.reasons == [TOO_SMALL]
+
+
+def test_a_mark_no_brand_matches_by_similarity_is_named_by_shape(demo_index_path):
+    """With a similarity threshold nothing reaches, a genuine mark is still named by the local features it
+    shares with its reference, and says so; an unenrolled brand's mark is not; shape_inliers = 0 turns it off."""
+    from scanner.imageio import read_image
+    from tests.conftest import PHOTOS
+
+    config = ScannerConfig()
+    unreachable = replace(  # no similarity threshold reached: neither the located box's nor scene search's
+        config, match=replace(config.match, unknown_threshold=0.99, search_threshold=0.99)
+    )
+    genuine, unenrolled = read_image(PHOTOS / "genuine_ferrari_0.jpg"), read_image(PHOTOS / "unknown_shell_0.jpg")
+    with Pipeline(unreachable, demo_index_path) as scanner:
+        named, other = scanner.scan(genuine), scanner.scan(unenrolled)
+    assert named.verdict == Verdict.PASS and named.brand == "ferrari", named.reasons
+    assert named.shape_inliers >= config.match.shape_inliers and "shape" in named.timings_ms
+    assert "named by shape" in named.reasons[-1] and named.to_json()["shape_inliers"] == named.shape_inliers
+    assert other.verdict == Verdict.UNKNOWN and other.shape_inliers < config.match.shape_inliers
+    off = replace(unreachable, match=replace(unreachable.match, shape_inliers=0))
+    with Pipeline(off, demo_index_path) as scanner:
+        result = scanner.scan(genuine)
+    assert result.verdict == Verdict.UNKNOWN and result.shape_inliers is None and "shape" not in result.timings_ms

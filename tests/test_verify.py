@@ -5,7 +5,7 @@ import pytest
 from scanner.config import LocateConfig
 from scanner.index import ReferenceImage
 from scanner.locate import crop, locate
-from scanner.verify import tolerant_overlap, verify
+from scanner.verify import shape_inliers, tolerant_overlap, verify
 
 
 def _artwork() -> tuple[np.ndarray, np.ndarray]:
@@ -78,3 +78,17 @@ def test_tolerant_overlap_forgives_a_one_pixel_shift_but_not_a_missing_half():
     half[:, 32:] = 0
     recall, precision = tolerant_overlap(half, mask, 2)
     assert recall < 0.6 and precision == 1.0
+
+
+def test_shape_inliers_count_features_shared_in_place(reference):
+    """The same mark, recoloured and turned a little, shares many features with the reference; a different
+    mark (other letters, no disc) shares few."""
+    image, mask = _artwork()
+    turned = cv2.warpAffine(
+        image, cv2.getRotationMatrix2D((112, 112), 12, 0.9), (224, 224), borderValue=(255, 255, 255)
+    )
+    turned[turned.min(axis=2) < 250] = (200, 120, 30)  # another colour: the embedder's problem, not the shape's
+    other = np.full((224, 224, 3), 255, np.uint8)
+    cv2.putText(other, "ZOWIE", (8, 130), cv2.FONT_HERSHEY_COMPLEX, 1.6, (30, 30, 200), 5)
+    same, different = shape_inliers(_photo(turned), reference), shape_inliers(_photo(other), reference)
+    assert same >= 20 and different < 10, (same, different)

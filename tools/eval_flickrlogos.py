@@ -1,7 +1,7 @@
 """Recognition on real photos: the FlickrLogos-27 query set (135 Flickr photos of 27 brands), read in place.
 
     python tools/eval_flickrlogos.py --photos ../shared/data/flickrlogos27-query --tarball simple-icons-*.tgz \
-        [--model models/embedder_v1_int8.tflite] [--json out.json]
+        [--model models/embedder_v1_int8.tflite] [--config scanner.toml] [--json out.json]
 
 The photos are evaluation-only and are never copied into the project. Two protocols (the data's README):
 - artwork: the 21 brands that simple-icons has are enrolled from their simple-icons artwork; photos of the
@@ -10,8 +10,8 @@ The photos are evaluation-only and are never copied into the project. Two protoc
   locate and crop) and tested on its other four; the enrolling photo rotates, five rounds.
 Reported: brand top-1 (the nearest enrolled brand is the right one), best window right (the nearest brand
 of the frame's best scene-search window, whatever its similarity: what search could find with a perfect
-threshold), recognised (the scan names the right brand: pass or suspect), and unknown rejection (artwork
-protocol).
+threshold), recognised (the scan names the right brand: pass or suspect), another brand named (the scan
+names a wrong one), and unknown rejection (artwork protocol).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(TOOLS.parent))
 
 from import_simple_icons import import_brands  # noqa: E402
 
-from scanner.config import ScannerConfig  # noqa: E402
+from scanner.config import load_config  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
 from scanner.enroll import build_index, enroll_images  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
@@ -63,7 +63,7 @@ SIMPLE_ICONS = {
 
 
 def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str, float]:
-    top1 = window_top1 = recognised = known = unknown_total = rejected = 0
+    top1 = window_top1 = recognised = wrong = known = unknown_total = rejected = 0
     for path, brand in photos:
         frame, result = pipeline.scan_file(path)
         nearest = result.candidates[0].brand_id if result.candidates else None
@@ -74,6 +74,7 @@ def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str
             known += 1
             top1 += nearest == brand
             recognised += result.brand == brand
+            wrong += result.brand not in (None, brand)
             if frame is not None:  # the frame's best search window, whatever its similarity
                 found = pipeline.search_scene(frame)
                 window_top1 += bool(found.candidates) and found.candidates[0].brand_id == brand
@@ -82,6 +83,7 @@ def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str
         "top1": top1 / max(1, known),
         "window_top1": window_top1 / max(1, known),
         "recognised": recognised / max(1, known),
+        "wrong": wrong / max(1, known),
         "unknown": unknown_total,
         "unknown_rejection": rejected / unknown_total if unknown_total else float("nan"),
     }
@@ -92,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=Path, required=True, help="the flickrlogos27-query folder")
     parser.add_argument("--tarball", type=Path, required=True, help="simple-icons npm tarball")
     parser.add_argument("--model", type=Path, help="embedder .tflite (default: the config's)")
+    parser.add_argument("--config", type=Path, help="scanner.toml (default: built-in settings)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    config = ScannerConfig()
+    config = load_config(args.config)
     if args.model:
         config = replace(config, model=replace(config.model, path=str(args.model)))
     embedder = Embedder(Path(config.model.path))
@@ -124,18 +127,20 @@ def main(argv: list[str] | None = None) -> int:
                 rounds.append(
                     score(pipeline, [(p, b) for b, ps in by_brand.items() for i, p in enumerate(ps) if i != n])
                 )
-        report["photo"] = {k: sum(r[k] for r in rounds) / len(rounds) for k in ("top1", "window_top1", "recognised")}
+        report["photo"] = {
+            k: sum(r[k] for r in rounds) / len(rounds) for k in ("top1", "window_top1", "recognised", "wrong")
+        }
         report["photo"]["known"] = sum(r["known"] for r in rounds)
     print(f"model {Path(config.model.path).name} (sha256 {embedder.sha256[:12]}), {len(labels)} photos")
     a, p = report["artwork"], report["photo"]
     print(
         f"artwork enrolment: brand top-1 {a['top1']:.1%}, best window right {a['window_top1']:.1%}, recognised "
-        f"{a['recognised']:.1%} ({a['known']} photos of "
+        f"{a['recognised']:.1%}, another brand named {a['wrong']:.1%} ({a['known']} photos of "
         f"21 enrolled brands); unknown rejection {a['unknown_rejection']:.1%} ({a['unknown']} photos of 6 others)"
     )
     print(
         f"photo enrolment:   brand top-1 {p['top1']:.1%}, best window right {p['window_top1']:.1%}, recognised "
-        f"{p['recognised']:.1%} "
+        f"{p['recognised']:.1%}, another brand named {p['wrong']:.1%} "
         f"({p['known']} scans over 5 rounds)"
     )
     if args.json:
