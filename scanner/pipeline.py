@@ -33,6 +33,9 @@ from .verify import shape_inliers, verify
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 V0_SUSPECT_THRESHOLD = 0.5  # the v0 rules' authenticity scale
+# Naming by shape looks at this many of the frame's matches, nearest to any brand first: the same names on
+# both held-out splits as all ~30 windows, 1 FlickrLogos photo of 105 fewer, half the time (9.5 ms p50).
+SHAPE_WINDOWS = 8
 
 
 @dataclass
@@ -197,7 +200,8 @@ class Pipeline:
         verdict, reasons = decide_recognition(nearest, threshold, closest_window)
         named_by_shape: list[str] = []
         if verdict is Verdict.UNKNOWN and result.candidates and self.config.match.shape_inliers:
-            shaped, result.shape_inliers = timer("shape", self._best_by_shape, [match, *windows])
+            nearest_first = sorted([match, *windows], key=lambda m: -m.similarity)[:SHAPE_WINDOWS]
+            shaped, result.shape_inliers = timer("shape", self._best_by_shape, nearest_first)
             if shaped is not None and result.shape_inliers >= self.config.match.shape_inliers:
                 match, verdict = shaped, None
                 self._name(result, match)
