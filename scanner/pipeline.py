@@ -199,12 +199,10 @@ class Pipeline:
         nearest = result.candidates[0] if result.candidates else None
         verdict, reasons = decide_recognition(nearest, threshold, closest_window)
         named_by_shape: list[str] = []
-        if verdict is Verdict.UNKNOWN and result.candidates and self.config.match.shape_inliers:
-            nearest_first = sorted([match, *windows], key=lambda m: -m.similarity)[:SHAPE_WINDOWS]
-            shaped, result.shape_inliers = timer("shape", self._best_by_shape, nearest_first)
-            if shaped is not None and result.shape_inliers >= self.config.match.shape_inliers:
+        if verdict is Verdict.UNKNOWN and result.candidates and config.match.shape_inliers:
+            shaped = self._name_by_shape(result, [match, *windows], timer)
+            if shaped is not None:
                 match, verdict = shaped, None
-                self._name(result, match)
                 named_by_shape = [
                     f"named by shape: {result.shape_inliers} local features match the {result.brand_name} "
                     f"reference in place (similarity only {result.similarity:.2f})"
@@ -233,6 +231,17 @@ class Pipeline:
         if best is not None:
             result.brand, result.similarity = best.brand_id, best.similarity
             result.brand_name = self.index.brand(best.brand_id).name
+
+    def _name_by_shape(self, result: ScanResult, matches: list[_Match], timer: _Timer) -> _Match | None:
+        """The match to go on with when the frame's nearest matches share enough local features with their
+        brand's reference ([match] shape_inliers), named on the result; None when none does. Records the
+        best count on the result either way."""
+        nearest_first = sorted(matches, key=lambda m: -m.similarity)[:SHAPE_WINDOWS]
+        shaped, result.shape_inliers = timer("shape", self._best_by_shape, nearest_first)
+        if shaped is None or result.shape_inliers < self.config.match.shape_inliers:
+            return None
+        self._name(result, shaped)
+        return shaped
 
     def _best_by_shape(self, matches: list[_Match]) -> tuple[_Match | None, int]:
         """The match whose crop shares the most local features with its nearest brand's reference, and how
