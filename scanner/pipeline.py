@@ -204,8 +204,8 @@ class Pipeline:
             if shaped is not None:
                 match, verdict = shaped, None
                 named_by_shape = [
-                    f"named by shape: {result.shape_inliers} local features match the {result.brand_name} "
-                    f"reference in place (similarity only {result.similarity:.2f})"
+                    f"named by shape: {result.shape_inliers} local features match the {result.brand_name} reference "
+                    f"in place (similarity {result.similarity:.2f}, under the {threshold:.2f} that names a brand)"
                 ]
         if verdict is not None:
             result.verdict, result.reasons = verdict, reasons
