@@ -53,6 +53,7 @@ class Candidate:
     brand_id: str
     similarity: float
     reference_id: int
+    artwork: bool = True  # the reference is the brand's artwork (it has a mark mask), not a photo
 
 
 @dataclass
@@ -305,12 +306,15 @@ class BrandIndex:
             return []
         ids, similarities = self._searcher.search(query, k * CANDIDATES_PER_BRAND, breadth)
         marks = ",".join("?" * len(ids))
-        owner = dict(self.db.execute(f"select id, brand_id from refs where id in ({marks})", [int(i) for i in ids]))
+        rows = self.db.execute(
+            f"select id, brand_id, mask is not null from refs where id in ({marks})", [int(i) for i in ids]
+        )
+        owner = {ref_id: (brand_id, bool(artwork)) for ref_id, brand_id, artwork in rows}
         best: dict[str, Candidate] = {}
         for ref_id, similarity in zip(ids, similarities, strict=True):
-            brand_id = owner.get(int(ref_id))
+            brand_id, artwork = owner.get(int(ref_id), (None, True))
             if brand_id is not None and brand_id not in best:
-                best[brand_id] = Candidate(brand_id, float(similarity), int(ref_id))
+                best[brand_id] = Candidate(brand_id, float(similarity), int(ref_id), artwork)
                 if len(best) == k:
                     break
         return list(best.values())

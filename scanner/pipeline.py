@@ -121,8 +121,15 @@ class Pipeline:
         self.config = config
         self.embedder = Embedder(Path(config.model.path), config.model.threads, config.model.runtime)
         self.index = BrandIndex.open(index_path, self.embedder.sha256)
+        calibration = self.embedder.calibration
         self.unknown_threshold = config.match.unknown_threshold or float(
-            self.embedder.calibration.get("unknown_threshold", DEFAULT_UNKNOWN_THRESHOLD)
+            calibration.get("unknown_threshold", DEFAULT_UNKNOWN_THRESHOLD)
+        )
+        # A photo reference carries its background, so other scenes come closer to it than to artwork: a match
+        # whose nearest reference is a photo is judged by the thresholds calibrated for an index with photos
+        # (calibrate_threshold.py --photos-per-brand), the artwork's where the model has none.
+        self.photo_unknown_threshold = config.match.unknown_threshold or float(
+            calibration.get("photo_unknown_threshold", self.unknown_threshold)
         )
         self.verifier = (
             PairVerifier(Path(config.verify.model), config.model.threads, config.model.runtime)
@@ -131,11 +138,15 @@ class Pipeline:
         )
         # Scene search needs a threshold calibrated for the best of many windows; a model without one
         # (tools/calibrate_threshold.py records it) scans the located box only.
-        calibrated_search = float(self.embedder.calibration.get("search_threshold", 0.0))
+        calibrated_search = float(calibration.get("search_threshold", 0.0))
         self.search_threshold = (config.match.search_threshold or calibrated_search) if config.locate.search else 0.0
+        calibrated_photo_search = float(calibration.get("photo_search_threshold", self.search_threshold))
+        self.photo_search_threshold = (
+            (config.match.search_threshold or calibrated_photo_search) if self.search_threshold else 0.0
+        )
         # Search stops at the first window as close as a typical framed genuine photo (the calibration
         # split's lower quartile): a closer window would change little, and recognised frames pay half.
-        stop = float(self.embedder.calibration.get("search_stop", 0.0))
+        stop = float(calibration.get("search_stop", 0.0))
         self.search_stop = max(stop, self.search_threshold) if stop else None
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
@@ -186,10 +197,10 @@ class Pipeline:
             # scene search looks over the frame before the operator is asked to move closer.
             windows = self._search(frame, location, timer)
             match = _closest(windows)
-            if match is None or match.similarity < self.search_threshold:
+            if match is None or match.similarity < self._threshold(match, search=True):
                 result.verdict, result.reasons = Verdict.RESCAN, [TOO_SMALL]
                 return
-            threshold = self.search_threshold
+            threshold = self._threshold(match, search=True)
         else:
             match, threshold, windows = self._recognise(frame, location, timer)
 
@@ -261,19 +272,29 @@ class Pipeline:
         """The located box's match, widened or replaced by the scene search's best window when it falls short;
         with the threshold it is to be judged by, and the windows searched (none when the box sufficed)."""
         config = self.config
-        match, threshold = self._match(frame, location.box, timer), self.unknown_threshold
+        match = self._match(frame, location.box, timer)
         windows: list[_Match] = []
-        if match.similarity < threshold and config.match.wide_breadth and self.index.approximate:
+        if match.similarity < self._threshold(match) and config.match.wide_breadth and self.index.approximate:
             # The graph may have missed the brand's reference: a wider search before looking elsewhere.
             wide = timer("rematch", self.index.search, match.embedding, config.match.top_k, config.match.wide_breadth)
             if wide and wide[0].similarity > match.similarity:
                 match.candidates = wide
+        threshold = self._threshold(match)
         if match.similarity < threshold and match.candidates:
             windows = self._search(frame, location, timer)
             searched = _closest(windows)
-            if searched is not None and searched.similarity >= self.search_threshold:
-                match, threshold = searched, self.search_threshold
+            if searched is not None and searched.similarity >= self._threshold(searched, search=True):
+                match, threshold = searched, self._threshold(searched, search=True)
         return match, threshold, windows
+
+    def _threshold(self, match: _Match, search: bool = False) -> float:
+        """The similarity `match` must reach to name its nearest brand: the located box's (unknown_threshold)
+        or a scene-search window's (`search`), each with a photo counterpart for a nearest reference that
+        is a photo."""
+        photo = bool(match.candidates) and not match.candidates[0].artwork
+        if search:
+            return self.photo_search_threshold if photo else self.search_threshold
+        return self.photo_unknown_threshold if photo else self.unknown_threshold
 
     def _search(self, frame: np.ndarray, location: Location, timer: _Timer) -> list[_Match]:
         """Scene search's windows, when it is on (none when not)."""

@@ -37,6 +37,12 @@ def test_search_returns_best_reference_per_brand(index):
     assert index.reference(hits[0].reference_id).brand_id == "alpha"
 
 
+def test_a_candidate_says_whether_its_reference_is_artwork(index):
+    """alpha's references have no mark mask (photos), beta's has one (artwork): the pipeline's thresholds
+    differ by kind."""
+    assert {h.brand_id: h.artwork for h in index.search(_unit(2), k=5)} == {"alpha": False, "beta": True}
+
+
 def test_reference_round_trips_image_and_mask(index):
     hit = index.search(_unit(3), k=1)[0]
     ref = index.reference(hit.reference_id)

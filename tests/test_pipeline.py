@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -141,3 +142,30 @@ def test_a_mark_no_brand_matches_by_similarity_is_named_by_shape(demo_index_path
     with Pipeline(off, demo_index_path) as scanner:
         result = scanner.scan(genuine)
     assert result.verdict == Verdict.UNKNOWN and result.shape_inliers is None and "shape" not in result.timings_ms
+
+
+def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, embedder):
+    """A brand enrolled from a photo only: a scan whose nearest reference is that photo must clear the
+    photo threshold (calibrate_threshold.py --photos-per-brand), not the artwork's."""
+    from scanner.enroll import enroll_images
+    from scanner.imageio import read_image
+    from scanner.index import BrandIndex
+    from tests.conftest import PHOTOS
+
+    enrolled = tmp_path / "ferrari_photo.jpg"
+    cv2.imwrite(str(enrolled), make_photo(BRANDS / "ferrari" / "logo.png", "genuine", SEED))
+    config = ScannerConfig()
+    config = replace(config, match=replace(config.match, shape_inliers=0), locate=replace(config.locate, search=False))
+    db = tmp_path / "photos.db"
+    with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
+        enroll_images(index, embedder, config.locate, "ferrari", [enrolled], "Ferrari")
+    frame = read_image(PHOTOS / "genuine_ferrari_0.jpg")
+    with Pipeline(config, db) as scanner:
+        named = scanner.scan(frame)
+        assert named.brand == "ferrari" and not named.candidates[0].artwork, named.reasons
+        assert named.similarity >= scanner.photo_unknown_threshold >= scanner.unknown_threshold
+        scanner.photo_unknown_threshold = named.similarity + 0.01  # a stricter photo threshold ...
+        refused = scanner.scan(frame)
+        scanner.unknown_threshold = 0.0  # ... which the artwork threshold does not override
+        still_refused = scanner.scan(frame)
+    assert refused.verdict == still_refused.verdict == Verdict.UNKNOWN

@@ -16,9 +16,10 @@ split's unknown-brand photos: it may only add recognitions. The genuine photos i
 The search stops early at a window as close as the lower quartile of the split's genuine photos
 (`search_stop`): recognised frames then pay for a few windows, not all.
 
-An index with photos enrolled beside the artwork needs its own thresholds (more references give an
-unknown brand more to match): `--photos-per-brand N` enrols N synthetic photos per brand too and prints
-the [match] settings for such an index instead.
+A photo reference carries its background, so unrelated frames come closer to it than to artwork:
+`--photos-per-brand N` enrols N synthetic photos per brand beside the artwork, calibrates the same way on
+that index and records the result as `photo_unknown_threshold` and `photo_search_threshold`, which the
+scanner applies to a match whose nearest reference is a photo.
 """
 
 from __future__ import annotations
@@ -138,9 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = ScannerConfig()
-    # The located box alone: the thresholds are chosen here, so no calibrated scene search may run yet.
+    # The located box alone: the thresholds are chosen here, so no calibrated scene search (nor naming by
+    # shape, which would replace the nearest brand of the frames these thresholds reject) may run yet.
     config = replace(
-        config, model=replace(config.model, path=str(args.model)), locate=replace(config.locate, search=False)
+        config,
+        model=replace(config.model, path=str(args.model)),
+        locate=replace(config.locate, search=False),
+        match=replace(config.match, shape_inliers=0),
     )
     genuine, unknown = [], []
     with set_pipeline(config, args.eval_set, args.photos_per_brand) as pipeline:
@@ -166,9 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         "photos below the threshold are recognised as their brand"
     )
     if args.photos_per_brand:
+        # The thresholds for a match whose nearest reference is a photo (the pipeline's photo_* thresholds).
+        path = record_calibration(
+            args.model,
+            {
+                "photo_unknown_threshold": round(threshold, 4),
+                "photo_search_threshold": search_threshold,
+                "photo_calibrated_with": f"artwork + {args.photos_per_brand} photos per brand",
+            },
+        )
         print(
-            f"{args.model.name}, artwork + {args.photos_per_brand} photos per brand: threshold {threshold:.4f} "
-            f"{summary}\n[match]\nunknown_threshold = {threshold:.4f}\nsearch_threshold = {search_threshold:.4f}"
+            f"{args.model.name}, artwork + {args.photos_per_brand} photos per brand: photo_unknown_threshold "
+            f"{threshold:.4f} {summary} -> {path}"
         )
         return 0
     path = record_calibration(
