@@ -122,27 +122,33 @@ class Pipeline:
         self.embedder = Embedder(Path(config.model.path), config.model.threads, config.model.runtime)
         self.index = BrandIndex.open(index_path, self.embedder.sha256)
         calibration = self.embedder.calibration
-        self.unknown_threshold = config.match.unknown_threshold or float(
-            calibration.get("unknown_threshold", DEFAULT_UNKNOWN_THRESHOLD)
+
+        def threshold(key: str, override: float, default: float) -> float:
+            """The config's value when set, else the model's calibrated one, else `default`."""
+            return override or float(calibration.get(key, default))
+
+        settings = config.match
+        self.unknown_threshold = threshold("unknown_threshold", settings.unknown_threshold, DEFAULT_UNKNOWN_THRESHOLD)
+        # Scene search needs a threshold calibrated for the best of many windows; a model without one
+        # (tools/calibrate_threshold.py records it) scans the located box only.
+        self.search_threshold = (
+            threshold("search_threshold", settings.search_threshold, 0.0) if config.locate.search else 0.0
         )
         # A photo reference carries its background, so other scenes come closer to it than to artwork: a match
         # whose nearest reference is a photo is judged by the thresholds calibrated for an index with photos
         # (calibrate_threshold.py --photos-per-brand), the artwork's where the model has none.
-        self.photo_unknown_threshold = config.match.unknown_threshold or float(
-            calibration.get("photo_unknown_threshold", self.unknown_threshold)
+        self.photo_unknown_threshold = threshold(
+            "photo_unknown_threshold", settings.unknown_threshold, self.unknown_threshold
+        )
+        self.photo_search_threshold = (
+            threshold("photo_search_threshold", settings.search_threshold, self.search_threshold)
+            if self.search_threshold
+            else 0.0
         )
         self.verifier = (
             PairVerifier(Path(config.verify.model), config.model.threads, config.model.runtime)
             if config.verify.model
             else None
-        )
-        # Scene search needs a threshold calibrated for the best of many windows; a model without one
-        # (tools/calibrate_threshold.py records it) scans the located box only.
-        calibrated_search = float(calibration.get("search_threshold", 0.0))
-        self.search_threshold = (config.match.search_threshold or calibrated_search) if config.locate.search else 0.0
-        calibrated_photo_search = float(calibration.get("photo_search_threshold", self.search_threshold))
-        self.photo_search_threshold = (
-            (config.match.search_threshold or calibrated_photo_search) if self.search_threshold else 0.0
         )
         # Search stops at the first window as close as a typical framed genuine photo (the calibration
         # split's lower quartile): a closer window would change little, and recognised frames pay half.
@@ -196,11 +202,11 @@ class Pipeline:
             # Often one piece of a larger mark (a cast shadow or a pale part split it from the rest): the
             # scene search looks over the frame before the operator is asked to move closer.
             windows = self._search(frame, location, timer)
-            match = _closest(windows)
-            if match is None or match.similarity < self._threshold(match, search=True):
+            accepted = self._accepted_window(windows)
+            if accepted is None:
                 result.verdict, result.reasons = Verdict.RESCAN, [TOO_SMALL]
                 return
-            threshold = self._threshold(match, search=True)
+            match, threshold = accepted
         else:
             match, threshold, windows = self._recognise(frame, location, timer)
 
@@ -282,10 +288,15 @@ class Pipeline:
         threshold = self._threshold(match)
         if match.similarity < threshold and match.candidates:
             windows = self._search(frame, location, timer)
-            searched = _closest(windows)
-            if searched is not None and searched.similarity >= self._threshold(searched, search=True):
-                match, threshold = searched, self._threshold(searched, search=True)
+            match, threshold = self._accepted_window(windows) or (match, threshold)
         return match, threshold, windows
+
+    def _accepted_window(self, windows: list[_Match]) -> tuple[_Match, float] | None:
+        """The scene search's closest window and the threshold it cleared, or None when it clears none."""
+        closest = _closest(windows)
+        if closest is None or closest.similarity < self._threshold(closest, search=True):
+            return None
+        return closest, self._threshold(closest, search=True)
 
     def _threshold(self, match: _Match, search: bool = False) -> float:
         """The similarity `match` must reach to name its nearest brand: the located box's (unknown_threshold)

@@ -25,7 +25,7 @@ MIN_EDGE_PIXELS = 20
 @dataclass
 class QualityReport:
     sharpness: float  # edge steepness, see sharpness()
-    brightness: float  # grey level of the brightest 1% of the frame, see highlights()
+    brightness: float  # grey level of the brightest 1% of the frame, see exposure()
     glare: float
     contrast: float
     reasons: list[str] = field(default_factory=list)
@@ -84,18 +84,17 @@ def sharpness(grey: np.ndarray) -> float:
     return float(np.percentile(gradient[on_edge] / step[on_edge], 99))
 
 
-def highlights(grey: np.ndarray) -> float:
-    """The grey level the brightest 1% of the frame reaches. An underexposed frame is dark all over; a bright
-    mark on dark goods is not, although the frame's mean is as low (the mean called 5 of 600 usable held-out
-    photos too dark, among them an orange mark on navy cloth)."""
-    return integer_percentiles(grey, [99])[0]
+def exposure(grey: np.ndarray) -> tuple[float, float]:
+    """(highlights, contrast) from one histogram of the frame.
 
-
-def contrast(grey: np.ndarray) -> float:
-    """Spread between the darkest and brightest 1% of pixels: a logo on a plain surface is high contrast
-    even though most of the frame is flat (so not the standard deviation)."""
+    Highlights: the grey level the brightest 1% of the frame reaches. An underexposed frame is dark all
+    over; a bright mark on dark goods is not, although the frame's mean is as low (the mean called 5 of 600
+    usable held-out photos too dark, among them an orange mark on navy cloth).
+    Contrast: the spread between the darkest and brightest 1% of pixels: a logo on a plain surface is high
+    contrast even though most of the frame is flat (so not the standard deviation).
+    """
     low, high = integer_percentiles(grey, [1, 99])
-    return float(high - low)
+    return high, float(high - low)
 
 
 def glare(grey: np.ndarray) -> float:
@@ -117,12 +116,8 @@ def assess(frame: np.ndarray, config: QualityConfig) -> QualityReport:
             0.0, 0.0, 0.0, 0.0, [f"image too small ({width}x{height}): move closer or use a larger image"]
         )
     grey = analysis_grey(frame)
-    report = QualityReport(
-        sharpness=sharpness(grey),
-        brightness=highlights(grey),
-        glare=glare(grey),
-        contrast=contrast(grey),
-    )
+    highlights, spread = exposure(grey)
+    report = QualityReport(sharpness=sharpness(grey), brightness=highlights, glare=glare(grey), contrast=spread)
     report.reasons = gate_reasons(report, config)
     return report
 

@@ -11,7 +11,6 @@ from enum import StrEnum
 from .config import ScannerConfig
 from .index import Candidate
 from .locate import Location
-from .quality import QualityReport
 from .verify import Verification
 
 
@@ -27,15 +26,6 @@ TOO_SMALL = "logo too small in the frame: move closer"
 
 def too_small(location: Location, config: ScannerConfig) -> bool:
     return location.found and location.size < config.locate.min_size
-
-
-def frame_problems(quality: QualityReport, location: Location | None, config: ScannerConfig) -> list[str]:
-    """Reasons the frame cannot be judged as located (empty when it can)."""
-    if not quality.ok:
-        return list(quality.reasons)
-    if location is not None and too_small(location, config):
-        return [TOO_SMALL]
-    return []
 
 
 def decide_recognition(

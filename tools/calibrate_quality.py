@@ -29,7 +29,7 @@ from scanner.config import QualityConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.quality import QualityReport, assess, gate_reasons  # noqa: E402
 
-BRIGHTNESS = tuple(range(24, 62, 2))  # grey level of the brightest 1% (quality.highlights)
+BRIGHTNESS = tuple(range(24, 62, 2))  # grey level of the brightest 1% (quality.exposure)
 # From 10: sensor noise alone spans about 10 grey levels at analysis size, and the rule is there for frames
 # with nothing in view (a blank wall), which the held-out splits do not hold.
 CONTRAST = tuple(range(10, 32, 2))

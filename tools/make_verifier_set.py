@@ -37,7 +37,7 @@ from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
 from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
 from scanner.quality import assess  # noqa: E402
-from scanner.verdict import frame_problems  # noqa: E402
+from scanner.verdict import too_small  # noqa: E402
 from scanner.verify import align  # noqa: E402
 
 CONFIG = ScannerConfig()
@@ -52,10 +52,12 @@ def deviation_target(where: np.ndarray, box, grid: int = GRID) -> np.ndarray:  #
 
 
 def aligned_query(photo: np.ndarray, reference: ReferenceImage) -> np.ndarray | None:
-    """The photo's logo aligned to the reference as the scanner does it, or None when it would ask for a rescan."""
-    report = assess(photo, CONFIG.quality)
-    location = locate(photo, CONFIG.locate) if report.ok else None
-    if location is None or frame_problems(report, location, CONFIG):
+    """The photo's logo aligned to the reference as the scanner does it, or None when the quality gate turns
+    the frame away or its logo is located too small (the pairs keep only frames judged as located)."""
+    if not assess(photo, CONFIG.quality).ok:
+        return None
+    location = locate(photo, CONFIG.locate)
+    if too_small(location, CONFIG):
         return None
     return align(crop(photo, location.box, CROP_SIZE), reference, SIZE).aligned
 
