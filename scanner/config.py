@@ -113,7 +113,11 @@ class VerifyConfig:
         "Authenticity (0-1) below this gives `suspect`; 0 takes the verifier's calibrated value "
         "(models/<verifier>.json), or 0.5 with the v0 rules.",
     )
-    size: int = _field(128, "Side in pixels of the square the query and reference are compared at.")
+    size: int = _field(
+        0,
+        "Side in pixels of the square the query and reference are compared at; 0 takes the verifier model's "
+        "input side (128 with the v0 rules).",
+    )
 
 
 @dataclass(frozen=True)

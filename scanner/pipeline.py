@@ -33,6 +33,7 @@ from .verify import shape_inliers, verify
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 V0_SUSPECT_THRESHOLD = 0.5  # the v0 rules' authenticity scale
+V0_SIZE = 128  # the side the v0 rules compare at
 # Naming by shape looks at this many of the frame's matches, nearest to any brand first: the same names on
 # both held-out splits as all ~30 windows, 1 FlickrLogos photo of 105 fewer, half the time (9.5 ms p50).
 SHAPE_WINDOWS = 8
@@ -154,6 +155,9 @@ class Pipeline:
         # split's lower quartile): a closer window would change little, and recognised frames pay half.
         stop = float(calibration.get("search_stop", 0.0))
         self.search_stop = max(stop, self.search_threshold) if stop else None
+        # Align at the side the pair model sees: a finer alignment than the model's input is thrown away, and a
+        # coarser one upsampled is detail the model was trained to see but would not get.
+        self.verify_size = config.verify.size or (self.verifier.size if self.verifier else V0_SIZE)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
@@ -232,7 +236,7 @@ class Pipeline:
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer(
-            "verify", verify, match.crop, reference, config.verify.size, self.verifier, self.suspect_threshold
+            "verify", verify, match.crop, reference, self.verify_size, self.verifier, self.suspect_threshold
         )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation

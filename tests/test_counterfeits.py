@@ -94,3 +94,12 @@ def test_verifier_training_pairs_smoke(tmp_path):
         assert np.array_equal(
             both["references"][both["reference_index"][i]], own["references"][own["reference_index"][k]]
         )
+    # Another side: the pair and the reference at that side, one target cell per 8x8 pixels; sets of different
+    # sides are refused together rather than stacked.
+    finer = tmp_path / "pairs_224.npz"
+    assert main([str(refs), "--out", str(finer), "--per-brand", "2", "--workers", "1", "--size", "224"]) == 0
+    sized = np.load(finer)
+    assert sized["references"].shape == (2, 224, 224, 3) and sized["aligned"].shape[1:] == (224, 224, 3)
+    assert sized["target"].shape[1:] == (28, 28)
+    with pytest.raises(SystemExit, match="different sides"):
+        load_pair_sets([out, finer])

@@ -63,6 +63,21 @@ def test_result_carries_every_stage_timing(pipeline):
     assert result.quality and result.box is not None
 
 
+def test_the_pair_is_compared_at_the_verifiers_input_side(demo_index_path):
+    """[verify] size 0 follows the model (a verifier trained at 224 px must not be fed 128 px upsampled)."""
+    photo = make_photo(BRANDS / "ferrari" / "logo.png", "genuine", SEED)
+    config = ScannerConfig()
+    settings = [(config, None), (replace(config, verify=replace(config.verify, size=96)), 96),
+                (replace(config, verify=replace(config.verify, model="")), 128)]  # fmt: skip
+    for settings_, expected in settings:
+        with Pipeline(settings_, demo_index_path) as pipeline:
+            side = expected or pipeline.verifier.size
+            result = pipeline.scan(photo)
+        assert pipeline.verify_size == side
+        assert result.aligned is not None and result.aligned.shape[:2] == (side, side)
+        assert result.heatmap is not None and result.heatmap.shape == (side, side)
+
+
 def test_rescan_skips_the_model(pipeline):
     result = pipeline.scan(make_photo(BRANDS / "ferrari" / "logo.png", "dark", SEED))
     assert result.verdict == Verdict.RESCAN and "embed" not in result.timings_ms

@@ -1,16 +1,18 @@
 """Render the authenticity verifier's training pairs: genuine and counterfeit photos of the training brands,
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
-    python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0]
+    python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
+        [--size 128]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
 half counterfeit (tools/counterfeits.py: the kinds in turn, magnitude uniform from subtle to obvious).
 Photos the scanner would send to `rescan` are dropped: they never reach the verifier.
 
-Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR;
-target (N, G, G) uint8, the share of each cell of the reference that the counterfeit changed (0..255);
-genuine (N,), kind (N,), magnitude (N,), brand (N,).
+Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR
+(S: `--size`, the side the pair is compared at, which becomes the trained verifier's input side);
+target (N, G, G) uint8 with G = S / 8 (one cell per 8x8 pixels, the network's stride), the share of each
+cell of the reference that the counterfeit changed (0..255); genuine (N,), kind (N,), magnitude (N,), brand (N,).
 """
 
 from __future__ import annotations
@@ -41,17 +43,16 @@ from scanner.verdict import too_small  # noqa: E402
 from scanner.verify import align  # noqa: E402
 
 CONFIG = ScannerConfig()
-SIZE = CONFIG.verify.size  # the side the scanner aligns and compares at: the verifier's input
-GRID = 16  # deviation map cells per side
+CELL = 8  # pixels per deviation-map cell: the pair network's stride
 
 
-def deviation_target(where: np.ndarray, box, grid: int = GRID) -> np.ndarray:  # type: ignore[no-untyped-def]
+def deviation_target(where: np.ndarray, box, grid: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Share of each grid cell of the reference crop that changed, 0..255."""
     framed = crop(where, box, CROP_SIZE).astype(np.float32) / 255
     return np.round(cv2.resize(framed, (grid, grid), interpolation=cv2.INTER_AREA) * 255).astype(np.uint8)
 
 
-def aligned_query(photo: np.ndarray, reference: ReferenceImage) -> np.ndarray | None:
+def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
     """The photo's logo aligned to the reference as the scanner does it, or None when the quality gate turns
     the frame away or its logo is located too small (the pairs keep only frames judged as located)."""
     if not assess(photo, CONFIG.quality).ok:
@@ -59,20 +60,21 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage) -> np.ndarray | 
     location = locate(photo, CONFIG.locate)
     if too_small(location, CONFIG):
         return None
-    return align(crop(photo, location.box, CROP_SIZE), reference, SIZE).aligned
+    return align(crop(photo, location.box, CROP_SIZE), reference, size).aligned
 
 
-def brand_pairs(job: tuple[int, str, Path, int, int]) -> tuple[np.ndarray, list[tuple]]:
-    index, brand, logo, per_brand, seed = job
+def brand_pairs(job: tuple[int, str, Path, int, int, int]) -> tuple[np.ndarray, list[tuple]]:
+    index, brand, logo, per_brand, seed, size = job
+    grid = size // CELL
     rng = np.random.default_rng(9_000_011 * index + 17 + 1_000_003 * seed)  # seed 0: the shipped v2's pairs
     mark = load_mark(logo)
     ref_crop, ref_mask, box = frame_reference(mark, CONFIG.locate)
     reference = ReferenceImage(0, brand, ref_crop, ref_mask)
-    ref_small = cv2.resize(ref_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    ref_small = cv2.resize(ref_crop, (size, size), interpolation=cv2.INTER_AREA)
     samples = []
     for n in range(per_brand):
         genuine = n % 2 == 0
-        kind, magnitude, target = "genuine", 0.0, np.zeros((GRID, GRID), np.uint8)
+        kind, magnitude, target = "genuine", 0.0, np.zeros((grid, grid), np.uint8)
         if genuine:
             photo = photograph(mark, rng, "genuine", rich=True)
         else:
@@ -81,8 +83,8 @@ def brand_pairs(job: tuple[int, str, Path, int, int]) -> tuple[np.ndarray, list[
                 photo, kind, where = counterfeit_photo(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
             except Invisible:
                 continue
-            target = deviation_target(where, box)
-        aligned = aligned_query(photo, reference)
+            target = deviation_target(where, box, grid)
+        aligned = aligned_query(photo, reference, size)
         if aligned is not None:
             samples.append((aligned, target, genuine, kind, magnitude, brand))
     return ref_small, samples
@@ -96,10 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, help="first N training brands only (smoke runs)")
     parser.add_argument("--seed", type=int, default=0, help="another seed gives other photos of the same brands")
+    parser.add_argument(
+        "--size", type=int, default=128, help="side of the compared pair in pixels, a multiple of 8 (v2, v3: 128)"
+    )
     args = parser.parse_args(argv)
+    if args.size % CELL:
+        parser.error(f"--size must be a multiple of {CELL}")
 
     train = training_brands(args.refs, args.limit)
-    jobs = [(i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed) for i, slug in enumerate(train)]
+    jobs = [
+        (i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed, args.size) for i, slug in enumerate(train)
+    ]
     start = time.time()
     references, rows = [], []
     with Pool(args.workers) as pool:

@@ -15,10 +15,13 @@ of the cells against the share of each cell the counterfeit changed (tools/make_
 
 Data: pairs from tools/make_verifier_set.py (several sets, e.g. other seeds, are used as one); 5% of the
 brands are kept apart for validation (brands, not photos, so validation measures unseen marks).
-Augmentation: brightness, contrast and saturation of the query, a shift of up to 3 pixels (alignment
-error), and both images flipped together. The learning rate follows one cosine cycle fitted to the time
-budget; `--init` starts from a trained checkpoint (validated once before the first step). Curves (loss;
-validation AUC and counterfeit detection at 3% of genuine flagged) go to a PNG beside the checkpoint.
+Augmentation: brightness, contrast and saturation of the query, a shift of up to 3 pixels at 128 px
+(alignment error; the same share of the side at other sizes), and both images flipped together. The network
+is fully convolutional, so `--init` may start a pair set of another side (v4: 224 px) from a checkpoint
+trained at 128 px; the deviation map then has side / 8 cells per side. The learning rate follows one cosine
+cycle fitted to the time budget; `--init` starts from a trained checkpoint (validated once before the first
+step). Curves (loss; validation AUC and counterfeit detection at 3% of genuine flagged) go to a PNG beside the
+checkpoint.
 Export: litert-torch float, then ai-edge-quantizer static int8 calibrated on 200 training pairs
 (tools/export_embedder.py's recipe).
 """
@@ -118,7 +121,8 @@ def _augment(query: np.ndarray, reference: np.ndarray, rng: np.random.Generator)
     q = query.astype(np.float32) * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
     grey = q.mean(axis=2, keepdims=True)
     q = grey + (q - grey) * rng.uniform(0.75, 1.25)
-    dx, dy = rng.integers(-3, 4, 2)
+    reach = round(3 * q.shape[0] / 128)  # alignment error: about 3 pixels at 128 px, the same share at any side
+    dx, dy = rng.integers(-reach, reach + 1, 2)
     q = cv2.warpAffine(q, np.float32([[1, 0, dx], [0, 1, dy]]), q.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
     q = np.clip(q, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:

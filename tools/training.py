@@ -90,6 +90,9 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     """Pair sets from tools/make_verifier_set.py as one: each set's reference indices shifted past the
     references of the sets before it."""
     sets = [dict(np.load(path)) for path in paths]
+    sides = {path.name: pairs["aligned"].shape[1] for path, pairs in zip(paths, sets, strict=True)}
+    if len(set(sides.values())) > 1:
+        raise SystemExit(f"pair sets of different sides cannot be trained on together: {sides}")
     offsets = np.cumsum([0] + [len(s["references"]) for s in sets[:-1]])
     for offset, pairs in zip(offsets, sets, strict=True):
         pairs["reference_index"] = pairs["reference_index"] + offset
