@@ -46,3 +46,22 @@ def test_fusion_uses_a_measure_the_learned_score_misses():
     assert rows["learned"][2] == {"colour": 1.0, "proportions": 0.0}
     assert rows["TTA"][2] == {"colour": 1.0, "proportions": 0.0}
     assert rows["fusion"][2]["proportions"] > 0.9 and rows["fusion"][1] <= 0.02
+
+
+def test_a_second_model_is_compared_alone_and_averaged():
+    """Two models that each see the counterfeits through independent noise: averaging their logits ranks
+    better than either alone, and without a second model no such rows appear."""
+    rng = np.random.default_rng(2)
+
+    def split() -> list[Measured]:
+        rows = []
+        for kind, centre in [("genuine", 1.0)] * 300 + [("stroke", -1.0)] * 300:
+            first, second = centre + rng.normal(0, 1.5), centre + rng.normal(0, 1.5)
+            measured = _measured(kind, float(1 / (1 + np.exp(-first))), 0.0)
+            rows.append(Measured(measured.kind, measured.features, measured.augmented, second))
+        return rows
+
+    areas = {name: area for name, area, *_ in compare(split(), split(), 0.03)}
+    assert areas["ensemble (mean logit)"] > max(areas["learned"], areas["second model"]) + 0.03
+    cal = [_measured("genuine", 0.8, 0.0), _measured("colour", 0.2, 0.0)]
+    assert "ensemble (mean logit)" not in {name for name, *_ in compare(cal, cal, 0.03)}

@@ -1,7 +1,7 @@
-"""Two ways to get more from the shipped verifier without retraining it, measured side by side.
+"""Ways to get more from the shipped verifier without retraining it, measured side by side.
 
     python tools/verifier_ablations.py --cal build/heldout-cal --test build/heldout-test \
-        [--model models/verifier_v2_int8.tflite] [--flag 0.03]
+        [--model models/verifier_v2_int8.tflite] [--flag 0.03] [--second models/verifier_v4_int8.tflite]
 
 Every genuine photo and counterfeit that the scanner recognises as its own brand (both splits, written by
 tools/make_heldout_set.py) is aligned to the brand's reference as the scanner aligns it, then measured:
@@ -11,7 +11,9 @@ calibration split's genuine photos, on the test split:
 - learned: the shipped score alone (what the scanner does);
 - fusion: a logistic regression on all those measures, fitted on the calibration split;
 - test-time augmentation (TTA): the learned score averaged over the aligned query as it is, shifted by
-  2 px, scaled by 6% along one axis and rotated by 4 degrees (11 model runs instead of one).
+  2 px, scaled by 6% along one axis and rotated by 4 degrees (11 model runs instead of one);
+- with `--second M2`: M2 alone, and both models' logits averaged (an ensemble), each model fed the pair at
+  its own input side.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from calibrate_threshold import scan_rows, set_pipeline, verified_as_labelled  #
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.locate import CROP_SIZE, crop  # noqa: E402
+from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.verify import align, rule_findings  # noqa: E402
 
 FEATURES = ("learned logit", "overlap", "|proportions|", "hue shift", "map peak", "map mean", "similarity")
@@ -43,6 +46,7 @@ class Measured:
     kind: str  # "genuine" or the counterfeit kind
     features: np.ndarray  # FEATURES, in order
     augmented: np.ndarray  # the learned authenticity under each test-time transform (the first: none)
+    second: float | None = None  # the second model's logit, when one is compared
 
     @property
     def counterfeit(self) -> bool:
@@ -64,11 +68,11 @@ def logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def measure(config: ScannerConfig, eval_set: Path) -> list[Measured]:
-    size = config.verify.size
-    transforms = tta_transforms(size)
+def measure(config: ScannerConfig, eval_set: Path, second: PairVerifier | None = None) -> list[Measured]:
     measured = []
     with set_pipeline(config, eval_set) as pipeline:
+        size = pipeline.verify_size
+        transforms = tta_transforms(size)
         verifier = pipeline.verifier  # the model the scan itself used
         assert verifier is not None, "needs [verify] model"
         for row, result in scan_rows(pipeline, eval_set, ("pass", "suspect")):
@@ -96,8 +100,12 @@ def measure(config: ScannerConfig, eval_set: Path) -> list[Measured]:
                 )[0]
                 for m in transforms
             ]
+            other = None
+            if second is not None:
+                b = a if second.size == size else align(query, reference, second.size)
+                other = logit(second.score(b.aligned, b.reference)[0])
             kind = "genuine" if row["expected"] == "pass" else row.get("kind") or "counterfeit"
-            measured.append(Measured(kind, np.array(features), np.array(augmented)))
+            measured.append(Measured(kind, np.array(features), np.array(augmented), other))
     return measured
 
 
@@ -137,6 +145,10 @@ def compare(cal: list[Measured], test: list[Measured], flag: float) -> list[tupl
         "fusion": (fused(x_cal), fused(x_test)),
         "TTA": (-np.stack([m.augmented for m in cal]).mean(1), -np.stack([m.augmented for m in test]).mean(1)),
     }
+    if cal[0].second is not None:
+        second_cal, second_test = np.array([m.second for m in cal]), np.array([m.second for m in test])
+        methods["second model"] = (-second_cal, -second_test)
+        methods["ensemble (mean logit)"] = (-(x_cal[:, 0] + second_cal) / 2, -(x_test[:, 0] + second_test) / 2)
     rows = []
     for name, (s_cal, s_test) in methods.items():
         threshold = np.quantile(s_cal[~y_cal], 1 - flag)
@@ -156,13 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--model", type=Path, default=Path("models/verifier_v2_int8.tflite"))
     parser.add_argument("--flag", type=float, default=0.03)
+    parser.add_argument("--second", type=Path, help="another verifier, alone and averaged with --model")
     args = parser.parse_args(argv)
 
     config = ScannerConfig()
     config = replace(config, verify=replace(config.verify, model=str(args.model)))
-    cal, test = measure(config, args.cal), measure(config, args.test)
+    second = PairVerifier(args.second) if args.second else None
+    cal, test = measure(config, args.cal, second), measure(config, args.test, second)
+    models = args.model.name + (f" and {args.second.name}" if args.second else "")
     print(
-        f"{args.model.name}; verified as their own brand: calibration {len(cal)} photos, test {len(test)} "
+        f"{models}; verified as their own brand: calibration {len(cal)} photos, test {len(test)} "
         f"({sum(m.counterfeit for m in test)} counterfeits); threshold flags {args.flag:.0%} of calibration genuine"
     )
     rows = compare(cal, test, args.flag)
