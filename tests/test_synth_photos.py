@@ -35,3 +35,34 @@ def test_no_tilt_keeps_the_square():
     corners = tilted_corners(200, np.random.default_rng(3), max_tilt=0.0)
     expected = np.array([[-100, -100], [100, -100], [100, 100], [-100, 100]])
     assert np.abs(corners - expected).max() <= 0.02 * 200 + 1e-9
+
+
+def test_an_ablated_photo_differs_in_that_factor_only():
+    """make_heldout_set.py --without: the same photo with one factor of the generator removed, and the
+    generator as it was once the block ends."""
+    import synth_photos
+    from synth_photos import ablated, photograph_with_extent
+
+    mark = np.zeros((256, 256, 4), np.uint8)
+    mark[16:240, 16:240] = (40, 40, 200, 255)  # a square: square on, its extent stays square whatever the turn
+
+    def shoot(seed: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        return photograph_with_extent(mark, np.random.default_rng(seed), "genuine", rich=True)
+
+    before = shoot(11)
+    with ablated("tilt"):
+        square_on = [shoot(seed) for seed in range(11, 19)]
+    with ablated("print"):
+        plain = shoot(11)
+    assert np.array_equal(shoot(11)[0], before[0]) and synth_photos.tilted_corners is tilted_corners
+    assert not np.array_equal(square_on[0][0], before[0]) and not np.array_equal(plain[0], before[0])
+    # Print styles and shadows do not move the mark; square on, the square's extent is as wide as tall (only
+    # turned in the plane), which tilted photos' extents are not.
+    assert plain[1] == before[1]
+
+    def aspect(extent: tuple[int, int, int, int]) -> float:
+        x0, y0, x1, y1 = extent
+        return abs((x1 - x0) / (y1 - y0) - 1)
+
+    assert max(aspect(e) for _, e in square_on) < 0.03
+    assert max(aspect(shoot(seed)[1]) for seed in range(11, 19)) > 0.05

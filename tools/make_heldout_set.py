@@ -1,7 +1,7 @@
 """The held-out evaluation set for the trained embedder: brands the model never saw, each enrolled from ONE
 clean artwork, photographed with the rich generator (tools/synth_photos.py), plus unenrolled brands.
 
-    python tools/make_heldout_set.py simple-icons-*.tgz --out DIR [--split test|calibration]
+    python tools/make_heldout_set.py simple-icons-*.tgz --out DIR [--split test|calibration] [--without tilt|print]
 
 Brands come from the held-out share of simple-icons (tools/splits.py), ordered by a hash of the slug: the
 `calibration` split takes one block of 100 enrolled and 50 unknown brands, `test` another, disjoint block.
@@ -9,6 +9,11 @@ Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in
 counterfeits (tools/counterfeits.py: the eight kinds in turn, one subtle with magnitude below 0.5 and one
 obvious above it: suspect); per unknown brand, 2 photos. Writes DIR/refs/<slug>/ (the enrolment artwork,
 for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude).
+
+`--without` re-shoots the same split with one factor of the rich generator removed (synth_photos.ablated:
+`tilt` puts every mark square on and flat, `print` prints plain ink with no embossing, foil, fading,
+embroidery, cast shadow or shake); everything else about each photo stays the same, so comparing
+`scanner eval` on the two sets measures what that factor costs.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ sys.path.insert(0, str(TOOLS))
 from counterfeits import KINDS  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import EXPECTED, counterfeit_photo, load_mark, make_photo  # noqa: E402
+from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_photo  # noqa: E402
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
@@ -46,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tarball", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), default="test")
+    parser.add_argument("--without", choices=sorted(ABLATIONS), action="append", default=[], help="remove a factor")
     args = parser.parse_args(argv)
     if (args.out / "labels.csv").exists():
         raise SystemExit(f"{args.out} already holds an evaluation set; remove it first")
@@ -78,20 +84,21 @@ def main(argv: list[str] | None = None) -> int:
         image, kind, _ = counterfeit_photo(load_mark(logo), kind, magnitude, np.random.default_rng(seed))
         save(image, f"{kind}_{brand}_{magnitude:.2f}.jpg", "suspect", brand, kind, f"{magnitude:.2f}")
 
-    for i, slug in enumerate(enrolled):
-        logo = refs / slug / "logo.png"
-        for n in range(3):
-            shoot(logo, "genuine", slug, f"genuine_{slug}_{n}.jpg", "pass")
-        degraded = DEGRADED[i % len(DEGRADED)]
-        shoot(logo, degraded, slug, f"{degraded}_{slug}.jpg", EXPECTED[degraded])
-        # One subtle and one obvious counterfeit; every kind gets both bands across the brands.
-        bands = np.array([(i // 4 + n) % 2 for n in range(2)])
-        magnitudes = np.random.default_rng(seed).uniform(0, 0.5, 2) + 0.5 * bands
-        for n, magnitude in enumerate(magnitudes):
-            shoot_counterfeit(logo, KINDS[(2 * i + n) % len(KINDS)], slug, float(magnitude))
-    for slug in unknown:
-        for n in range(2):
-            shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
+    with ablated(*args.without):
+        for i, slug in enumerate(enrolled):
+            logo = refs / slug / "logo.png"
+            for n in range(3):
+                shoot(logo, "genuine", slug, f"genuine_{slug}_{n}.jpg", "pass")
+            degraded = DEGRADED[i % len(DEGRADED)]
+            shoot(logo, degraded, slug, f"{degraded}_{slug}.jpg", EXPECTED[degraded])
+            # One subtle and one obvious counterfeit; every kind gets both bands across the brands.
+            bands = np.array([(i // 4 + n) % 2 for n in range(2)])
+            magnitudes = np.random.default_rng(seed).uniform(0, 0.5, 2) + 0.5 * bands
+            for n, magnitude in enumerate(magnitudes):
+                shoot_counterfeit(logo, KINDS[(2 * i + n) % len(KINDS)], slug, float(magnitude))
+        for slug in unknown:
+            for n in range(2):
+                shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
     with (args.out / "labels.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "expected", "brand", "kind", "magnitude"])

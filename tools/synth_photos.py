@@ -16,9 +16,11 @@ specular plastic, stronger perspective, distractors).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -211,6 +213,51 @@ def photograph_with_extent(
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent
 
 
+def _square_on(side: int, rng: np.random.Generator, max_tilt: float = MAX_TILT) -> np.ndarray:
+    """tilted_corners' stand-in for an ablation: the mark square on, flat (no tilt, no corner jitter).
+    It draws the same random numbers, so every other choice of the photo stays the same."""
+    rng.uniform(0, max_tilt), rng.uniform(0, 2 * math.pi), rng.uniform(-0.02, 0.02, (4, 2))
+    half = side / 2
+    return np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
+
+
+def _plain_ink(
+    surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, inked: bool = False
+) -> np.ndarray:
+    """_print_style's stand-in for an ablation: plain ink, after the same random draws."""
+    _PRINT_STYLE(surface_img, ink, alpha, rng, inked)
+    return ink * alpha + surface_img * (1 - alpha)
+
+
+def _steady(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """_shadow_and_shake's stand-in for an ablation: no cast shadow or shake, after the same random draws."""
+    _SHADOW_AND_SHAKE(image, rng)
+    return image
+
+
+# What an ablation removes from the rich photos, and the stand-ins that do it (make_heldout_set.py --without).
+ABLATIONS = {
+    "tilt": {"tilted_corners": _square_on},
+    "print": {"_print_style": _plain_ink, "_shadow_and_shake": _steady},
+}
+
+
+@contextlib.contextmanager
+def ablated(*factors: str) -> Iterator[None]:
+    """Photos taken inside are the same photos without `factors` (ABLATIONS): each stand-in consumes the random
+    numbers of what it replaces, so a set made with and without an ablation differs in that factor only."""
+    module = sys.modules[__name__]
+    swaps = {name: fn for factor in factors for name, fn in ABLATIONS[factor].items()}
+    saved = {name: getattr(module, name) for name in swaps}
+    try:
+        for name, fn in swaps.items():
+            setattr(module, name, fn)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(module, name, fn)
+
+
 def _print_style(
     surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, inked: bool = False
 ) -> np.ndarray:
@@ -259,6 +306,9 @@ def _shadow_and_shake(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
         image = cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
     return image
+
+
+_PRINT_STYLE, _SHADOW_AND_SHAKE = _print_style, _shadow_and_shake  # the originals, for the stand-ins
 
 
 def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator) -> tuple:
