@@ -1,0 +1,28 @@
+"""tools/alignment_residual.py measures what the alignment left, on pairs where that is known."""
+
+import sys
+
+import cv2
+import numpy as np
+
+from scanner.verify import Alignment
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from alignment_residual import residual  # noqa: E402
+
+
+def _pair(shift_x: float, shift_y: float) -> Alignment:
+    reference = np.full((128, 128, 3), 235, np.uint8)
+    cv2.rectangle(reference, (30, 40), (90, 60), (40, 40, 160), -1)
+    cv2.circle(reference, (70, 95), 18, (40, 40, 160), -1)
+    mask = (reference[..., 0] < 100).astype(np.uint8) * 255
+    moved = cv2.warpAffine(reference, np.float32([[1, 0, shift_x], [0, 1, shift_y]]), (128, 128),
+                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    identity = np.float64([[1, 0, 0], [0, 1, 0]])
+    return Alignment(moved, mask, moved, mask, reference, mask, 1.0, identity)
+
+
+def test_a_perfect_alignment_leaves_nothing_and_a_shift_leaves_its_length():
+    assert residual(_pair(0, 0)) < 0.1
+    assert abs(residual(_pair(2.0, 1.5)) - 2.5) < 0.3
