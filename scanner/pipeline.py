@@ -28,12 +28,11 @@ from .index import BrandIndex, Candidate
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
-from .verify import shape_inliers, verify
+from .verify import RULES_SIZE, shape_inliers, verify
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 V0_SUSPECT_THRESHOLD = 0.5  # the v0 rules' authenticity scale
-V0_SIZE = 128  # the side the v0 rules compare at
 # Naming by shape looks at this many of the frame's matches, nearest to any brand first: the same names on
 # both held-out splits as all ~30 windows, 1 FlickrLogos photo of 105 fewer, half the time (9.5 ms p50).
 SHAPE_WINDOWS = 8
@@ -157,7 +156,7 @@ class Pipeline:
         self.search_stop = max(stop, self.search_threshold) if stop else None
         # Align at the side the pair model sees: a finer alignment than the model's input is thrown away, and a
         # coarser one upsampled is detail the model was trained to see but would not get.
-        self.verify_size = config.verify.size or (self.verifier.size if self.verifier else V0_SIZE)
+        self.verify_size = config.verify.size or (self.verifier.size if self.verifier else RULES_SIZE)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
@@ -298,9 +297,10 @@ class Pipeline:
     def _accepted_window(self, windows: list[_Match]) -> tuple[_Match, float] | None:
         """The scene search's closest window and the threshold it cleared, or None when it clears none."""
         closest = _closest(windows)
-        if closest is None or closest.similarity < self._threshold(closest, search=True):
+        if closest is None:
             return None
-        return closest, self._threshold(closest, search=True)
+        threshold = self._threshold(closest, search=True)
+        return (closest, threshold) if closest.similarity >= threshold else None
 
     def _threshold(self, match: _Match, search: bool = False) -> float:
         """The similarity `match` must reach to name its nearest brand: the located box's (unknown_threshold)

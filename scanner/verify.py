@@ -34,6 +34,7 @@ ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera persp
 HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
+RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
 
 
 @dataclass
@@ -279,7 +280,7 @@ def _dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
     return cv2.dilate(mask, _disc(tolerance)) > 0
 
 
-def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = 128) -> Alignment:
+def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE) -> Alignment:
     tolerance = max(1, round(TOLERANCE * size))
     ref_image, ref_mask, ref_near = reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
     query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
@@ -346,7 +347,7 @@ def _map_reasons(deviation: np.ndarray, ref_mask: np.ndarray) -> list[str]:
 def verify(
     query_crop: np.ndarray,
     reference: ReferenceImage,
-    size: int = 128,
+    size: int = RULES_SIZE,
     model: PairVerifier | None = None,
     threshold: float | None = None,
 ) -> Verification:

@@ -40,7 +40,7 @@ from scanner.index import ReferenceImage  # noqa: E402
 from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
 from scanner.quality import assess  # noqa: E402
 from scanner.verdict import too_small  # noqa: E402
-from scanner.verify import align  # noqa: E402
+from scanner.verify import RULES_SIZE, align  # noqa: E402
 
 CONFIG = ScannerConfig()
 CELL = 8  # pixels per deviation-map cell: the pair network's stride
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N training brands only (smoke runs)")
     parser.add_argument("--seed", type=int, default=0, help="another seed gives other photos of the same brands")
     parser.add_argument(
-        "--size", type=int, default=128, help="side of the compared pair in pixels, a multiple of 8 (v2, v3: 128)"
+        "--size", type=int, default=RULES_SIZE, help="side of the compared pair in pixels, a multiple of 8"
     )
     args = parser.parse_args(argv)
     if args.size % CELL:

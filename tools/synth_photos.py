@@ -170,6 +170,8 @@ def photograph_with_extent(
     src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
     if rich:
         corners = tilted_corners(side, rng)
+        if "tilt" in _ablated:
+            corners = src - side / 2  # square on (the tilt's random numbers drawn all the same)
     else:
         corners = src + rng.uniform(-0.06, 0.06, (4, 2)) * side - side / 2
     angle = math.radians(rng.uniform(-20, 20) if rich else rng.uniform(-10, 10))
@@ -182,10 +184,8 @@ def photograph_with_extent(
     alpha = warped[..., 3:4] / 255.0 * rng.uniform(0.88, 1.0)  # ink coverage
     luma = image.mean(axis=2, keepdims=True) / 255.0
     ink = warped[..., :3] * (luma / luma.mean()) ** 0.3  # the surface's texture shows through the ink a little
-    if rich:
-        image = _print_style(image, ink, alpha, rng, inked)
-    else:
-        image = ink * alpha + image * (1 - alpha)
+    styled = _print_style(image, ink, alpha, rng, inked) if rich else None
+    image = ink * alpha + image * (1 - alpha) if styled is None or "print" in _ablated else styled
 
     # Light: a linear gradient and a soft vignette, then white balance drift.
     gx, gy = rng.uniform(-1, 1, 2)
@@ -203,7 +203,8 @@ def photograph_with_extent(
         spot = np.exp(-(((xx - gx0) ** 2 + (yy - gy0) ** 2) / (2 * (0.28 * WIDTH) ** 2)))
         image = image + rng.uniform(320, 420) * spot[..., None]
     if rich:
-        image = _shadow_and_shake(image, rng)
+        shaken = _shadow_and_shake(image, rng)
+        image = image if "print" in _ablated else shaken
     sigma = rng.uniform(5, 8) if kind == "blur" else rng.uniform(0.3, 0.9)
     image = cv2.GaussianBlur(image, (0, 0), sigma)
     image = image + rng.normal(0, rng.uniform(1.5, 4.5), image.shape)
@@ -213,49 +214,29 @@ def photograph_with_extent(
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent
 
 
-def _square_on(side: int, rng: np.random.Generator, max_tilt: float = MAX_TILT) -> np.ndarray:
-    """tilted_corners' stand-in for an ablation: the mark square on, flat (no tilt, no corner jitter).
-    It draws the same random numbers, so every other choice of the photo stays the same."""
-    rng.uniform(0, max_tilt), rng.uniform(0, 2 * math.pi), rng.uniform(-0.02, 0.02, (4, 2))
-    half = side / 2
-    return np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
-
-
-def _plain_ink(
-    surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, inked: bool = False
-) -> np.ndarray:
-    """_print_style's stand-in for an ablation: plain ink, after the same random draws."""
-    _PRINT_STYLE(surface_img, ink, alpha, rng, inked)
-    return ink * alpha + surface_img * (1 - alpha)
-
-
-def _steady(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """_shadow_and_shake's stand-in for an ablation: no cast shadow or shake, after the same random draws."""
-    _SHADOW_AND_SHAKE(image, rng)
-    return image
-
-
-# What an ablation removes from the rich photos, and the stand-ins that do it (make_heldout_set.py --without).
+# Capture factors an evaluation set can be re-shot without (make_heldout_set.py --without), and what each
+# removes from the rich photos.
 ABLATIONS = {
-    "tilt": {"tilted_corners": _square_on},
-    "print": {"_print_style": _plain_ink, "_shadow_and_shake": _steady},
+    "tilt": "the goods square on and flat: no tilt, no corner jitter",
+    "print": "plain ink: no embossing, embroidery, foil or fading, no cast shadow or shake",
 }
+_ablated: frozenset[str] = frozenset()
 
 
 @contextlib.contextmanager
 def ablated(*factors: str) -> Iterator[None]:
-    """Photos taken inside are the same photos without `factors` (ABLATIONS): each stand-in consumes the random
-    numbers of what it replaces, so a set made with and without an ablation differs in that factor only."""
-    module = sys.modules[__name__]
-    swaps = {name: fn for factor in factors for name, fn in ABLATIONS[factor].items()}
-    saved = {name: getattr(module, name) for name in swaps}
+    """Photos taken inside are the same photos without `factors` (ABLATIONS). The removed steps still run and
+    their results are dropped, so they consume the same random numbers and a set made with and without an
+    ablation differs in that factor only."""
+    global _ablated
+    unknown = set(factors) - set(ABLATIONS)
+    if unknown:
+        raise ValueError(f"unknown capture factor(s) {sorted(unknown)}; known: {sorted(ABLATIONS)}")
+    before, _ablated = _ablated, _ablated | frozenset(factors)
     try:
-        for name, fn in swaps.items():
-            setattr(module, name, fn)
         yield
     finally:
-        for name, fn in saved.items():
-            setattr(module, name, fn)
+        _ablated = before
 
 
 def _print_style(
@@ -306,9 +287,6 @@ def _shadow_and_shake(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
         image = cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
     return image
-
-
-_PRINT_STYLE, _SHADOW_AND_SHAKE = _print_style, _shadow_and_shake  # the originals, for the stand-ins
 
 
 def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator) -> tuple:
