@@ -7,7 +7,8 @@ mistaken for a difference. Output: one vector, a logit (high = genuine) followed
 reference's resolution. One output keeps the file loadable by the same single-output runtime shim.
 
 The model's calibrated operating point lives beside it in `<model>.json` (`suspect_threshold`, chosen on
-held-out brands by tools/calibrate_verifier.py); the config can override it.
+held-out brands by tools/calibrate_verifier.py; the config can override it), with the alignment its training
+pairs used (`alignment`, written by tools/train_verifier.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from .runtime import TFLiteModel
 logger = logging.getLogger(__name__)
 
 DEFAULT_SUSPECT_THRESHOLD = 0.5
+# How the query was brought onto the reference in the model's training pairs (scanner/verify.py `align`);
+# models written before the record existed were trained on the similarity alignment.
+ALIGNMENTS = ("similarity", "refined")
 TARGET_MEAN = 128.0
 
 
@@ -62,10 +66,24 @@ class PairVerifier:
         self.size, self.grid = int(shape[1]), grid
         self.sha256 = file_sha256(self.path)
         self.calibration = read_calibration(self.path)
+        if self.alignment not in ALIGNMENTS:
+            raise ModelError(
+                f"{self.path}: unknown alignment {self.alignment!r} in its .json (expected one of {ALIGNMENTS}); "
+                "restore the .json from models/"
+            )
 
     @property
     def suspect_threshold(self) -> float:
         return float(self.calibration.get("suspect_threshold", DEFAULT_SUSPECT_THRESHOLD))
+
+    @property
+    def alignment(self) -> str:
+        return str(self.calibration.get("alignment", "similarity"))
+
+    @property
+    def refined(self) -> bool:
+        """Whether the model expects the refined alignment (scanner/refine.py)."""
+        return self.alignment == "refined"
 
     def score(self, aligned: np.ndarray, reference: np.ndarray) -> tuple[float, np.ndarray]:
         """(authenticity 0..1, deviation 0..1 at the pair's resolution) for an aligned pair."""

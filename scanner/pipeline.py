@@ -157,6 +157,8 @@ class Pipeline:
         # Align at the side the pair model sees: a finer alignment than the model's input is thrown away, and a
         # coarser one upsampled is detail the model was trained to see but would not get.
         self.verify_size = config.verify.size or (self.verifier.size if self.verifier else RULES_SIZE)
+        # Align the way the model's training pairs were aligned (its .json says; the v0 rules: similarity).
+        self.refined_alignment = bool(self.verifier and self.verifier.refined)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
@@ -235,7 +237,14 @@ class Pipeline:
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer(
-            "verify", verify, match.crop, reference, self.verify_size, self.verifier, self.suspect_threshold
+            "verify",
+            verify,
+            match.crop,
+            reference,
+            self.verify_size,
+            self.verifier,
+            self.suspect_threshold,
+            self.refined_alignment,
         )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation

@@ -24,6 +24,7 @@ import numpy as np
 from .index import ReferenceImage
 from .locate import foreground_mask
 from .pair_model import PairVerifier
+from .refine import refine
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -258,6 +259,7 @@ class Alignment:
     ref_mask: np.ndarray
     overlap: float
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
+    homography: np.ndarray | None = None  # 3x3 refinement query -> reference (scanner/refine.py), when used
 
 
 def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -280,15 +282,27 @@ def _dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
     return cv2.dilate(mask, _disc(tolerance)) > 0
 
 
-def align(query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE) -> Alignment:
+def align(
+    query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE, refined: bool = False
+) -> Alignment:
+    """The query brought onto the reference: a similarity transform from silhouettes and ORB matches, and with
+    `refined` the homography scanner/refine.py fits from there when it finds a plausible one."""
     tolerance = max(1, round(TOLERANCE * size))
     ref_image, ref_mask, ref_near = reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
     query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
     warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
-    aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix)
+    homography = refine(query, ref_image, matrix) if refined else None
+    if homography is None:
+        aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        aligned = cv2.warpPerspective(
+            query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        warped = cv2.warpPerspective(query_mask, homography, (size, size), flags=cv2.INTER_NEAREST)
+        overlap = min(tolerant_overlap(warped, ref_mask, tolerance, ref_near))
+    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography)
 
 
 @dataclass
@@ -350,6 +364,7 @@ def verify(
     size: int = RULES_SIZE,
     model: PairVerifier | None = None,
     threshold: float | None = None,
+    refined: bool = False,
 ) -> Verification:
     """Align, then score: with the learned pair model when one is given, else with the v0 rules.
 
@@ -358,7 +373,7 @@ def verify(
     With the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only
     a suspect needs its reasons worded.
     """
-    a = align(query_crop, reference, size)
+    a = align(query_crop, reference, size, refined)
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)

@@ -103,3 +103,9 @@ def test_verifier_training_pairs_smoke(tmp_path):
     assert sized["target"].shape[1:] == (28, 28)
     with pytest.raises(SystemExit, match="different sides"):
         load_pair_sets([out, finer])
+    # Pairs aligned by the refined homography say so, and are not mixed with similarity-aligned ones.
+    refined = tmp_path / "pairs_refined.npz"
+    assert main([str(refs), "--out", str(refined), "--per-brand", "2", "--workers", "1", "--align", "refined"]) == 0
+    assert str(np.load(refined)["alignment"]) == "refined" and str(load_pair_sets([out])["alignment"]) == "similarity"
+    with pytest.raises(SystemExit, match="aligned differently"):
+        load_pair_sets([out, refined])

@@ -89,3 +89,17 @@ def test_the_v0_rules_still_work_without_a_model():
     recoloured = verify(_query("colour_ferrari_0.jpg"), _reference("ferrari"), 128, None)
     assert genuine.authenticity >= 0.5 > recoloured.authenticity  # 0.5: the v0 rules' threshold
     assert recoloured.reasons[0].startswith("colour differs from reference")
+
+
+def test_the_model_says_how_its_pairs_were_aligned_and_a_wrong_record_is_refused(tmp_path):
+    import json
+    import shutil
+
+    model = tmp_path / "verifier.tflite"
+    shutil.copy(DEFAULT_VERIFIER, model)
+    assert PairVerifier(model).alignment == "similarity" and not PairVerifier(model).refined  # no record: v1-v3
+    model.with_suffix(".json").write_text(json.dumps({"alignment": "refined"}))
+    assert PairVerifier(model).refined
+    model.with_suffix(".json").write_text(json.dumps({"alignment": "optical flow"}))
+    with pytest.raises(ModelError, match="unknown alignment 'optical flow'"):
+        PairVerifier(model)

@@ -78,6 +78,34 @@ def test_the_pair_is_compared_at_the_verifiers_input_side(demo_index_path):
         assert result.heatmap is not None and result.heatmap.shape == (side, side)
 
 
+def test_the_pair_is_aligned_the_way_the_verifiers_pairs_were(demo_index_path, tmp_path):
+    """A verifier whose record says "refined" gets the query refined to a homography (scanner/refine.py)."""
+    import json
+    import shutil
+
+    from scanner.refine import correlation, gradient_image
+
+    config = ScannerConfig()
+    refined_model = tmp_path / "verifier.tflite"
+    shutil.copy(config.verify.model, refined_model)
+    refined_model.with_suffix(".json").write_text(json.dumps({"alignment": "refined"}))
+    refined_config = replace(config, verify=replace(config.verify, model=str(refined_model)))
+    closer = 0
+    for n, brand in enumerate(("ferrari", "starbucks", "nike")):
+        photo = make_photo(BRANDS / brand / "logo.png", "genuine", SEED + n, rich=True)
+        fits = []
+        for settings, refined in ((config, False), (refined_config, True)):
+            with Pipeline(settings, demo_index_path) as pipeline:
+                assert pipeline.refined_alignment is refined
+                result = pipeline.scan(photo)
+            assert result.aligned is not None and result.reference is not None
+            side = result.aligned.shape[0]
+            reference = cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA)
+            fits.append(correlation(gradient_image(reference), gradient_image(result.aligned), np.eye(3)))
+        closer += fits[1] > fits[0]
+    assert closer >= 2
+
+
 def test_rescan_skips_the_model(pipeline):
     result = pipeline.scan(make_photo(BRANDS / "ferrari" / "logo.png", "dark", SEED))
     assert result.verdict == Verdict.RESCAN and "embed" not in result.timings_ms

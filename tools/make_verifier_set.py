@@ -2,7 +2,7 @@
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
     python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
-        [--size 128]
+        [--size 128] [--align similarity|refined]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
@@ -10,7 +10,9 @@ half counterfeit (tools/counterfeits.py: the kinds in turn, magnitude uniform fr
 Photos the scanner would send to `rescan` are dropped: they never reach the verifier.
 
 Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR
-(S: `--size`, the side the pair is compared at, which becomes the trained verifier's input side);
+(S: `--size`, the side the pair is compared at, which becomes the trained verifier's input side; `--align`:
+the scanner's similarity alignment, or that refined to a homography by scanner/refine.py, recorded in the
+set as `alignment` and passed on to the verifier trained on it);
 target (N, G, G) uint8 with G = S / 8 (one cell per 8x8 pixels, the network's stride), the share of each
 cell of the reference that the counterfeit changed (0..255); genuine (N,), kind (N,), magnitude (N,), brand (N,).
 """
@@ -38,6 +40,7 @@ from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
 from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
+from scanner.pair_model import ALIGNMENTS  # noqa: E402
 from scanner.quality import assess  # noqa: E402
 from scanner.verdict import too_small  # noqa: E402
 from scanner.verify import RULES_SIZE, align  # noqa: E402
@@ -52,7 +55,7 @@ def deviation_target(where: np.ndarray, box, grid: int) -> np.ndarray:  # type: 
     return np.round(cv2.resize(framed, (grid, grid), interpolation=cv2.INTER_AREA) * 255).astype(np.uint8)
 
 
-def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int) -> np.ndarray | None:
+def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int, refined: bool = False) -> np.ndarray | None:
     """The photo's logo aligned to the reference as the scanner does it, or None when the quality gate turns
     the frame away or its logo is located too small (the pairs keep only frames judged as located)."""
     if not assess(photo, CONFIG.quality).ok:
@@ -60,11 +63,11 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int) -> np
     location = locate(photo, CONFIG.locate)
     if too_small(location, CONFIG):
         return None
-    return align(crop(photo, location.box, CROP_SIZE), reference, size).aligned
+    return align(crop(photo, location.box, CROP_SIZE), reference, size, refined).aligned
 
 
-def brand_pairs(job: tuple[int, str, Path, int, int, int]) -> tuple[np.ndarray, list[tuple]]:
-    index, brand, logo, per_brand, seed, size = job
+def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.ndarray, list[tuple]]:
+    index, brand, logo, per_brand, seed, size, refined = job
     grid = size // CELL
     rng = np.random.default_rng(9_000_011 * index + 17 + 1_000_003 * seed)  # seed 0: the shipped v2's pairs
     mark = load_mark(logo)
@@ -84,7 +87,7 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int]) -> tuple[np.ndarray, 
             except Invisible:
                 continue
             target = deviation_target(where, box, grid)
-        aligned = aligned_query(photo, reference, size)
+        aligned = aligned_query(photo, reference, size, refined)
         if aligned is not None:
             samples.append((aligned, target, genuine, kind, magnitude, brand))
     return ref_small, samples
@@ -101,13 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--size", type=int, default=RULES_SIZE, help="side of the compared pair in pixels, a multiple of 8"
     )
+    parser.add_argument(
+        "--align", choices=ALIGNMENTS, default="similarity", help="how the query is brought onto the reference"
+    )
     args = parser.parse_args(argv)
     if args.size % CELL:
         parser.error(f"--size must be a multiple of {CELL}")
 
     train = training_brands(args.refs, args.limit)
     jobs = [
-        (i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed, args.size) for i, slug in enumerate(train)
+        (i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed, args.size, args.align == "refined")
+        for i, slug in enumerate(train)
     ]
     start = time.time()
     references, rows = [], []
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         kind=np.array([r[4] for r in rows]),
         magnitude=np.array([r[5] for r in rows], np.float32),
         brand=np.array([r[6] for r in rows]),
+        alignment=np.array(args.align),
     )
     genuine = sum(r[3] for r in rows)
     print(

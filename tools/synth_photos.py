@@ -152,8 +152,17 @@ def photograph(
 def photograph_with_extent(
     mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """(photo, (x0, y0, x1, y1) extent of the mark in it): print the RGBA mark on a surface and take a
-    handheld photo of it.
+    """(photo, (x0, y0, x1, y1) extent of the mark in it): see photograph_with_placement."""
+    photo, extent, _ = photograph_with_placement(mark, rng, kind, rich, inked)
+    return photo, extent
+
+
+def photograph_with_placement(
+    mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
+) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray]:
+    """(photo, (x0, y0, x1, y1) extent of the mark in it, 3x3 homography from the mark's pixels to the
+    photo's): print the RGBA mark on a surface and take a handheld photo of it. The homography is the
+    ground truth an alignment can be measured against (tools/alignment_error.py).
 
     `rich` (the training and v1 evaluation sets) widens every range and adds print styles (embossed,
     embroidered, foil, faded), cast shadows and motion blur; without it, the v0 sets are reproduced exactly.
@@ -211,7 +220,8 @@ def photograph_with_extent(
     image = np.clip(image, 0, 255).astype(np.uint8)
     quality = int(rng.integers(60, 93) if rich else rng.integers(80, 93))
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent
+    placement = matrix @ np.diag([side / mark.shape[1], side / mark.shape[0], 1.0])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent, placement
 
 
 # Capture factors an evaluation set can be re-shot without (make_heldout_set.py --without), and what each

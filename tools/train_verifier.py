@@ -15,8 +15,10 @@ of the cells against the share of each cell the counterfeit changed (tools/make_
 
 Data: pairs from tools/make_verifier_set.py (several sets, e.g. other seeds, are used as one); 5% of the
 brands are kept apart for validation (brands, not photos, so validation measures unseen marks).
-Augmentation: brightness, contrast and saturation of the query, a shift of up to 3 pixels at 128 px
-(alignment error; the same share of the side at other sizes), and both images flipped together. The network
+Augmentation: brightness, contrast and saturation of the query, a shift of up to `--shift` pixels at 128 px
+(alignment error, 3 by default; the same share of the side at other sizes), and both images flipped together.
+The pair set's alignment (tools/make_verifier_set.py --align) is written to the model's `<model>.json`, so
+the scanner aligns the way the model was trained. The network
 is fully convolutional, so `--init` may start a pair set of another side (v4: 224 px) from a checkpoint
 trained at 128 px; the deviation map then has side / 8 cells per side. The learning rate follows one cosine
 cycle fitted to the time budget; `--init` starts from a trained checkpoint (validated once before the first
@@ -46,6 +48,7 @@ sys.path.insert(0, str(TOOLS.parent))
 from effnet_lite import load_pretrained  # noqa: E402
 from training import load_pair_sets, plot_curves, train_for  # noqa: E402
 
+from scanner.embed import record_calibration  # noqa: E402
 from scanner.pair_model import pair_input  # noqa: E402
 
 SHARED_BLOCKS = 5  # EfficientNet-Lite0 blocks 0-4 end at stride 8 with 40 channels
@@ -103,7 +106,9 @@ class PairNet(nn.Module):
         return torch.cat([self.decide(pooled), cells], dim=1)
 
 
-def build_pairs(data: dict, index: np.ndarray, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def build_pairs(
+    data: dict, index: np.ndarray, rng: np.random.Generator | None = None, shift: float = 3.0
+) -> tuple[np.ndarray, np.ndarray]:
     """((N, S, S, 6) float32 pairs, (N,) which were flipped); augmented when rng is given."""
     out, flipped = [], []
     for i in index:
@@ -111,17 +116,17 @@ def build_pairs(data: dict, index: np.ndarray, rng: np.random.Generator | None =
         reference = data["references"][data["reference_index"][i]]
         flip = False
         if rng is not None:
-            query, reference, flip = _augment(query, reference, rng)
+            query, reference, flip = _augment(query, reference, rng, shift)
         out.append(pair_input(query, reference))
         flipped.append(flip)
     return np.stack(out), np.array(flipped)
 
 
-def _augment(query: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -> tuple:
+def _augment(query: np.ndarray, reference: np.ndarray, rng: np.random.Generator, shift: float) -> tuple:
     q = query.astype(np.float32) * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20)
     grey = q.mean(axis=2, keepdims=True)
     q = grey + (q - grey) * rng.uniform(0.75, 1.25)
-    reach = round(3 * q.shape[0] / 128)  # alignment error: about 3 pixels at 128 px, the same share at any side
+    reach = round(shift * q.shape[0] / 128)  # alignment error in pixels at 128 px, the same share at any side
     dx, dy = rng.integers(-reach, reach + 1, 2)
     q = cv2.warpAffine(q, np.float32([[1, 0, dx], [0, 1, dy]]), q.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
     q = np.clip(q, 0, 255).astype(np.uint8)
@@ -180,6 +185,7 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
         pair[0, 0], pair[-1, -1] = 0, 255  # pin the input range: int8 input scale 1, zero point -128
         samples.append(pair[None])
     quantize(float_path, out, samples, OUTPUT_RANGE)
+    record_calibration(out, {"alignment": str(data["alignment"])})
     print(
         f"int8: {out} ({out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(out)}; float32: {float_path}", file=sys.stderr
     )
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-only", action="store_true", help="export --checkpoint again without training")
     parser.add_argument("--init", type=Path, help="a trained verifier checkpoint (.pt) to start from")
     parser.add_argument("--lr-scale", type=float, default=1.0, help="scales the learning rate (fine-tuning: 0.5)")
+    parser.add_argument("--shift", type=float, default=3.0, help="augmentation shift, pixels at 128 px")
     args = parser.parse_args(argv)
     if args.export_only:
         model = PairNet(pretrained=False)
@@ -238,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def step_loss() -> torch.Tensor:
         index = rng.choice(train_index, args.batch)
-        pairs, flipped = build_pairs(data, index, rng)
+        pairs, flipped = build_pairs(data, index, rng, args.shift)
         target = torch.from_numpy(_flip_targets(targets[index], flipped))
         genuine = torch.from_numpy(data["genuine"][index].astype(np.float32))
         return loss_of(model(to_tensor(pairs)), genuine, target)

@@ -93,7 +93,13 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     sides = {path.name: pairs["aligned"].shape[1] for path, pairs in zip(paths, sets, strict=True)}
     if len(set(sides.values())) > 1:
         raise SystemExit(f"pair sets of different sides cannot be trained on together: {sides}")
+    # Sets written before `--align` existed were aligned by the similarity transform.
+    alignments = {path.name: str(pairs.pop("alignment", "similarity")) for path, pairs in zip(paths, sets, strict=True)}
+    if len(set(alignments.values())) > 1:
+        raise SystemExit(f"pair sets aligned differently cannot be trained on together: {alignments}")
     offsets = np.cumsum([0] + [len(s["references"]) for s in sets[:-1]])
     for offset, pairs in zip(offsets, sets, strict=True):
         pairs["reference_index"] = pairs["reference_index"] + offset
-    return {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
+    joined = {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
+    joined["alignment"] = np.array(next(iter(alignments.values())))
+    return joined

@@ -81,7 +81,7 @@ def measure(config: ScannerConfig, eval_set: Path, second: PairVerifier | None =
             assert result.box is not None and result.brand is not None
             query = crop(read_image(eval_set / row["file"]), result.box, CROP_SIZE)
             reference = pipeline.index.verification_reference(result.brand, result.candidates[0].reference_id)
-            a = align(query, reference, size)
+            a = align(query, reference, size, pipeline.refined_alignment)
             authenticity, deviation = verifier.score(a.aligned, a.reference)
             rules = rule_findings(a)
             features = [
@@ -102,7 +102,8 @@ def measure(config: ScannerConfig, eval_set: Path, second: PairVerifier | None =
             ]
             other = None
             if second is not None:
-                b = a if second.size == size else align(query, reference, second.size)
+                same = second.size == size and second.refined == pipeline.refined_alignment
+                b = a if same else align(query, reference, second.size, second.refined)
                 other = logit(second.score(b.aligned, b.reference)[0])
             kind = "genuine" if row["expected"] == "pass" else row.get("kind") or "counterfeit"
             measured.append(Measured(kind, np.array(features), np.array(augmented), other))
