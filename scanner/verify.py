@@ -254,7 +254,7 @@ class Alignment:
     query: np.ndarray  # BGR query crop, resized (not warped)
     query_mask: np.ndarray  # its mark mask
     aligned: np.ndarray  # BGR query warped onto the reference (what the pair model and the evidence show)
-    warped: np.ndarray  # query mask warped onto the reference
+    warped: np.ndarray  # query mask warped onto the reference by the similarity transform (the rules' view)
     reference: np.ndarray  # BGR reference
     ref_mask: np.ndarray
     overlap: float
@@ -297,11 +297,11 @@ def align(
     if homography is None:
         aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     else:
+        # Only the pair model's input is refined: the rules keep the similarity alignment, under which a
+        # stretch is measured whole (the refinement undoes up to a tilt's worth of it) for the words.
         aligned = cv2.warpPerspective(
             query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        warped = cv2.warpPerspective(query_mask, homography, (size, size), flags=cv2.INTER_NEAREST)
-        overlap = min(tolerant_overlap(warped, ref_mask, tolerance, ref_near))
     return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography)
 
 
