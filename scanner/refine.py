@@ -35,6 +35,17 @@ def gradient_image(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(magnitude, (0, 0), 1.0)
 
 
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    # OpenCV's, not numpy's: numpy hands even a 3x3 to LAPACK, whose threads cost milliseconds on a busy CPU.
+    return cv2.invert(matrix.astype(np.float64))[1]
+
+
+def _singular_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(singular values, descending; left singular vectors as columns) of a 2x2 matrix."""
+    values, left, _ = cv2.SVDecomp(matrix.astype(np.float64))
+    return values.ravel(), left
+
+
 def _homogeneous(matrix: np.ndarray) -> np.ndarray:
     full = np.eye(3)
     full[: matrix.shape[0]] = matrix
@@ -43,13 +54,13 @@ def _homogeneous(matrix: np.ndarray) -> np.ndarray:
 
 def _ecc(template: np.ndarray, image: np.ndarray, start: np.ndarray, motion: int) -> tuple[np.ndarray, float] | None:
     """(3x3 map image -> template, correlation) from ECC started at `start` (image -> template), or None."""
-    warp = np.linalg.inv(start)  # ECC's warp maps the template's coordinates into the image
+    warp = _inverse(start)  # ECC's warp maps the template's coordinates into the image
     warp = warp if motion == cv2.MOTION_HOMOGRAPHY else warp[:2]
     try:
         correlation, warp = cv2.findTransformECC(template, image, warp.astype(np.float32), motion, ECC_STOP, None, 1)
     except cv2.error:  # did not converge, or a singular step
         return None
-    return np.linalg.inv(_homogeneous(warp)), float(correlation)
+    return _inverse(_homogeneous(warp)), float(correlation)
 
 
 def _coarse_to_fine(reference: np.ndarray, query: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -57,10 +68,11 @@ def _coarse_to_fine(reference: np.ndarray, query: np.ndarray, start: np.ndarray)
     half = np.diag([0.5, 0.5, 1.0])
     side = reference.shape[0] // 2
     small = [cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA) for image in (reference, query)]
-    coarse = _ecc(small[0], small[1], half @ start @ np.linalg.inv(half), cv2.MOTION_AFFINE)
+    double = np.diag([2.0, 2.0, 1.0])
+    coarse = _ecc(small[0], small[1], half @ start @ double, cv2.MOTION_AFFINE)
     if coarse is None:
         return None
-    return _ecc(reference, query, np.linalg.inv(half) @ coarse[0] @ half, cv2.MOTION_HOMOGRAPHY)
+    return _ecc(reference, query, double @ coarse[0] @ half, cv2.MOTION_HOMOGRAPHY)
 
 
 def correlation(reference: np.ndarray, query: np.ndarray, homography: np.ndarray) -> float:
@@ -80,13 +92,13 @@ def jacobian(homography: np.ndarray, point: tuple[float, float]) -> np.ndarray:
 
 def anisotropy(homography: np.ndarray, point: tuple[float, float]) -> tuple[float, float]:
     """(ratio of the local axes' scales >= 1, their geometric mean) of the homography at `point`."""
-    singular = np.linalg.svd(jacobian(homography, point), compute_uv=False)
+    singular, _ = _singular_values(jacobian(homography, point))
     return float(singular[0] / singular[1]), float(math.sqrt(singular[0] * singular[1]))
 
 
 def limit_anisotropy(homography: np.ndarray, point: tuple[float, float], limit: float) -> np.ndarray:
     """The homography with its local anisotropy at `point` brought down to `limit` (about the mapped point)."""
-    u, singular, _ = np.linalg.svd(jacobian(homography, point))
+    singular, u = _singular_values(jacobian(homography, point))
     if singular[0] / singular[1] <= limit:
         return homography
     mean = math.sqrt(singular[0] * singular[1])
