@@ -86,15 +86,18 @@ def test_the_pair_is_aligned_the_way_the_verifiers_pairs_were(demo_index_path, t
     from scanner.refine import correlation, gradient_image
 
     config = ScannerConfig()
-    refined_model = tmp_path / "verifier.tflite"
-    shutil.copy(config.verify.model, refined_model)
-    refined_model.with_suffix(".json").write_text(json.dumps({"alignment": "refined"}))
-    refined_config = replace(config, verify=replace(config.verify, model=str(refined_model)))
+    settings_by_alignment = {}
+    for alignment in ("similarity", "refined"):
+        model = tmp_path / f"verifier_{alignment}.tflite"
+        shutil.copy(config.verify.model, model)
+        model.with_suffix(".json").write_text(json.dumps({"alignment": alignment}))
+        settings_by_alignment[alignment] = replace(config, verify=replace(config.verify, model=str(model)))
     closer = 0
     for n, brand in enumerate(("ferrari", "starbucks", "nike")):
         photo = make_photo(BRANDS / brand / "logo.png", "genuine", SEED + n, rich=True)
         fits = []
-        for settings, refined in ((config, False), (refined_config, True)):
+        for alignment, settings in settings_by_alignment.items():
+            refined = alignment == "refined"
             with Pipeline(settings, demo_index_path) as pipeline:
                 assert pipeline.refined_alignment is refined
                 result = pipeline.scan(photo)
