@@ -2,11 +2,11 @@
 
 The similarity transform (scanner/verify.py `align`) cannot follow perspective, and its scale comes from
 mask areas and ORB matches that print styles disturb: on generated genuine photos with a known ground truth
-it leaves half the mark's pixels more than 3.6 px (at 128 px) from where they belong, and a quarter more
-than 11 px (tools/alignment_error.py). A verifier trained on such pairs must forgive exactly the few-pixel
-changes a counterfeit makes. Here the alignment is refined by ECC (OpenCV's enhanced correlation
-coefficient) on gradient magnitude, which keeps the edges of embossed, foil and faded prints whose
-intensities no longer match the artwork's:
+it leaves the mark (its 90th-percentile pixel) more than 3.9 px (at 128 px) from where it belongs in half
+the photos, and more than 7.8 px in a quarter; refined, 0.33 px in half (tools/alignment_error.py). A
+verifier trained on such pairs must forgive exactly the few-pixel changes a counterfeit makes. Here the
+alignment is refined by ECC (OpenCV's enhanced correlation coefficient) on gradient magnitude, which keeps
+the edges of embossed, foil and faded prints whose intensities no longer match the artwork's:
 1. ECC, affine at half size then a homography at full size, from two starts (the similarity transform and
    the crops' own framing), keeping the fit that correlates best;
 2. the fit is used only when it is plausible for a photo of flat goods (scale within 0.6-1.6, anisotropy at
