@@ -13,7 +13,7 @@ calibration split's genuine photos, on the test split:
 - test-time augmentation (TTA): the learned score averaged over the aligned query as it is, shifted by
   2 px, scaled by 6% along one axis and rotated by 4 degrees (11 model runs instead of one);
 - with `--second M2`: M2 alone, and both models' logits averaged (an ensemble), each model fed the pair at
-  its own input side.
+  its own input side and aligned the way its own pairs were (its .json's `alignment`).
 """
 
 from __future__ import annotations
