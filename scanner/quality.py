@@ -43,6 +43,16 @@ class QualityReport:
         }
 
 
+def gradient_magnitude(grey: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude of a float32 grey image.
+
+    numpy's square root, not cv2.magnitude: OpenCV 4.10's result differs in the last bit with the arrays'
+    memory alignment, so the same frame could be measured a little differently from one scan to the next.
+    """
+    dx, dy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    return np.sqrt(dx * dx + dy * dy)
+
+
 def analysis_grey(frame: np.ndarray) -> np.ndarray:
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     scale = ANALYSIS_WIDTH / grey.shape[1]
@@ -76,7 +86,7 @@ def sharpness(grey: np.ndarray) -> float:
     no edges (the contrast rule says why).
     """
     smoothed = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.float32)
-    gradient = cv2.magnitude(cv2.Sobel(smoothed, cv2.CV_32F, 1, 0), cv2.Sobel(smoothed, cv2.CV_32F, 0, 1)) / 4
+    gradient = gradient_magnitude(smoothed) / 4
     step = cv2.dilate(smoothed, EDGE_WINDOW) - cv2.erode(smoothed, EDGE_WINDOW)
     on_edge = step >= MIN_EDGE_STEP
     if np.count_nonzero(on_edge) < MIN_EDGE_PIXELS:

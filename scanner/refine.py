@@ -22,6 +22,8 @@ import math
 import cv2
 import numpy as np
 
+from .quality import gradient_magnitude
+
 TILT_ANISOTROPY = 1.10  # the most a 25 degree tilt stretches one axis against the other
 PLAUSIBLE_ANISOTROPY = 1.6  # beyond this a fit has locked onto something else
 SCALE_RANGE = (0.6, 1.6)
@@ -33,8 +35,7 @@ ECC_STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-3)
 def gradient_image(image: np.ndarray) -> np.ndarray:
     """Smoothed gradient magnitude of the grey image: edges, whatever the print style did to the ink."""
     grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32), (0, 0), 1.5)
-    magnitude = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    return cv2.GaussianBlur(magnitude, (0, 0), 1.0)
+    return cv2.GaussianBlur(gradient_magnitude(grey), (0, 0), 1.0)
 
 
 def _inverse(matrix: np.ndarray) -> np.ndarray:
