@@ -157,13 +157,16 @@ class Pipeline:
         # Align at the side the pair model sees: a finer alignment than the model's input is thrown away, and a
         # coarser one upsampled is detail the model was trained to see but would not get.
         self.verify_size = config.verify.size or (self.verifier.size if self.verifier else RULES_SIZE)
-        # Align the way the model's training pairs were aligned (its .json says; the v0 rules: similarity).
-        self.refined_alignment = bool(self.verifier and self.verifier.refined)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         self.index.load(config.match.search_breadth)
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
+
+    @property
+    def refined_alignment(self) -> bool:
+        """Whether scans align as the verifier's training pairs were: refined (its .json says); v0 rules: no."""
+        return bool(self.verifier and self.verifier.refined)
 
     def close(self) -> None:
         self.index.close()
@@ -237,14 +240,7 @@ class Pipeline:
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification = timer(
-            "verify",
-            verify,
-            match.crop,
-            reference,
-            self.verify_size,
-            self.verifier,
-            self.suspect_threshold,
-            self.refined_alignment,
+            "verify", verify, match.crop, reference, self.verify_size, self.verifier, self.suspect_threshold
         )
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation

@@ -38,6 +38,14 @@ def gradient_image(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(gradient_magnitude(grey), (0, 0), 1.0)
 
 
+def gradient_levels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gradient image, the same at half size): the fine and coarse levels ECC runs on. A reference's are
+    the same for every scan of its brand, so the caller keeps them (scanner/verify.py `align`)."""
+    full = gradient_image(image)
+    side = full.shape[0] // 2
+    return full, cv2.resize(full, (side, side), interpolation=cv2.INTER_AREA)
+
+
 def _inverse(matrix: np.ndarray) -> np.ndarray:
     # OpenCV's, not numpy's: numpy hands even a 3x3 to LAPACK, whose threads cost milliseconds on a busy CPU.
     return cv2.invert(matrix.astype(np.float64))[1]
@@ -49,7 +57,8 @@ def _singular_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values.ravel(), left
 
 
-def _homogeneous(matrix: np.ndarray) -> np.ndarray:
+def homogeneous(matrix: np.ndarray) -> np.ndarray:
+    """A 2x3 (or 3x3) map as 3x3."""
     full = np.eye(3)
     full[: matrix.shape[0]] = matrix
     return full
@@ -63,19 +72,18 @@ def _ecc(template: np.ndarray, image: np.ndarray, start: np.ndarray, motion: int
         correlation, warp = cv2.findTransformECC(template, image, warp.astype(np.float32), motion, ECC_STOP, None, 1)
     except cv2.error:  # did not converge, or a singular step
         return None
-    return _inverse(_homogeneous(warp)), float(correlation)
+    return _inverse(homogeneous(warp)), float(correlation)
 
 
-def _coarse_to_fine(reference: np.ndarray, query: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Affine ECC at half size (a wider basin), then a homography at full size."""
-    half = np.diag([0.5, 0.5, 1.0])
-    side = reference.shape[0] // 2
-    small = [cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA) for image in (reference, query)]
-    double = np.diag([2.0, 2.0, 1.0])
-    coarse = _ecc(small[0], small[1], half @ start @ double, cv2.MOTION_AFFINE)
+def _coarse_to_fine(
+    reference: tuple[np.ndarray, np.ndarray], query: tuple[np.ndarray, np.ndarray], start: np.ndarray
+) -> tuple[np.ndarray, float] | None:
+    """Affine ECC at half size (a wider basin), then a homography at full size; both images' gradient_levels."""
+    half, double = np.diag([0.5, 0.5, 1.0]), np.diag([2.0, 2.0, 1.0])
+    coarse = _ecc(reference[1], query[1], half @ start @ double, cv2.MOTION_AFFINE)
     if coarse is None:
         return None
-    return _ecc(reference, query, double @ coarse[0] @ half, cv2.MOTION_HOMOGRAPHY)
+    return _ecc(reference[0], query[0], double @ coarse[0] @ half, cv2.MOTION_HOMOGRAPHY)
 
 
 def correlation(reference: np.ndarray, query: np.ndarray, homography: np.ndarray) -> float:
@@ -115,14 +123,15 @@ def limit_anisotropy(homography: np.ndarray, point: tuple[float, float], limit: 
     return correction @ homography
 
 
-def refine(query: np.ndarray, reference: np.ndarray, similarity: np.ndarray) -> np.ndarray | None:
-    """3x3 homography query -> reference (both BGR, same side), or None when no plausible fit beats `similarity`.
+def refine(query: np.ndarray, reference: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray | None:
+    """3x3 homography query -> reference, or None when no plausible fit beats `similarity`.
 
-    `similarity` is the 2x3 transform the silhouettes and ORB matches gave.
+    `query` is BGR; `reference` the gradient_levels of the reference at the query's side; `similarity` the
+    2x3 transform the silhouettes and ORB matches gave.
     """
-    ref_gradient, query_gradient = gradient_image(reference), gradient_image(query)
-    start = _homogeneous(similarity)
-    fits = [_coarse_to_fine(ref_gradient, query_gradient, s) for s in (start, np.eye(3))]
+    query_levels = gradient_levels(query)
+    start = homogeneous(similarity)
+    fits = [_coarse_to_fine(reference, query_levels, s) for s in (start, np.eye(3))]
     found = [fit for fit in fits if fit is not None]
     if not found:
         return None
@@ -132,6 +141,7 @@ def refine(query: np.ndarray, reference: np.ndarray, similarity: np.ndarray) -> 
     if ratio > PLAUSIBLE_ANISOTROPY or not SCALE_RANGE[0] < scale < SCALE_RANGE[1]:
         return None
     homography = limit_anisotropy(homography, centre, TILT_ANISOTROPY)
+    (ref_gradient, _), (query_gradient, _) = reference, query_levels
     if correlation(ref_gradient, query_gradient, homography) <= correlation(ref_gradient, query_gradient, start):
         return None
     return homography

@@ -24,7 +24,7 @@ import numpy as np
 from .index import ReferenceImage
 from .locate import foreground_mask
 from .pair_model import PairVerifier
-from .refine import refine
+from .refine import gradient_levels, homogeneous, refine
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -261,6 +261,11 @@ class Alignment:
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
     homography: np.ndarray | None = None  # 3x3 refinement query -> reference (scanner/refine.py), when used
 
+    @property
+    def transform(self) -> np.ndarray:
+        """3x3 map query -> reference that `aligned` was warped by."""
+        return self.homography if self.homography is not None else homogeneous(self.matrix)
+
 
 def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image, mark mask, mask dilated by the tolerance) of the reference at size x size."""
@@ -293,7 +298,10 @@ def align(
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
     warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
-    homography = refine(query, ref_image, matrix) if refined else None
+    homography = None
+    if refined:
+        levels = reference.derive(("gradient", size), lambda: gradient_levels(ref_image))
+        homography = refine(query, levels, matrix)
     if homography is None:
         aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     else:
@@ -364,7 +372,6 @@ def verify(
     size: int = RULES_SIZE,
     model: PairVerifier | None = None,
     threshold: float | None = None,
-    refined: bool = False,
 ) -> Verification:
     """Align, then score: with the learned pair model when one is given, else with the v0 rules.
 
@@ -373,7 +380,7 @@ def verify(
     With the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only
     a suspect needs its reasons worded.
     """
-    a = align(query_crop, reference, size, refined)
+    a = align(query_crop, reference, size, refined=bool(model and model.refined))  # as the model's pairs were
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)

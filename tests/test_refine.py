@@ -11,7 +11,7 @@ from scanner.config import LocateConfig
 from scanner.enroll import frame_reference
 from scanner.index import ReferenceImage
 from scanner.locate import CROP_SIZE, crop, locate
-from scanner.refine import TILT_ANISOTROPY, anisotropy, limit_anisotropy, refine
+from scanner.refine import TILT_ANISOTROPY, anisotropy, gradient_levels, limit_anisotropy, refine
 from scanner.verify import align
 from tests.conftest import ROOT
 
@@ -56,7 +56,7 @@ def _max_error(found: np.ndarray, truth: np.ndarray) -> float:
 def test_a_tilted_photo_is_brought_back_to_within_half_a_pixel():
     reference = _mark()
     truth = _tilt()
-    found = refine(_shot(reference, truth), reference, np.float64([[1, 0, 0], [0, 1, 0]]))
+    found = refine(_shot(reference, truth), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
     assert found is not None
     assert _max_error(found, truth) < 0.5
 
@@ -65,14 +65,17 @@ def test_a_stretch_beyond_what_a_tilt_gives_is_kept_and_a_tilt_is_not():
     reference = _mark()
     wider = np.diag([1 / 1.35, 1.0, 1.0])  # the query is 35% wider than the mark: undoing it squeezes x
     wider[0, 2] = CENTRE[0] * (1 - 1 / 1.35)
-    found = refine(_shot(reference, wider), reference, np.float64([[1, 0, 0], [0, 1, 0]]))
+    found = refine(_shot(reference, wider), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
     assert found is not None
     ratio, _ = anisotropy(found, CENTRE)
     # Only a tilt's worth is undone: the aligned query stays 1.35 / 1.10 = 23% wider than the reference.
     assert ratio == pytest.approx(TILT_ANISOTROPY, abs=0.01)
     left_over = found @ np.linalg.inv(wider)  # reference -> the aligned query
     assert anisotropy(left_over, CENTRE)[0] == pytest.approx(1.35 / TILT_ANISOTROPY, abs=0.02)
-    assert anisotropy(refine(_shot(reference, _tilt()), reference, np.eye(3)[:2]), CENTRE)[0] < TILT_ANISOTROPY
+    assert (
+        anisotropy(refine(_shot(reference, _tilt()), gradient_levels(reference), np.eye(3)[:2]), CENTRE)[0]
+        < TILT_ANISOTROPY
+    )
 
 
 def test_limiting_anisotropy_keeps_what_is_within_the_limit_and_the_centre_in_place():
@@ -91,8 +94,9 @@ def test_nothing_to_fit_gives_no_refinement():
     blank = np.full_like(reference, 235)
     noise = np.random.default_rng(0).integers(0, 255, reference.shape, dtype=np.uint8)
     start = np.float64([[1, 0, 0], [0, 1, 0]])
-    assert refine(blank, reference, start) is None
-    assert refine(noise, reference, start) is None
+    levels = gradient_levels(reference)
+    assert refine(blank, levels, start) is None
+    assert refine(noise, levels, start) is None
 
 
 def test_on_generated_photos_the_refined_alignment_is_closer_to_the_ground_truth():

@@ -46,17 +46,8 @@ def true_positions(points: np.ndarray, ref_box: Box, placement: np.ndarray, quer
     return np.c_[x * size / query_box.w, y * size / query_box.h]
 
 
-def alignment_map(a: Alignment) -> np.ndarray:
-    """3x3 query -> reference map the alignment used."""
-    if a.homography is not None:
-        return a.homography
-    full = np.eye(3)
-    full[:2] = a.matrix
-    return full
-
-
 def error(a: Alignment, ref_points: np.ndarray, in_query: np.ndarray) -> float:
-    back = cv2.perspectiveTransform(in_query[None], alignment_map(a))[0]
+    back = cv2.perspectiveTransform(in_query[None], a.transform)[0]
     return float(np.percentile(np.linalg.norm(back - ref_points, axis=1), 90))
 
 

@@ -43,9 +43,7 @@ def enrolled_photo_minimum(pipeline: Pipeline) -> dict[str, float]:
     for reference_id, brand in rows:
         photo = pipeline.index.reference(reference_id)
         artwork = pipeline.index.verification_reference(brand, reference_id)
-        score = verify(
-            photo.crop, artwork, pipeline.verify_size, pipeline.verifier, refined=pipeline.refined_alignment
-        ).authenticity
+        score = verify(photo.crop, artwork, pipeline.verify_size, pipeline.verifier).authenticity
         lowest[brand] = min(score, lowest.get(brand, 1.0))
     return lowest
 
