@@ -2,12 +2,14 @@
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
     python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
-        [--size 128] [--align similarity|refined]
+        [--size 128] [--align similarity|refined] [--minutes M]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
 half counterfeit (tools/counterfeits.py: the kinds in turn, magnitude uniform from subtle to obvious).
-Photos the scanner would send to `rescan` are dropped: they never reach the verifier.
+Photos the scanner would send to `rescan` are dropped: they never reach the verifier. `--minutes` bounds the
+run (a machine lent for minutes): brands are then taken in an order shuffled by the seed and the set holds those
+finished in time; a brand's photos are the same whichever order it comes in.
 
 Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR
 (S: `--size`, the side the pair is compared at, which becomes the trained verifier's input side; `--align`:
@@ -20,6 +22,7 @@ cell of the reference that the counterfeit changed (0..255); genuine (N,), kind 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from multiprocessing import Pool
@@ -93,6 +96,19 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.nda
     return ref_small, samples
 
 
+def _one_thread() -> None:
+    cv2.setNumThreads(1)  # one worker per core: OpenCV's own thread pool in each would oversubscribe it
+
+
+def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
+    """Brand positions in the order they are rendered: sorted, or shuffled by the seed for a bounded run, so
+    that the brands finished in time are a sample of all of them, not the start of the alphabet."""
+    order = np.arange(count)
+    if shuffled:
+        np.random.default_rng(seed).shuffle(order)
+    return [int(i) for i in order]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("refs", type=Path)
@@ -107,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--align", choices=ALIGNMENTS, default="similarity", help="how the query is brought onto the reference"
     )
+    parser.add_argument("--minutes", type=float, help="stop after this long, keeping the brands finished by then")
     args = parser.parse_args(argv)
     if args.size % CELL:
         parser.error(f"--size must be a multiple of {CELL}")
@@ -116,14 +133,19 @@ def main(argv: list[str] | None = None) -> int:
         (i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed, args.size, args.align == "refined")
         for i, slug in enumerate(train)
     ]
+    jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
     start = time.time()
+    deadline = start + 60 * args.minutes if args.minutes is not None else math.inf
     references, rows = [], []
-    with Pool(args.workers) as pool:
+    with Pool(args.workers, initializer=_one_thread) as pool:
         for n, (ref_small, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
             references.append(ref_small)
             rows += [(n, *sample) for sample in samples]
             if (n + 1) % 200 == 0:
                 print(f"{n + 1}/{len(jobs)} brands, {len(rows)} pairs, {time.time() - start:.0f} s", file=sys.stderr)
+            if time.time() > deadline:
+                print(f"--minutes {args.minutes} reached after {n + 1} of {len(jobs)} brands", file=sys.stderr)
+                break  # leaving the block terminates the workers still rendering
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
@@ -139,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     genuine = sum(r[3] for r in rows)
     print(
-        f"{args.out}: {len(rows)} pairs ({genuine} genuine) of {len(train)} brands in {time.time() - start:.0f} s",
+        f"{args.out}: {len(rows)} pairs ({genuine} genuine) of {len(references)} brands in {time.time() - start:.0f} s",
         file=sys.stderr,
     )
     return 0

@@ -4,6 +4,8 @@
         [--minutes 30] [--checkpoint build/verifier_v2.pt]
     python tools/train_verifier.py --data build/verifier_set.npz build/verifier_set_s1.npz \
         --init build/verifier_v2.pt --lr-scale 0.5 --checkpoint build/verifier_v3.pt ...    # fine-tune on more pairs
+    python tools/train_verifier.py --data ... --init build/verifier_v5.pt --device cuda --loader-workers 14 \
+        --validation-brands build/verifier_v5.validation.txt --no-export ...     # on a GPU; export here afterwards
 
 Model (PairNet): both images of an aligned pair (the query warped onto the reference, and the reference)
 go through the same EfficientNet-Lite0 stem and first five blocks (ImageNet weights; stride 8, 40
@@ -14,7 +16,11 @@ authenticity logit. Loss: binary cross-entropy on the logit (genuine = 1) plus 0
 of the cells against the share of each cell the counterfeit changed (tools/make_verifier_set.py).
 
 Data: pairs from tools/make_verifier_set.py (several sets, e.g. other seeds, are used as one); 5% of the
-brands are kept apart for validation (brands, not photos, so validation measures unseen marks).
+brands are kept apart for validation (brands, not photos, so validation measures unseen marks). The brands kept
+apart are written beside the checkpoint (`<checkpoint>.validation.txt`); `--validation-brands` reads such a
+list, so a model continued on new pairs is still validated on brands it never trained on. The checkpoint
+keeps the weights of the evaluation with the best validation AUC. Batches are built (augmented) in
+`--loader-workers` processes when a GPU would otherwise wait for them.
 Augmentation: brightness, contrast and saturation of the query, a shift of up to `--shift` pixels at 128 px
 (alignment error, 3 by default; the same share of the side at other sizes), and both images flipped together.
 The pair set's alignment (tools/make_verifier_set.py --align) is written to the model's `<model>.json`, so
@@ -143,6 +149,29 @@ def to_tensor(pairs: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(pairs).permute(0, 3, 1, 2).contiguous()
 
 
+class Batches(torch.utils.data.IterableDataset):
+    """Endless augmented training batches: (pairs (N, 6, S, S), cell targets, genuine); each loader worker
+    draws from its own random stream."""
+
+    def __init__(self, data: dict, index: np.ndarray, targets: np.ndarray, batch: int, shift: float, seed: int):
+        super().__init__()
+        self.data, self.index, self.targets = data, index, targets
+        self.batch, self.shift, self.seed = batch, shift, seed
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        worker = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, worker.id if worker else 0])
+        while True:
+            index = rng.choice(self.index, self.batch)
+            pairs, flipped = build_pairs(self.data, index, rng, self.shift)
+            target = torch.from_numpy(_flip_targets(self.targets[index], flipped))
+            yield to_tensor(pairs), target, torch.from_numpy(self.data["genuine"][index].astype(np.float32))
+
+
+def _loader_worker(_: int) -> None:
+    cv2.setNumThreads(1)
+
+
 def loss_of(output: torch.Tensor, genuine: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     decision = F.binary_cross_entropy_with_logits(output[:, 0], genuine)
     cells = F.binary_cross_entropy_with_logits(output[:, 1:], target.flatten(1))
@@ -152,7 +181,8 @@ def loss_of(output: torch.Tensor, genuine: torch.Tensor, target: torch.Tensor) -
 @torch.no_grad()
 def scores(model: PairNet, data: dict, index: np.ndarray, batch: int = 128) -> np.ndarray:
     model.eval()
-    out = [torch.sigmoid(model(to_tensor(build_pairs(data, index[i : i + batch])[0]))[:, 0]).numpy()
+    device = next(model.parameters()).device
+    out = [torch.sigmoid(model(to_tensor(build_pairs(data, index[i : i + batch])[0]).to(device))[:, 0]).cpu().numpy()
            for i in range(0, len(index), batch)]  # fmt: skip
     model.train()
     return np.concatenate(out)
@@ -206,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, help="a trained verifier checkpoint (.pt) to start from")
     parser.add_argument("--lr-scale", type=float, default=1.0, help="scales the learning rate (fine-tuning: 0.5)")
     parser.add_argument("--shift", type=float, default=3.0, help="augmentation shift, pixels at 128 px")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
+    parser.add_argument("--loader-workers", type=int, default=0, help="processes building batches (0: this one)")
+    parser.add_argument("--validation-brands", type=Path, help="brands to validate on, one per line")
+    parser.add_argument("--no-export", action="store_true", help="save the checkpoint only (export with --export-only)")
     args = parser.parse_args(argv)
     if args.export_only:
         model = PairNet(pretrained=False)
@@ -219,20 +253,23 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     data = load_pair_sets(args.data)
     size = data["aligned"].shape[1]
-    brands = np.unique(data["brand"])
-    validation_brands = set(rng.choice(brands, max(1, int(len(brands) * VALIDATION_SHARE)), replace=False))
+    validation_brands = choose_validation_brands(data["brand"], rng, args.validation_brands)
     is_val = np.array([b in validation_brands for b in data["brand"]])
     train_index, val_index = np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
     targets = data["target"].astype(np.float32) / 255.0
     print(f"{len(train_index)} training pairs, {len(val_index)} validation pairs, {size} px", file=sys.stderr)
 
-    model = PairNet()
+    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    args.checkpoint.with_suffix(".validation.txt").write_text("".join(f"{b}\n" for b in sorted(validation_brands)))
+
+    model = PairNet(pretrained=args.init is None)  # a checkpoint holds every weight, the frozen ones too
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
-    model.train()
+    model.to(args.device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=2e-3 * args.lr_scale, weight_decay=1e-4)
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "auc": [], "detection": []}
+    best: dict = {"auc": -1.0}
 
     def evaluate(step: int) -> None:
         metrics = validation_metrics(model, data, val_index)
@@ -242,19 +279,31 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"step {step}: validation AUC {metrics['auc']:.3f}, detection {metrics['detection']:.3f}", file=sys.stderr
         )
+        if metrics["auc"] > best["auc"]:
+            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            best.update(auc=metrics["auc"], step=step, state=state)
+            # Saved as it improves: a run cut off by its machine's time limit still leaves its best weights.
+            torch.save({"model": state, "size": size, "steps": step}, args.checkpoint)
+
+    loader = torch.utils.data.DataLoader(
+        Batches(data, train_index, targets, args.batch, args.shift, args.seed),
+        batch_size=None,
+        num_workers=args.loader_workers,
+        worker_init_fn=_loader_worker,
+        pin_memory=args.device != "cpu",
+    )
+    batches = iter(loader)
 
     def step_loss() -> torch.Tensor:
-        index = rng.choice(train_index, args.batch)
-        pairs, flipped = build_pairs(data, index, rng, args.shift)
-        target = torch.from_numpy(_flip_targets(targets[index], flipped))
-        genuine = torch.from_numpy(data["genuine"][index].astype(np.float32))
-        return loss_of(model(to_tensor(pairs)), genuine, target)
+        pairs, target, genuine = (t.to(args.device, non_blocking=True) for t in next(batches))
+        return loss_of(model(pairs), genuine, target)
 
     if args.init:
         evaluate(0)  # where the checkpoint starts, on the same validation brands
     step, minutes = train_for(args.minutes, optimizer, step_loss, history, evaluate, args.eval_every, overhead=1.1)
-    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "size": size, "steps": step}, args.checkpoint)
+    model.load_state_dict(best["state"])
+    model.cpu()
+    history["best_step"] = [best["step"]]
     args.checkpoint.with_suffix(".json").write_text(json.dumps(history))
     plot_curves(
         history,
@@ -263,9 +312,25 @@ def main(argv: list[str] | None = None) -> int:
         [("auc", "o-", "validation AUC"), ("detection", "s-", f"detection at {FLAG_RATE:.0%} genuine flagged")],
         "validation brands (never trained on)",
     )
-    print(f"saved {args.checkpoint} after {step} steps, {minutes:.1f} min", file=sys.stderr)
-    export(model, data, args.out, args.float_out, size)
+    print(
+        f"saved {args.checkpoint}: step {best['step']} of {step} (validation AUC {best['auc']:.3f}), {minutes:.1f} min",
+        file=sys.stderr,
+    )
+    if not args.no_export:
+        export(model, data, args.out, args.float_out, size)
     return 0
+
+
+def choose_validation_brands(brands: np.ndarray, rng: np.random.Generator, listed: Path | None) -> set[str]:
+    """VALIDATION_SHARE of the brands drawn at random, or those listed in the file (a list that names none of
+    these pairs' brands is refused: it was written for other pairs)."""
+    present = np.unique(brands)
+    if listed is None:
+        return {str(b) for b in rng.choice(present, max(1, int(len(present) * VALIDATION_SHARE)), replace=False)}
+    chosen = {line.strip() for line in listed.read_text().splitlines() if line.strip()}
+    if not chosen & set(present.tolist()):
+        raise SystemExit(f"{listed}: none of its brands is in the pair sets")
+    return chosen
 
 
 if __name__ == "__main__":

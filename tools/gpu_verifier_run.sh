@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Continue the verifier on fresh pairs, on a borrowed GPU machine with many cores and minutes to spend:
+# render new refined-aligned pair sets (seeds 2, 3, ...) until the rendering budget is spent, then fine-tune
+# the checkpoint on them on the GPU. Export and calibration happen afterwards on the build machine
+# (tools/train_verifier.py --export-only, tools/calibrate_verifier.py): the GPU machine has no LiteRT.
+#
+#   tools/gpu_verifier_run.sh REFS INIT.pt VALIDATION.txt OUT_DIR [TOTAL_MINUTES] [RENDER_MINUTES]
+#
+# REFS: the training brands' logo.png folders (tools/import_simple_icons.py); INIT.pt and VALIDATION.txt: the
+# checkpoint to continue and the brands it was validated on (its <checkpoint>.validation.txt), so the new
+# model is validated on brands neither run trained on. OUT_DIR receives verifier_v6.pt with its curves,
+# validation list and the log. Everything stops inside TOTAL_MINUTES (default 9.5).
+set -euo pipefail
+refs=$1 init=$2 validation=$3 out=$4 total=${5:-9.5} render=${6:-5.3}
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+left() { python3 -c "print(max(0.0, ($1) - ($(date +%s) - $start) / 60))"; }
+workers=$(nproc)
+python3 - <<'EOF'
+import cv2, numpy, torch
+print(f"cv2 {cv2.__version__}, numpy {numpy.__version__}, torch {torch.__version__}, cuda {torch.cuda.is_available()}",
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")
+EOF
+sets=()
+for seed in 2 3 4 5; do
+    budget=$(left "$render")
+    python3 -c "import sys; sys.exit(0 if $budget > 0.4 else 1)" || break
+    python3 tools/make_verifier_set.py "$refs" --out "/tmp/verifier_set_r$seed.npz" --seed "$seed" \
+        --workers "$workers" --align refined --minutes "$budget"
+    sets+=("/tmp/verifier_set_r$seed.npz")
+done
+# What is left, less a minute for loading the sets and saving, with train_for's 10% for the evaluations.
+train=$(python3 -c "print(round(max(0.5, ($(left "$total") - 1.2) / 1.12), 2))")
+echo "rendered ${#sets[@]} sets in $(( $(date +%s) - start )) s; training $train min"
+python3 tools/train_verifier.py --data "${sets[@]}" --init "$init" --validation-brands "$validation" \
+    --loader-workers $((workers - 2)) --threads 2 --batch 64 --lr-scale 0.5 --shift 1 \
+    --eval-every 1000 --minutes "$train" --no-export \
+    --checkpoint "$out/verifier_v6.pt" --out "$out/unused.tflite"
+echo "done in $(( $(date +%s) - start )) s"
