@@ -58,16 +58,22 @@ def test_a_change_nobody_can_see_is_refused_and_another_kind_taken():
     assert kind != "mirrored" and where.any() and not np.array_equal(altered, disc)
 
 
-def test_verifier_training_pairs_smoke(tmp_path):
-    """tools/make_verifier_set.py on two training brands: pairs aligned by the scanner, targets where it changed."""
+def _training_refs(tmp_path, sources: tuple[str, ...]) -> tuple:
+    """A reference folder of bundled marks under names the training split keeps: (folder, names)."""
     import shutil
 
     from splits import held_out
 
     refs = tmp_path / "refs"
-    names = [n for n in (f"trainmark{i}" for i in range(50)) if not held_out(n)][:2]
-    for name, source in zip(names, ("ferrari", "starbucks"), strict=True):
+    names = [n for n in (f"trainmark{i}" for i in range(50)) if not held_out(n)][: len(sources)]
+    for name, source in zip(names, sources, strict=True):
         shutil.copytree(ROOT / "samples" / "brands" / source, refs / name)
+    return refs, names
+
+
+def test_verifier_training_pairs_smoke(tmp_path):
+    """tools/make_verifier_set.py on two training brands: pairs aligned by the scanner, targets where it changed."""
+    refs, names = _training_refs(tmp_path, ("ferrari", "starbucks"))
     from make_verifier_set import main
 
     out = tmp_path / "pairs.npz"
@@ -109,3 +115,51 @@ def test_verifier_training_pairs_smoke(tmp_path):
     assert str(np.load(refined)["alignment"]) == "refined" and str(load_pair_sets([out])["alignment"]) == "similarity"
     with pytest.raises(SystemExit, match="aligned differently"):
         load_pair_sets([out, refined])
+
+
+def test_a_bounded_pair_run_keeps_whole_brands_with_their_own_pairs(tmp_path):
+    """`--minutes` takes brands in an order shuffled by the seed (a sample of all brands, not the start of the
+    alphabet) and keeps those finished in time; each kept brand has exactly the pairs a full run gives it."""
+    from make_verifier_set import job_order, main
+
+    assert sorted(job_order(10, 0, True)) == list(range(10)) and job_order(10, 0, True) != list(range(10))
+    assert job_order(10, 0, False) == list(range(10)) and job_order(10, 1, True) != job_order(10, 0, True)
+
+    refs, names = _training_refs(tmp_path, ("ferrari", "starbucks", "nike"))
+    runs = {}
+    for label, extra in (("full", []), ("shuffled", ["--minutes", "60"]), ("cut", ["--minutes", "0"])):
+        out = tmp_path / f"{label}.npz"
+        assert main([str(refs), "--out", str(out), "--per-brand", "2", "--workers", "1", *extra]) == 0
+        runs[label] = np.load(out)
+
+    def by_brand(data) -> dict:
+        return {b: data["aligned"][data["brand"] == b] for b in np.unique(data["brand"])}
+
+    full = by_brand(runs["full"])
+    assert set(full) == set(names)
+    for label, brands_expected in (("shuffled", 3), ("cut", 1)):
+        data = runs[label]
+        assert len(data["references"]) == brands_expected  # the time limit drops whole brands, never half of one
+        for brand, aligned in by_brand(data).items():
+            assert np.array_equal(aligned, full[brand])
+        for i, ref in enumerate(data["reference_index"]):  # every pair still beside its own brand's reference
+            k = list(runs["full"]["brand"]).index(data["brand"][i])
+            full_ref = runs["full"]["references"][runs["full"]["reference_index"][k]]
+            assert np.array_equal(data["references"][ref], full_ref)
+
+
+def test_validation_brands_drawn_or_read_back(tmp_path):
+    """A continued model is validated on the brands its checkpoint listed, not on a fresh draw that could hold
+    brands it trained on; a list naming none of the pairs' brands is refused."""
+    from training import choose_validation_brands
+
+    brands = np.array([f"b{i:03d}" for i in range(200) for _ in range(3)])
+    drawn = choose_validation_brands(brands, np.random.default_rng(0), 0.05)
+    assert len(drawn) == 10 and drawn <= set(brands)
+    assert drawn == choose_validation_brands(brands, np.random.default_rng(0), 0.05)  # same seed, same brands
+    listed = tmp_path / "validation.txt"
+    listed.write_text("".join(f"{b}\n" for b in sorted(drawn)))
+    assert choose_validation_brands(brands[::-1], np.random.default_rng(7), 0.05, listed) == drawn
+    listed.write_text("other1\nother2\n")
+    with pytest.raises(SystemExit, match="none of its brands"):
+        choose_validation_brands(brands, np.random.default_rng(0), 0.05, listed)

@@ -52,7 +52,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import load_pretrained  # noqa: E402
-from training import load_pair_sets, plot_curves, train_for  # noqa: E402
+from training import choose_validation_brands, load_pair_sets, plot_curves, train_for  # noqa: E402
 
 from scanner.embed import record_calibration  # noqa: E402
 from scanner.pair_model import pair_input  # noqa: E402
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     data = load_pair_sets(args.data)
     size = data["aligned"].shape[1]
-    validation_brands = choose_validation_brands(data["brand"], rng, args.validation_brands)
+    validation_brands = choose_validation_brands(data["brand"], rng, VALIDATION_SHARE, args.validation_brands)
     is_val = np.array([b in validation_brands for b in data["brand"]])
     train_index, val_index = np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
     targets = data["target"].astype(np.float32) / 255.0
@@ -319,18 +319,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_export:
         export(model, data, args.out, args.float_out, size)
     return 0
-
-
-def choose_validation_brands(brands: np.ndarray, rng: np.random.Generator, listed: Path | None) -> set[str]:
-    """VALIDATION_SHARE of the brands drawn at random, or those listed in the file (a list that names none of
-    these pairs' brands is refused: it was written for other pairs)."""
-    present = np.unique(brands)
-    if listed is None:
-        return {str(b) for b in rng.choice(present, max(1, int(len(present) * VALIDATION_SHARE)), replace=False)}
-    chosen = {line.strip() for line in listed.read_text().splitlines() if line.strip()}
-    if not chosen & set(present.tolist()):
-        raise SystemExit(f"{listed}: none of its brands is in the pair sets")
-    return chosen
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What the training recipes share: optimisation steps under one cosine learning-rate cycle fitted to a time
-budget (tools/train_embedder.py, tools/train_verifier.py), their training-curve PNG, and reading several of
-tools/make_verifier_set.py's pair sets as one (here, not there, so training needs neither the scanner nor
-its dependencies)."""
+budget (tools/train_embedder.py, tools/train_verifier.py), their training-curve PNG, reading several of
+tools/make_verifier_set.py's pair sets as one and choosing the brands kept apart for validation (here, not
+there, so training needs neither the scanner nor its dependencies)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,17 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     joined = {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
     joined["alignment"] = np.array(next(iter(alignments.values())))
     return joined
+
+
+def choose_validation_brands(
+    brands: np.ndarray, rng: np.random.Generator, share: float, listed: Path | None = None
+) -> set[str]:
+    """`share` of the brands drawn at random, or those listed in the file (a list that names none of
+    these pairs' brands is refused: it was written for other pairs)."""
+    present = np.unique(brands)
+    if listed is None:
+        return {str(b) for b in rng.choice(present, max(1, int(len(present) * share)), replace=False)}
+    chosen = {line.strip() for line in listed.read_text().splitlines() if line.strip()}
+    if not chosen & set(present.tolist()):
+        raise SystemExit(f"{listed}: none of its brands is in the pair sets")
+    return chosen
