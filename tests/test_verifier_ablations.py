@@ -65,3 +65,31 @@ def test_a_second_model_is_compared_alone_and_averaged():
     assert areas["ensemble (mean logit)"] > max(areas["learned"], areas["second model"]) + 0.03
     cal = [_measured("genuine", 0.8, 0.0), _measured("colour", 0.2, 0.0)]
     assert "ensemble (mean logit)" not in {name for name, *_ in compare(cal, cal, 0.03)}
+
+
+def _with_hue(measured: Measured, hue: float) -> Measured:
+    features = measured.features.copy()
+    features[1], features[3] = 1.0, hue  # a full overlap: only the hue veto can fire
+    return Measured(measured.kind, features, measured.augmented)
+
+
+def test_a_rule_veto_flags_whatever_the_learned_score_says():
+    """Colour counterfeits the learned score passes are caught by the hue veto when genuine hues stay near the
+    reference; when lighting moves genuine hues past the bound too, the veto flags those genuine photos even
+    though that is more than the `flag` share (the learned threshold cannot buy them back)."""
+    rng = np.random.default_rng(3)
+
+    def split(genuine_hue_high: int) -> list[Measured]:
+        genuine = [
+            _with_hue(_measured("genuine", rng.uniform(0.7, 0.95), 0.0), 90.0 if i < genuine_hue_high else 5.0)
+            for i in range(100)
+        ]
+        colour = [_with_hue(_measured("colour", rng.uniform(0.7, 0.95), 0.0), 90.0) for _ in range(50)]
+        return genuine + colour
+
+    rows = {name: (detected, flagged) for name, _, detected, flagged, _ in compare(split(0), split(0), 0.0)}
+    assert rows["learned"][0] == 0.0 and rows["veto: hue > 60 degrees"][0] == 1.0
+    assert rows["veto: hue > 60 degrees"][1] == rows["learned"][1] <= 0.02  # the veto adds no genuine photo
+    assert rows["veto: overlap < 0.5"][0] == 0.0  # the other vetoes see nothing here
+    noisy = {name: flagged for name, _, _, flagged, _ in compare(split(10), split(10), 0.03)}
+    assert noisy["veto: hue > 60 degrees"] == 0.10

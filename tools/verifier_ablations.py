@@ -13,7 +13,9 @@ calibration split's genuine photos, on the test split:
 - test-time augmentation (TTA): the learned score averaged over the aligned query as it is, shifted by
   2 px, scaled by 6% along one axis and rotated by 4 degrees (11 model runs instead of one);
 - with `--second M2`: M2 alone, and both models' logits averaged (an ensemble), each model fed the pair at
-  its own input side and aligned the way its own pairs were (its .json's `alignment`).
+  its own input side and aligned the way its own pairs were (its .json's `alignment`);
+- vetoes: the learned score, but a rule flags on its own past a fixed bound (hue off by more than 60
+  degrees, proportions changed by more than 25%, silhouette overlap under 0.5).
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.verify import align, rule_findings  # noqa: E402
 
 FEATURES = ("learned logit", "overlap", "|proportions|", "hue shift", "map peak", "map mean", "similarity")
+# (method, feature column, bound, +1: flag above the bound / -1: below it)
+VETOED = 1e9  # suspicion of a vetoed photo: above any learned score
+VETOES = [
+    ("veto: hue > 60 degrees", 3, 60.0, 1),
+    ("veto: proportions > 25%", 2, 0.25, 1),
+    ("veto: overlap < 0.5", 1, 0.5, -1),
+]
 
 
 @dataclass
@@ -146,6 +155,13 @@ def compare(cal: list[Measured], test: list[Measured], flag: float) -> list[tupl
         "fusion": (fused(x_cal), fused(x_test)),
         "TTA": (-np.stack([m.augmented for m in cal]).mean(1), -np.stack([m.augmented for m in test]).mean(1)),
     }
+    # A veto flags whatever the learned score says: as suspicious as can be, so the quantile below puts the
+    # learned threshold where the vetoes and the score together flag `flag` of calibration genuine photos
+    # (when the vetoes alone flag more, only they do).
+    for label, column, bound, sign in VETOES:
+        methods[label] = tuple(  # type: ignore[assignment]
+            np.where(sign * x[:, column] > sign * bound, VETOED, -x[:, 0]) for x in (x_cal, x_test)
+        )
     if cal[0].second is not None:
         second_cal, second_test = np.array([m.second for m in cal]), np.array([m.second for m in test])
         methods["second model"] = (-second_cal, -second_test)
@@ -153,7 +169,7 @@ def compare(cal: list[Measured], test: list[Measured], flag: float) -> list[tupl
     rows = []
     for name, (s_cal, s_test) in methods.items():
         threshold = np.quantile(s_cal[~y_cal], 1 - flag)
-        flagged = s_test > threshold
+        flagged = (s_test > threshold) | (s_test >= VETOED)  # a veto flags even when vetoes alone pass `flag`
         per_kind = defaultdict(list)
         for m, hit in zip(test, flagged, strict=True):
             if m.counterfeit:
