@@ -96,10 +96,6 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.nda
     return ref_small, samples
 
 
-def _one_thread() -> None:
-    cv2.setNumThreads(1)  # one worker per core: OpenCV's own thread pool in each would oversubscribe it
-
-
 def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
     """Brand positions in the order they are rendered: sorted, or shuffled by the seed for a bounded run, so
     that the brands finished in time are a sample of all of them, not the start of the alphabet."""
@@ -107,6 +103,35 @@ def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
     if shuffled:
         np.random.default_rng(seed).shuffle(order)
     return [int(i) for i in order]
+
+
+def render(jobs: list[tuple], workers: int, minutes: float | None) -> tuple[list[np.ndarray], list[tuple]]:
+    """(reference per brand, (brand position, *sample) rows) of the jobs, in order; with `minutes`, only the
+    brands finished by then."""
+    start = time.time()
+    deadline = start + 60 * minutes if minutes is not None else math.inf
+    references: list[np.ndarray] = []
+    rows: list[tuple] = []
+    # One worker per core: OpenCV's own thread pool in each would oversubscribe them. Set before the workers
+    # fork, not in them: in the test suite a worker calling cv2.setNumThreads after the fork waited forever
+    # (the parent's OpenCV pool was running).
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with Pool(workers) as pool:
+            for n, (ref_small, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
+                references.append(ref_small)
+                rows += [(n, *sample) for sample in samples]
+                if (n + 1) % 200 == 0:
+                    print(
+                        f"{n + 1}/{len(jobs)} brands, {len(rows)} pairs, {time.time() - start:.0f} s", file=sys.stderr
+                    )
+                if time.time() > deadline:
+                    print(f"--minutes {minutes} reached after {n + 1} of {len(jobs)} brands", file=sys.stderr)
+                    break  # leaving the block terminates the workers still rendering
+    finally:
+        cv2.setNumThreads(threads)
+    return references, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,17 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
     start = time.time()
-    deadline = start + 60 * args.minutes if args.minutes is not None else math.inf
-    references, rows = [], []
-    with Pool(args.workers, initializer=_one_thread) as pool:
-        for n, (ref_small, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
-            references.append(ref_small)
-            rows += [(n, *sample) for sample in samples]
-            if (n + 1) % 200 == 0:
-                print(f"{n + 1}/{len(jobs)} brands, {len(rows)} pairs, {time.time() - start:.0f} s", file=sys.stderr)
-            if time.time() > deadline:
-                print(f"--minutes {args.minutes} reached after {n + 1} of {len(jobs)} brands", file=sys.stderr)
-                break  # leaving the block terminates the workers still rendering
+    references, rows = render(jobs, args.workers, args.minutes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,

@@ -69,7 +69,7 @@ OUTPUT_RANGE = (-10.0, 10.0)
 class PairNet(nn.Module):
     """(N, 6, S, S) levelled BGR pair, 0..255 -> (N, 1 + (S/8)^2): authenticity logit, then deviation logits."""
 
-    def __init__(self, pretrained: bool = True) -> None:
+    def __init__(self, pretrained: bool = True, frozen_blocks: int = FROZEN_BLOCKS) -> None:
         super().__init__()
         from effnet_lite import EfficientNetLite0
 
@@ -79,7 +79,7 @@ class PairNet(nn.Module):
         backbone._conv_stem.weight.data = backbone._conv_stem.weight.data.flip(1)
         self.stem = nn.Sequential(backbone._conv_stem, backbone._bn0, nn.ReLU6())
         self.blocks = nn.Sequential(*backbone._blocks[:SHARED_BLOCKS])
-        self.frozen = [self.stem, *self.blocks[:FROZEN_BLOCKS]]
+        self.frozen = [self.stem, *self.blocks[:frozen_blocks]] if frozen_blocks >= 0 else []
         for module in self.frozen:
             for parameter in module.parameters():
                 parameter.requires_grad = False
@@ -168,10 +168,6 @@ class Batches(torch.utils.data.IterableDataset):
             yield to_tensor(pairs), target, torch.from_numpy(self.data["genuine"][index].astype(np.float32))
 
 
-def _loader_worker(_: int) -> None:
-    cv2.setNumThreads(1)
-
-
 def loss_of(output: torch.Tensor, genuine: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     decision = F.binary_cross_entropy_with_logits(output[:, 0], genuine)
     cells = F.binary_cross_entropy_with_logits(output[:, 1:], target.flatten(1))
@@ -239,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
     parser.add_argument("--loader-workers", type=int, default=0, help="processes building batches (0: this one)")
     parser.add_argument("--validation-brands", type=Path, help="brands to validate on, one per line")
+    parser.add_argument(
+        "--frozen-blocks",
+        type=int,
+        default=FROZEN_BLOCKS,
+        help="backbone blocks kept at their weights, with the stem; -1 trains the stem too",
+    )
     parser.add_argument("--no-export", action="store_true", help="save the checkpoint only (export with --export-only)")
     args = parser.parse_args(argv)
     if args.export_only:
@@ -262,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     args.checkpoint.with_suffix(".validation.txt").write_text("".join(f"{b}\n" for b in sorted(validation_brands)))
 
-    model = PairNet(pretrained=args.init is None)  # a checkpoint holds every weight, the frozen ones too
+    # A checkpoint holds every weight, the frozen ones too.
+    model = PairNet(pretrained=args.init is None, frozen_blocks=args.frozen_blocks)
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
     model.to(args.device).train()
@@ -285,11 +288,13 @@ def main(argv: list[str] | None = None) -> int:
             # Saved as it improves: a run cut off by its machine's time limit still leaves its best weights.
             torch.save({"model": state, "size": size, "steps": step}, args.checkpoint)
 
+    # The loader workers fork from here: one OpenCV thread each, set before the fork (cv2.setNumThreads in a
+    # forked child can hang on the parent's thread pool; tools/make_verifier_set.py).
+    cv2.setNumThreads(1)
     loader = torch.utils.data.DataLoader(
         Batches(data, train_index, targets, args.batch, args.shift, args.seed),
         batch_size=None,
         num_workers=args.loader_workers,
-        worker_init_fn=_loader_worker,
         pin_memory=args.device != "cpu",
     )
     batches = iter(loader)
