@@ -95,11 +95,22 @@ class MatchConfig:
         "Twice the most any unknown-brand photo of the calibration split reached (tools/calibrate_shape.py).",
     )
 
+    align_correlation: float = _field(
+        0.863,
+        "A frame neither similarity nor shape names is still named when one of its nearest windows, aligned "
+        "to its nearest brand's reference by the refined homography (scanner/refine.py), correlates with it "
+        "at least this well in edges (0: off): a mark whose outline is the brand's but whose colours or parts "
+        "are not is a counterfeit to verify, not an unknown brand. Halfway from the best chance correlation of "
+        "the calibration split's unknown-brand photos (0.727) to 1 (tools/calibrate_shape.py --by alignment).",
+    )
+
     def __post_init__(self) -> None:
         if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0 or self.shape_inliers < 0:
             raise ConfigError(
                 "[match] search_breadth and top_k must be at least 1, wide_breadth and shape_inliers at least 0"
             )
+        if not 0.0 <= self.align_correlation < 1.0:
+            raise ConfigError("[match] align_correlation must be from 0 (off) to under 1")
 
 
 @dataclass(frozen=True)

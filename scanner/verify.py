@@ -24,7 +24,7 @@ import numpy as np
 from .index import ReferenceImage
 from .locate import foreground_mask
 from .pair_model import PairVerifier
-from .refine import gradient_levels, homogeneous, refine
+from .refine import correlation, gradient_image, gradient_levels, homogeneous, refine
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -311,6 +311,14 @@ def align(
             query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
     return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography)
+
+
+def alignment_correlation(query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE) -> float:
+    """How well the query's edges line up with the reference's once aligned (refined homography where one
+    fits): the correlation of their gradient images, 1 for the same outline."""
+    a = align(query_crop, reference, size, refined=True)
+    ref_gradient = reference.derive(("gradient", size), lambda: gradient_levels(a.reference))[0]
+    return correlation(ref_gradient, gradient_image(a.aligned), np.eye(3))
 
 
 @dataclass

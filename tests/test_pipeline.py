@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -184,10 +185,42 @@ def test_a_mark_no_brand_matches_by_similarity_is_named_by_shape(demo_index_path
     assert named.shape_inliers >= config.match.shape_inliers and "shape" in named.timings_ms
     assert "named by shape" in named.reasons[-1] and named.to_json()["shape_inliers"] == named.shape_inliers
     assert other.verdict == Verdict.UNKNOWN and other.shape_inliers < config.match.shape_inliers
-    off = replace(unreachable, match=replace(unreachable.match, shape_inliers=0))
+    off = replace(unreachable, match=replace(unreachable.match, shape_inliers=0, align_correlation=0.0))
     with Pipeline(off, demo_index_path) as scanner:
         result = scanner.scan(genuine)
     assert result.verdict == Verdict.UNKNOWN and result.shape_inliers is None and "shape" not in result.timings_ms
+
+
+def test_a_mark_whose_outline_lines_up_with_a_brand_is_named_by_it(demo_index_path):
+    """With neither similarity nor shape naming anything, a genuine mark is named by how well its edges line
+    up with its brand's reference once aligned, and verified; an unenrolled brand's mark is not named; the
+    correlation is on the result and in the JSON; align_correlation = 0 turns it off."""
+    from scanner.imageio import read_image
+    from tests.conftest import PHOTOS
+
+    config = ScannerConfig()
+    unnamed = replace(
+        config, match=replace(config.match, unknown_threshold=0.99, search_threshold=0.99, shape_inliers=0)
+    )
+    with Pipeline(unnamed, demo_index_path) as scanner:
+        named = scanner.scan(read_image(PHOTOS / "genuine_ferrari_0.jpg"))
+        recoloured = scanner.scan(read_image(PHOTOS / "colour_ferrari_0.jpg"))
+        other = scanner.scan(read_image(PHOTOS / "unknown_shell_0.jpg"))
+    assert named.verdict == Verdict.PASS and named.brand == "ferrari", named.reasons
+    assert named.align_correlation >= config.match.align_correlation and "outline" in named.timings_ms
+    assert "named by outline" in named.reasons[-1] and named.to_json()["align_correlation"] == round(
+        named.align_correlation, 4
+    )
+    quoted = re.search(r"similarity ([0-9.]+), under the ([0-9.]+) that names a brand", named.reasons[-1])
+    assert quoted and float(quoted.group(1)) < float(quoted.group(2))
+    # The recoloured Ferrari keeps the outline: named, then flagged for its colour.
+    assert recoloured.verdict == Verdict.SUSPECT and recoloured.brand == "ferrari", recoloured.reasons
+    assert other.verdict == Verdict.UNKNOWN and other.align_correlation < config.match.align_correlation
+    assert other.brand is None
+    off = replace(unnamed, match=replace(unnamed.match, align_correlation=0.0))
+    with Pipeline(off, demo_index_path) as scanner:
+        result = scanner.scan(read_image(PHOTOS / "genuine_ferrari_0.jpg"))
+    assert result.verdict == Verdict.UNKNOWN and result.align_correlation is None and "outline" not in result.timings_ms
 
 
 def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, embedder):
@@ -201,7 +234,11 @@ def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path,
     enrolled = tmp_path / "ferrari_photo.jpg"
     cv2.imwrite(str(enrolled), make_photo(BRANDS / "ferrari" / "logo.png", "genuine", SEED))
     config = ScannerConfig()
-    config = replace(config, match=replace(config.match, shape_inliers=0), locate=replace(config.locate, search=False))
+    config = replace(
+        config,
+        match=replace(config.match, shape_inliers=0, align_correlation=0.0),
+        locate=replace(config.locate, search=False),
+    )
     db = tmp_path / "photos.db"
     with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
         enroll_images(index, embedder, config.locate, "ferrari", [enrolled], "Ferrari")
