@@ -272,46 +272,39 @@ class Pipeline:
 
         matches = [located, *windows]
         if self.config.match.shape_inliers:
-            shaped = self._name_by_shape(result, matches, timer)
-            if shaped is not None:
-                features = f"{result.shape_inliers} local features match the {result.brand_name} reference in place"
+            shaped, inliers = self._best_by(matches, SHAPE_WINDOWS, shape_inliers, timer, "shape")
+            result.shape_inliers = int(inliers)
+            if shaped is not None and inliers >= self.config.match.shape_inliers:
+                self._name(result, shaped)
+                features = f"{inliers} local features match the {result.brand_name} reference in place"
                 return shaped, f"named by shape: {features} ({missed(shaped)})"
         if self.config.match.align_correlation:
-            lined_up = self._name_by_alignment(result, matches, timer)
-            if lined_up is not None:
+            lined_up, result.align_correlation = self._best_by(
+                matches, ALIGN_WINDOWS, alignment_correlation, timer, "outline"
+            )
+            if lined_up is not None and result.align_correlation >= self.config.match.align_correlation:
+                self._name(result, lined_up)
                 outline = f"the mark lines up with the {result.brand_name} reference"
                 correlation = f"edge correlation {result.align_correlation:.2f}"
                 return lined_up, f"named by outline: {outline} ({correlation}; {missed(lined_up)})"
         return None
 
-    def _name_by_shape(self, result: ScanResult, matches: list[_Match], timer: _Timer) -> _Match | None:
-        """The match to go on with when the frame's nearest matches share enough local features with their
-        brand's reference ([match] shape_inliers), named on the result; None when none does. Records the
-        best count on the result either way."""
-        nearest_first = sorted(matches, key=lambda m: -m.similarity)[:SHAPE_WINDOWS]
-        shaped, inliers = timer("shape", self._best_by, nearest_first, shape_inliers)
-        result.shape_inliers = int(inliers)
-        if shaped is None or inliers < self.config.match.shape_inliers:
-            return None
-        self._name(result, shaped)
-        return shaped
-
-    def _name_by_alignment(self, result: ScanResult, matches: list[_Match], timer: _Timer) -> _Match | None:
-        """The same for the outline: the match to go on with when one of the frame's nearest matches, aligned
-        to its brand's reference, correlates with it in edges at least [match] align_correlation; None when
-        none does. Records the best correlation on the result either way."""
-        nearest_first = sorted(matches, key=lambda m: -m.similarity)[:ALIGN_WINDOWS]
-        aligned, result.align_correlation = timer("outline", self._best_by, nearest_first, alignment_correlation)
-        if aligned is None or result.align_correlation < self.config.match.align_correlation:
-            return None
-        self._name(result, aligned)
-        return aligned
-
     def _best_by(
+        self,
+        matches: list[_Match],
+        count: int,
+        measure: Callable[[np.ndarray, ReferenceImage], float],
+        timer: _Timer,
+        stage: str,
+    ) -> tuple[_Match | None, float]:
+        """Of the `count` matches nearest to any brand, the one whose crop measures highest against its nearest
+        brand's reference, and that measure (timed as `stage`); (None, 0) when no match has a candidate."""
+        nearest_first = sorted(matches, key=lambda m: -m.similarity)[:count]
+        return timer(stage, self._highest, nearest_first, measure)
+
+    def _highest(
         self, matches: list[_Match], measure: Callable[[np.ndarray, ReferenceImage], float]
     ) -> tuple[_Match | None, float]:
-        """The match whose crop measures highest against its nearest brand's reference, and that measure;
-        (None, 0) when no match has a candidate."""
         best: tuple[_Match | None, float] = (None, 0)
         for match in matches:
             if not match.candidates:

@@ -95,7 +95,12 @@ def correlation(reference: np.ndarray, query: np.ndarray, homography: np.ndarray
     """Correlation of the two gradient images with the query warped by `homography` (query -> reference)."""
     side = reference.shape[1], reference.shape[0]
     warped = cv2.warpPerspective(query, homography, side, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    a, b = reference.ravel() - reference.mean(), warped.ravel() - warped.mean()
+    return pearson(reference, warped)
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation coefficient of two images of the same shape, already on one grid."""
+    a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from .index import ReferenceImage
 from .locate import foreground_mask
 from .pair_model import PairVerifier
-from .refine import correlation, gradient_image, gradient_levels, homogeneous, refine
+from .refine import gradient_image, gradient_levels, homogeneous, pearson, refine
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -298,10 +298,7 @@ def align(
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
     warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
-    homography = None
-    if refined:
-        levels = reference.derive(("gradient", size), lambda: gradient_levels(ref_image))
-        homography = refine(query, levels, matrix)
+    homography = refine(query, _reference_gradients(reference, size, ref_image), matrix) if refined else None
     if homography is None:
         aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     else:
@@ -313,12 +310,16 @@ def align(
     return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography)
 
 
+def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's gradient_levels at `size` (`ref_image`: the reference at that size), kept per reference."""
+    return reference.derive(("gradient", size), lambda: gradient_levels(ref_image))
+
+
 def alignment_correlation(query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE) -> float:
     """How well the query's edges line up with the reference's once aligned (refined homography where one
     fits): the correlation of their gradient images, 1 for the same outline."""
     a = align(query_crop, reference, size, refined=True)
-    ref_gradient = reference.derive(("gradient", size), lambda: gradient_levels(a.reference))[0]
-    return correlation(ref_gradient, gradient_image(a.aligned), np.eye(3))
+    return pearson(_reference_gradients(reference, size, a.reference)[0], gradient_image(a.aligned))
 
 
 @dataclass

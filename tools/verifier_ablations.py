@@ -41,8 +41,8 @@ from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.verify import align, rule_findings  # noqa: E402
 
 FEATURES = ("learned logit", "overlap", "|proportions|", "hue shift", "map peak", "map mean", "similarity")
-# (method, feature column, bound, +1: flag above the bound / -1: below it)
 VETOED = 1e9  # suspicion of a vetoed photo: above any learned score
+# (method, feature column, bound, +1: flag above the bound / -1: below it)
 VETOES = [
     ("veto: hue > 60 degrees", 3, 60.0, 1),
     ("veto: proportions > 25%", 2, 0.25, 1),
