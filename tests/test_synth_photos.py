@@ -6,6 +6,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT
 
@@ -40,7 +41,6 @@ def test_no_tilt_keeps_the_square():
 def test_an_ablated_photo_differs_in_that_factor_only():
     """make_heldout_set.py --without: the same photo with one factor of the generator removed, and the
     generator as it was once the block ends."""
-    import synth_photos
     from synth_photos import ablated, photograph_with_extent
 
     mark = np.zeros((256, 256, 4), np.uint8)
@@ -54,7 +54,11 @@ def test_an_ablated_photo_differs_in_that_factor_only():
         square_on = [shoot(seed) for seed in range(11, 19)]
     with ablated("print"):
         plain = shoot(11)
-    assert np.array_equal(shoot(11)[0], before[0]) and synth_photos.tilted_corners is tilted_corners
+    with pytest.raises(RuntimeError), ablated("tilt", "print"):
+        raise RuntimeError("a failure inside the block must not leave the generator ablated")
+    assert np.array_equal(shoot(11)[0], before[0])
+    with pytest.raises(ValueError, match="unknown capture factor"), ablated("lens"):
+        pass
     assert not np.array_equal(square_on[0][0], before[0]) and not np.array_equal(plain[0], before[0])
     # Print styles and shadows do not move the mark; square on, the square's extent is as wide as tall (only
     # turned in the plane), which tilted photos' extents are not.

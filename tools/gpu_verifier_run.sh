@@ -8,9 +8,10 @@
 #
 # REFS: the training brands' logo.png folders (tools/import_simple_icons.py); INIT.pt and VALIDATION.txt: the
 # checkpoint to continue and the brands it was validated on (its <checkpoint>.validation.txt), so the new
-# model is validated on brands neither run trained on. OUT_DIR receives verifier_v6.pt with its curves,
-# validation list and the log. Everything stops inside TOTAL_MINUTES (default 9.5). TRAIN_ARGS go to
-# tools/train_verifier.py after the defaults here (e.g. --frozen-blocks -1).
+# model is validated on brands neither run trained on. OUT_DIR receives <INIT>_continued.pt (e.g.
+# verifier_v5_continued.pt) with its curves, validation list and the log. Everything stops inside
+# TOTAL_MINUTES (default 9.5). TRAIN_ARGS go to tools/train_verifier.py after the defaults here (e.g.
+# --frozen-blocks -1).
 set -euo pipefail
 refs=$1 init=$2 validation=$3 out=$4 total=${5:-9.5} render=${6:-5.3}
 shift $(( $# < 6 ? $# : 6 ))
@@ -38,5 +39,5 @@ echo "rendered ${#sets[@]} sets in $(( $(date +%s) - start )) s; training $train
 python3 tools/train_verifier.py --data "${sets[@]}" --init "$init" --validation-brands "$validation" \
     --loader-workers $((workers - 2)) --threads 2 --batch 64 --lr-scale 0.5 --shift 1 \
     --eval-every 1000 --minutes "$train" --no-export \
-    --checkpoint "$out/verifier_v6.pt" --out "$out/unused.tflite" "$@"
+    --checkpoint "$out/$(basename "$init" .pt)_continued.pt" --out "$out/unused.tflite" "$@"
 echo "done in $(( $(date +%s) - start )) s"
