@@ -12,14 +12,18 @@ go through the same EfficientNet-Lite0 stem and first five blocks (ImageNet weig
 channels; the stem and first three blocks frozen). The fusion head sees, per 8x8-pixel cell, the query's
 and the reference's features, their absolute difference and both images' mean colour, and gives a
 deviation logit per cell and, after one more strided convolution and global average and max pooling, one
-authenticity logit. Loss: binary cross-entropy on the logit (genuine = 1) plus 0.5 x binary cross-entropy
-of the cells against the share of each cell the counterfeit changed (tools/make_verifier_set.py).
+authenticity logit. With `--context`, the fused inputs averaged over the whole crop are also added to every
+cell after the first convolution (a cell can then judge its colour against the whole photo's). Loss: binary
+cross-entropy on the logit (genuine = 1) plus 0.5 x binary cross-entropy of the cells against the share of
+each cell the counterfeit changed (tools/make_verifier_set.py).
 
 Data: pairs from tools/make_verifier_set.py (several sets, e.g. other seeds, are used as one); 5% of the
 brands are kept apart for validation (brands, not photos, so validation measures unseen marks). The brands kept
 apart are written beside the checkpoint (`<checkpoint>.validation.txt`); `--validation-brands` reads such a
 list, so a model continued on new pairs is still validated on brands it never trained on. The checkpoint
-keeps the weights of the evaluation with the best validation AUC. Batches are built (augmented) in
+keeps the weights of the evaluation with the best validation AUC. `--hard-genuine S` draws the share S of
+genuine training pairs that the `--init` model scores lowest `--hard-boost` times as often (hard-example
+mining of the print styles and lighting it forgives least). Batches are built (augmented) in
 `--loader-workers` processes when a GPU would otherwise wait for them.
 Augmentation: brightness, contrast and saturation of the query, a shift of up to `--shift` pixels at 128 px
 (alignment error, 3 by default; the same share of the side at other sizes), and both images flipped together.
@@ -52,7 +56,13 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import load_pretrained  # noqa: E402
-from training import choose_validation_brands, load_pair_sets, plot_curves, train_for  # noqa: E402
+from training import (  # noqa: E402
+    choose_validation_brands,
+    hard_genuine_weights,
+    load_pair_sets,
+    plot_curves,
+    train_for,
+)
 
 from scanner.embed import record_calibration  # noqa: E402
 from scanner.pair_model import pair_input  # noqa: E402
@@ -69,7 +79,7 @@ OUTPUT_RANGE = (-10.0, 10.0)
 class PairNet(nn.Module):
     """(N, 6, S, S) levelled BGR pair, 0..255 -> (N, 1 + (S/8)^2): authenticity logit, then deviation logits."""
 
-    def __init__(self, pretrained: bool = True, frozen_blocks: int = FROZEN_BLOCKS) -> None:
+    def __init__(self, pretrained: bool = True, frozen_blocks: int = FROZEN_BLOCKS, context: bool = False) -> None:
         super().__init__()
         from effnet_lite import EfficientNetLite0
 
@@ -88,6 +98,14 @@ class PairNet(nn.Module):
             nn.Conv2d(fused, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU6(),
             nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU6(),
         )  # fmt: skip
+        # Global context (--context): the pair's fused inputs averaged over the whole crop, added to every cell
+        # after the first convolution, so a cell can judge its colour against the whole photo's (white balance,
+        # an embossed mark with no ink anywhere) rather than its neighbours' alone. Zero at the start, so a
+        # checkpoint without it continues exactly where it was.
+        self.context = nn.Linear(fused, 64) if context else None
+        if self.context is not None:
+            nn.init.zeros_(self.context.weight)
+            nn.init.zeros_(self.context.bias)
         self.cells = nn.Conv2d(64, 1, 1)
         self.down = nn.Sequential(nn.Conv2d(64, 96, 3, stride=2, padding=1), nn.BatchNorm2d(96), nn.ReLU6())
         self.decide = nn.Linear(2 * 96, 1)
@@ -105,11 +123,24 @@ class PairNet(nn.Module):
         query, reference = pair[:, :3], pair[:, 3:]
         fq, fr = self.features(query), self.features(reference)
         colour = F.avg_pool2d(pair, 8) / 128.0 - 1.0
-        x = self.fuse(torch.cat([fq, fr, (fq - fr).abs(), colour], dim=1))
+        inputs = torch.cat([fq, fr, (fq - fr).abs(), colour], dim=1)
+        x = self.fuse[0](inputs)
+        if self.context is not None:
+            x = x + self.context(inputs.mean(dim=(2, 3)))[:, :, None, None]
+        x = self.fuse[1:](x)
         cells = self.cells(x).flatten(1)
         y = self.down(x)
         pooled = torch.cat([y.mean(dim=(2, 3)), y.amax(dim=(2, 3))], dim=1)
         return torch.cat([self.decide(pooled), cells], dim=1)
+
+
+def load_init(model: PairNet, checkpoint: Path) -> None:
+    """Start from a trained checkpoint; one trained without the global context may start a model with it
+    (the context layer then starts at zero), never the other way round."""
+    state = torch.load(checkpoint, map_location="cpu")["model"]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not key.startswith("context.") for key in missing):
+        raise SystemExit(f"{checkpoint} does not fit this network: missing {missing}, unexpected {unexpected}")
 
 
 def build_pairs(
@@ -153,16 +184,26 @@ class Batches(torch.utils.data.IterableDataset):
     """Endless augmented training batches: (pairs (N, 6, S, S), cell targets, genuine); each loader worker
     draws from its own random stream."""
 
-    def __init__(self, data: dict, index: np.ndarray, targets: np.ndarray, batch: int, shift: float, seed: int):
+    def __init__(
+        self,
+        data: dict,
+        index: np.ndarray,
+        targets: np.ndarray,
+        batch: int,
+        shift: float,
+        seed: int,
+        weights: np.ndarray | None = None,
+    ):
         super().__init__()
         self.data, self.index, self.targets = data, index, targets
         self.batch, self.shift, self.seed = batch, shift, seed
+        self.weights = weights  # drawing probability of each of `index` (None: uniform)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         worker = torch.utils.data.get_worker_info()
         rng = np.random.default_rng([self.seed, worker.id if worker else 0])
         while True:
-            index = rng.choice(self.index, self.batch)
+            index = rng.choice(self.index, self.batch, p=self.weights)
             pairs, flipped = build_pairs(self.data, index, rng, self.shift)
             target = torch.from_numpy(_flip_targets(self.targets[index], flipped))
             yield to_tensor(pairs), target, torch.from_numpy(self.data["genuine"][index].astype(np.float32))
@@ -241,11 +282,19 @@ def main(argv: list[str] | None = None) -> int:
         default=FROZEN_BLOCKS,
         help="backbone blocks kept at their weights, with the stem; -1 trains the stem too",
     )
+    parser.add_argument(
+        "--hard-genuine",
+        type=float,
+        default=0.0,
+        help="share of genuine training pairs the --init model scores lowest, drawn --hard-boost times as often",
+    )
+    parser.add_argument("--hard-boost", type=float, default=3.0)
+    parser.add_argument("--context", action="store_true", help="add the global context to the fusion head")
     parser.add_argument("--no-export", action="store_true", help="save the checkpoint only (export with --export-only)")
     args = parser.parse_args(argv)
     if args.export_only:
-        model = PairNet(pretrained=False)
         state = torch.load(args.checkpoint, map_location="cpu")
+        model = PairNet(pretrained=False, context=bool(state.get("context", False)))
         model.load_state_dict(state["model"])
         export(model, load_pair_sets(args.data), args.out, args.float_out, int(state["size"]))
         return 0
@@ -265,9 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     args.checkpoint.with_suffix(".validation.txt").write_text("".join(f"{b}\n" for b in sorted(validation_brands)))
 
     # A checkpoint holds every weight, the frozen ones too.
-    model = PairNet(pretrained=args.init is None, frozen_blocks=args.frozen_blocks)
+    model = PairNet(pretrained=args.init is None, frozen_blocks=args.frozen_blocks, context=args.context)
     if args.init:
-        model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
+        load_init(model, args.init)
     model.to(args.device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=2e-3 * args.lr_scale, weight_decay=1e-4)
@@ -286,13 +335,23 @@ def main(argv: list[str] | None = None) -> int:
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             best.update(auc=metrics["auc"], step=step, state=state)
             # Saved as it improves: a run cut off by its machine's time limit still leaves its best weights.
-            torch.save({"model": state, "size": size, "steps": step}, args.checkpoint)
+            torch.save({"model": state, "size": size, "steps": step, "context": args.context}, args.checkpoint)
+
+    weights = None
+    if args.hard_genuine:
+        if not args.init:
+            raise SystemExit("--hard-genuine needs --init: the hard pairs are those a trained model scores lowest")
+        genuine = data["genuine"][train_index]
+        weights = hard_genuine_weights(
+            genuine, scores(model, data, train_index[genuine]), args.hard_genuine, args.hard_boost
+        )
+        print(f"hard genuine pairs: {(weights > weights.min()).sum()} drawn x{args.hard_boost:g}", file=sys.stderr)
 
     # The loader workers fork from here: one OpenCV thread each, set before the fork (cv2.setNumThreads in a
     # forked child can hang on the parent's thread pool; tools/make_verifier_set.py).
     cv2.setNumThreads(1)
     loader = torch.utils.data.DataLoader(
-        Batches(data, train_index, targets, args.batch, args.shift, args.seed),
+        Batches(data, train_index, targets, args.batch, args.shift, args.seed, weights),
         batch_size=None,
         num_workers=args.loader_workers,
         pin_memory=args.device != "cpu",

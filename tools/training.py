@@ -105,6 +105,16 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     return joined
 
 
+def hard_genuine_weights(genuine: np.ndarray, genuine_scores: np.ndarray, share: float, boost: float) -> np.ndarray:
+    """Drawing probabilities for training pairs (`genuine`: which are) that draw the `share` of genuine pairs
+    scoring lowest (`genuine_scores`, in the order of the genuine pairs) `boost` times as often as the rest."""
+    weights = np.ones(len(genuine))
+    if share > 0 and len(genuine_scores):
+        hardest = np.argsort(genuine_scores, kind="stable")[: round(share * len(genuine_scores))]
+        weights[np.nonzero(genuine)[0][hardest]] = boost
+    return weights / weights.sum()
+
+
 def choose_validation_brands(
     brands: np.ndarray, rng: np.random.Generator, share: float, listed: Path | None = None
 ) -> set[str]:
