@@ -58,6 +58,7 @@ sys.path.insert(0, str(TOOLS.parent))
 from effnet_lite import load_pretrained  # noqa: E402
 from training import (  # noqa: E402
     choose_validation_brands,
+    edge_correlations,
     hard_genuine_weights,
     load_pair_sets,
     plot_curves,
@@ -289,6 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         help="share of genuine training pairs the --init model scores lowest, drawn --hard-boost times as often",
     )
     parser.add_argument("--hard-boost", type=float, default=3.0)
+    parser.add_argument(
+        "--drop-misaligned",
+        type=float,
+        help="train and validate only on pairs whose edges correlate at least this well (failed alignments out)",
+    )
     parser.add_argument("--context", action="store_true", help="add the global context to the fusion head")
     parser.add_argument("--no-export", action="store_true", help="save the checkpoint only (export with --export-only)")
     args = parser.parse_args(argv)
@@ -306,7 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     size = data["aligned"].shape[1]
     validation_brands = choose_validation_brands(data["brand"], rng, VALIDATION_SHARE, args.validation_brands)
     is_val = np.array([b in validation_brands for b in data["brand"]])
-    train_index, val_index = np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
+    usable = np.ones(len(is_val), bool)
+    if args.drop_misaligned is not None:
+        usable = edge_correlations(data) >= args.drop_misaligned
+        print(f"dropped {(~usable).sum()} pairs whose alignment failed (edge correlation under "
+              f"{args.drop_misaligned})", file=sys.stderr)  # fmt: skip
+    train_index, val_index = np.nonzero(~is_val & usable)[0], np.nonzero(is_val & usable)[0]
     targets = data["target"].astype(np.float32) / 255.0
     print(f"{len(train_index)} training pairs, {len(val_index)} validation pairs, {size} px", file=sys.stderr)
 

@@ -105,6 +105,21 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     return joined
 
 
+def edge_correlations(data: dict[str, np.ndarray]) -> np.ndarray:
+    """Per pair, how well the aligned query's edges line up with its reference's (scanner/refine.py's
+    gradient correlation; near 0 where the alignment failed and the query shows the mark elsewhere or not
+    at all, about 0.98 at the median of genuine pairs)."""
+    from scanner.refine import gradient_image, pearson
+
+    reference_edges: dict[int, np.ndarray] = {}
+    out = np.empty(len(data["aligned"]), np.float32)
+    for i, (query, r) in enumerate(zip(data["aligned"], data["reference_index"], strict=True)):
+        if r not in reference_edges:
+            reference_edges[r] = gradient_image(data["references"][r])
+        out[i] = pearson(gradient_image(query), reference_edges[r])
+    return out
+
+
 def hard_genuine_weights(genuine: np.ndarray, genuine_scores: np.ndarray, share: float, boost: float) -> np.ndarray:
     """Drawing probabilities for training pairs (`genuine`: which are) that draw the `share` of genuine pairs
     scoring lowest (`genuine_scores`, in the order of the genuine pairs) `boost` times as often as the rest."""
