@@ -24,7 +24,7 @@ import numpy as np
 from .index import ReferenceImage
 from .locate import foreground_mask
 from .pair_model import PairVerifier
-from .refine import gradient_image, gradient_levels, homogeneous, pearson, refine
+from .refine import edge_correlation, gradient_levels, homogeneous, refine
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -319,7 +319,7 @@ def alignment_correlation(query_crop: np.ndarray, reference: ReferenceImage, siz
     """How well the query's edges line up with the reference's once aligned (refined homography where one
     fits): the correlation of their gradient images, 1 for the same outline."""
     a = align(query_crop, reference, size, refined=True)
-    return pearson(_reference_gradients(reference, size, a.reference)[0], gradient_image(a.aligned))
+    return edge_correlation(a.aligned, _reference_gradients(reference, size, a.reference)[0])
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """What the training recipes share: optimisation steps under one cosine learning-rate cycle fitted to a time
 budget (tools/train_embedder.py, tools/train_verifier.py), their training-curve PNG, reading several of
-tools/make_verifier_set.py's pair sets as one and choosing the brands kept apart for validation (here, not
-there, so training needs neither the scanner nor its dependencies)."""
+tools/make_verifier_set.py's pair sets as one, choosing the brands kept apart for validation, and which pairs
+to draw or drop (here, not there, so training needs neither the scanner nor its dependencies; only
+edge_correlations imports the scanner, when called)."""
 
 from __future__ import annotations
 
@@ -107,16 +108,16 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
 
 def edge_correlations(data: dict[str, np.ndarray]) -> np.ndarray:
     """Per pair, how well the aligned query's edges line up with its reference's (scanner/refine.py's
-    gradient correlation; near 0 where the alignment failed and the query shows the mark elsewhere or not
-    at all, about 0.98 at the median of genuine pairs)."""
-    from scanner.refine import gradient_image, pearson
+    edge_correlation, as naming by outline measures it; near 0 where the alignment failed and the query shows
+    the mark elsewhere or not at all, about 0.98 at the median of genuine pairs)."""
+    from scanner.refine import edge_correlation, gradient_image
 
     reference_edges: dict[int, np.ndarray] = {}
     out = np.empty(len(data["aligned"]), np.float32)
     for i, (query, r) in enumerate(zip(data["aligned"], data["reference_index"], strict=True)):
         if r not in reference_edges:
             reference_edges[r] = gradient_image(data["references"][r])
-        out[i] = pearson(gradient_image(query), reference_edges[r])
+        out[i] = edge_correlation(query, reference_edges[r])
     return out
 
 
