@@ -56,6 +56,7 @@ sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
 from effnet_lite import load_pretrained  # noqa: E402
+from tflite_weights import QuantizedLayer, quantized_layers  # noqa: E402
 from training import (  # noqa: E402
     choose_validation_brands,
     edge_correlations,
@@ -259,6 +260,101 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
     )
 
 
+def _weighted_modules(model: PairNet) -> list[tuple[nn.Module, nn.BatchNorm2d | None]]:
+    """Each convolution and linear layer with the batch norm after it, in the order the exported graph runs
+    them (the order tflite_weights.quantized_layers lists them)."""
+    modules: list[tuple[nn.Module, nn.BatchNorm2d | None]] = [(model.stem[0], model.stem[1])]
+    for block in model.blocks:
+        if block.has_expand:
+            modules.append((block._expand_conv, block._bn0))
+        modules += [(block._depthwise_conv, block._bn1), (block._project_conv, block._bn2)]
+    return modules + [
+        (model.fuse[0], model.fuse[1]), (model.fuse[3], model.fuse[4]), (model.cells, None),
+        (model.down[0], model.down[1]), (model.decide, None),
+    ]  # fmt: skip
+
+
+def _folded(conv: nn.Module, norm: nn.BatchNorm2d | None) -> np.ndarray:
+    """The layer's weight with its batch norm's scale folded in, as the exporter folds it (torch layout)."""
+    weight = conv.weight.detach().numpy()
+    if norm is None:
+        return weight
+    scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).detach().numpy()
+    return weight * scale[:, None, None, None]
+
+
+def _torch_layout(layer: QuantizedLayer) -> np.ndarray:
+    if layer.op == "CONV_2D":
+        return layer.weight.transpose(0, 3, 1, 2)  # OHWI -> OIHW
+    if layer.op == "DEPTHWISE_CONV_2D":
+        return layer.weight.transpose(3, 0, 1, 2)  # 1HWC -> C1HW
+    return layer.weight
+
+
+@torch.no_grad()
+def init_from_tflite(model: PairNet, path: Path, data: dict, index: np.ndarray) -> int:
+    """Start from an exported int8 verifier when its checkpoint is gone: each layer's dequantized weights
+    (tools/tflite_weights.py), with every folded batch norm unfolded again so that training can go on.
+    Layers that already match the model's ImageNet weights to within the int8 rounding keep the exact ones.
+    Returns how many layers were taken from the file.
+
+    Unfolding: the file holds W' = W x gamma / sigma and b' per channel. The convolution gets W', and its
+    batch norm the statistics of W'x measured on `index`'s pairs (mean m, variance v), gamma = sqrt(v + eps)
+    and beta = b' + m: in evaluation that is exactly W'x + b', and a training batch, normalised by its own
+    statistics, sees nearly the same."""
+    layers = quantized_layers(path)
+    modules = _weighted_modules(model)
+    if model.context is not None or len(layers) != len(modules):
+        raise SystemExit(f"{path} has {len(layers)} weighted layers, this network {len(modules)}: not its export")
+    recovered: list[tuple[nn.BatchNorm2d, QuantizedLayer]] = []  # the unfolded layers' batch norms
+    taken = 0
+    for (layer_module, norm), layer in zip(modules, layers, strict=True):
+        weight = _torch_layout(layer)
+        if weight.shape != tuple(layer_module.weight.shape):
+            raise SystemExit(f"{path}: a {layer.op} of shape {weight.shape} where this network has "
+                             f"{tuple(layer_module.weight.shape)}: not its export")  # fmt: skip
+        if np.abs(_folded(layer_module, norm) - weight).max() <= 1.01 * layer.weight_error:
+            continue  # the ImageNet weights it was exported from: keep them exact
+        layer_module.weight.copy_(torch.from_numpy(weight.copy()))
+        taken += 1
+        if norm is None:
+            layer_module.bias.copy_(torch.from_numpy(layer.bias))
+            continue
+        if layer_module.bias is not None:
+            layer_module.bias.zero_()
+        norm.running_mean.zero_()
+        norm.running_var.fill_(1 - norm.eps)
+        norm.weight.fill_(1.0)
+        norm.bias.copy_(torch.from_numpy(layer.bias))
+        recovered.append((norm, layer))
+
+    # The statistics of each unfolded layer's output, before its batch norm (which is still the identity
+    # plus b', so every later layer already sees what the exported model computes).
+    sums: dict[nn.Module, list] = {}
+
+    def record(norm: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
+        x = inputs[0].transpose(0, 1).flatten(1).double()
+        total, squares, count = sums.get(norm, (0.0, 0.0, 0))
+        sums[norm] = [total + x.sum(1), squares + (x * x).sum(1), count + x.shape[1]]
+
+    hooks = [norm.register_forward_hook(record) for norm, _ in recovered]
+    model.eval()
+    for start in range(0, len(index), 128):
+        model(to_tensor(build_pairs(data, index[start : start + 128])[0]))
+    for hook in hooks:
+        hook.remove()
+    for norm, layer in recovered:
+        total, squares, count = sums[norm]
+        mean = total / count
+        variance = (squares / count - mean * mean).clamp(min=0)
+        norm.running_mean.copy_(mean.float())
+        norm.running_var.copy_(variance.float())
+        norm.weight.copy_(torch.sqrt(variance + norm.eps).float())
+        norm.bias.copy_(torch.from_numpy(layer.bias) + mean.float())
+    model.train()
+    return taken
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, nargs="+", required=True, help="one or more pair sets, used together")
@@ -271,7 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export-only", action="store_true", help="export --checkpoint again without training")
-    parser.add_argument("--init", type=Path, help="a trained verifier checkpoint (.pt) to start from")
+    parser.add_argument(
+        "--init", type=Path, help="a trained verifier to start from: its checkpoint (.pt) or its int8 export (.tflite)"
+    )
     parser.add_argument("--lr-scale", type=float, default=1.0, help="scales the learning rate (fine-tuning: 0.5)")
     parser.add_argument("--shift", type=float, default=3.0, help="augmentation shift, pixels at 128 px")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
@@ -325,8 +423,13 @@ def main(argv: list[str] | None = None) -> int:
     args.checkpoint.with_suffix(".validation.txt").write_text("".join(f"{b}\n" for b in sorted(validation_brands)))
 
     # A checkpoint holds every weight, the frozen ones too.
-    model = PairNet(pretrained=args.init is None, frozen_blocks=args.frozen_blocks, context=args.context)
-    if args.init:
+    from_export = args.init is not None and args.init.suffix == ".tflite"
+    model = PairNet(pretrained=args.init is None or from_export, frozen_blocks=args.frozen_blocks, context=args.context)
+    if from_export:
+        sample = np.random.default_rng(args.seed + 1).choice(train_index, min(1024, len(train_index)), False)
+        taken = init_from_tflite(model, args.init, data, sample)
+        print(f"{taken} layers taken from {args.init}, the rest are the ImageNet weights", file=sys.stderr)
+    elif args.init:
         load_init(model, args.init)
     model.to(args.device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
