@@ -28,7 +28,7 @@ def test_logistic_fit_finds_the_informative_feature():
 def _measured(kind: str, authenticity: float, other: float) -> Measured:
     logit = np.log(authenticity / (1 - authenticity))
     features = np.array([logit, other, 0, 0, 0, 0, 0], dtype=float)
-    return Measured(kind, features, np.full(11, authenticity))
+    return Measured(kind, features, np.full(11, authenticity), logit)
 
 
 def test_fusion_uses_a_measure_the_learned_score_misses():
@@ -45,6 +45,7 @@ def test_fusion_uses_a_measure_the_learned_score_misses():
     rows = {name: (detected, flagged, kinds) for name, _, detected, flagged, kinds in compare(split(), split(), 0.0)}
     assert rows["learned"][2] == {"colour": 1.0, "proportions": 0.0}
     assert rows["TTA"][2] == {"colour": 1.0, "proportions": 0.0}
+    assert rows["mirrored TTA"][2] == {"colour": 1.0, "proportions": 0.0}
     assert rows["fusion"][2]["proportions"] > 0.9 and rows["fusion"][1] <= 0.02
 
 
@@ -58,7 +59,7 @@ def test_a_second_model_is_compared_alone_and_averaged():
         for kind, centre in [("genuine", 1.0)] * 300 + [("stroke", -1.0)] * 300:
             first, second = centre + rng.normal(0, 1.5), centre + rng.normal(0, 1.5)
             measured = _measured(kind, float(1 / (1 + np.exp(-first))), 0.0)
-            rows.append(Measured(measured.kind, measured.features, measured.augmented, second))
+            rows.append(Measured(measured.kind, measured.features, measured.augmented, measured.mirrored, second))
         return rows
 
     areas = {name: area for name, area, *_ in compare(split(), split(), 0.03)}
@@ -70,7 +71,7 @@ def test_a_second_model_is_compared_alone_and_averaged():
 def _with_hue(measured: Measured, hue: float) -> Measured:
     features = measured.features.copy()
     features[1], features[3] = 1.0, hue  # a full overlap: only the hue veto can fire
-    return Measured(measured.kind, features, measured.augmented)
+    return Measured(measured.kind, features, measured.augmented, measured.mirrored)
 
 
 def test_a_rule_veto_flags_whatever_the_learned_score_says():

@@ -12,6 +12,8 @@ calibration split's genuine photos, on the test split:
 - fusion: a logistic regression on all those measures, fitted on the calibration split;
 - test-time augmentation (TTA): the learned score averaged over the aligned query as it is, shifted by
   2 px, scaled by 6% along one axis and rotated by 4 degrees (11 model runs instead of one);
+- mirrored TTA: the logit averaged with that of the pair mirrored left to right, both images together (the
+  one change the training itself makes to both; 2 model runs);
 - with `--second M2`: M2 alone, and both models' logits averaged (an ensemble), each model fed the pair at
   its own input side and aligned the way its own pairs were (its .json's `alignment`);
 - vetoes: the learned score, but a rule flags on its own past a fixed bound (hue off by more than 60
@@ -55,6 +57,7 @@ class Measured:
     kind: str  # "genuine" or the counterfeit kind
     features: np.ndarray  # FEATURES, in order
     augmented: np.ndarray  # the learned authenticity under each test-time transform (the first: none)
+    mirrored: float  # the learned logit of the pair mirrored left to right, both images
     second: float | None = None  # the second model's logit, when one is compared
 
     @property
@@ -109,13 +112,14 @@ def measure(config: ScannerConfig, eval_set: Path, second: PairVerifier | None =
                 )[0]
                 for m in transforms
             ]
+            mirrored = logit(verifier.score(a.aligned[:, ::-1].copy(), a.reference[:, ::-1].copy())[0])
             other = None
             if second is not None:
                 same = second.size == size and second.refined == pipeline.refined_alignment
                 b = a if same else align(query, reference, second.size, second.refined)
                 other = logit(second.score(b.aligned, b.reference)[0])
             kind = "genuine" if row["expected"] == "pass" else row.get("kind") or "counterfeit"
-            measured.append(Measured(kind, np.array(features), np.array(augmented), other))
+            measured.append(Measured(kind, np.array(features), np.array(augmented), mirrored, other))
     return measured
 
 
@@ -154,6 +158,9 @@ def compare(cal: list[Measured], test: list[Measured], flag: float) -> list[tupl
         "learned": (-x_cal[:, 0], -x_test[:, 0]),
         "fusion": (fused(x_cal), fused(x_test)),
         "TTA": (-np.stack([m.augmented for m in cal]).mean(1), -np.stack([m.augmented for m in test]).mean(1)),
+        "mirrored TTA": tuple(  # type: ignore[dict-item]
+            -(x[:, 0] + np.array([m.mirrored for m in ms])) / 2 for x, ms in ((x_cal, cal), (x_test, test))
+        ),
     }
     # A veto flags whatever the learned score says: as suspicious as can be, so the quantile below puts the
     # learned threshold where the vetoes and the score together flag `flag` of calibration genuine photos
