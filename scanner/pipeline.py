@@ -28,7 +28,7 @@ from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
-from .verify import RULES_SIZE, alignment_correlation, shape_inliers, verify
+from .verify import RULES_SIZE, Verification, align_in_frame, alignment_correlation, judge, shape_inliers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -241,15 +241,20 @@ class Pipeline:
 
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
-        verification = timer(
-            "verify", verify, match.crop, reference, self.verify_size, self.verifier, self.suspect_threshold
-        )
+        verification, result.box = timer("verify", self._verify, frame, match, reference)
         result.authenticity = verification.authenticity
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
         result.reasons += named_by
+
+    def _verify(self, frame: np.ndarray, match: _Match, reference: ReferenceImage) -> tuple[Verification, Box]:
+        """The match verified against `reference`, and the box it was verified in (the mark framed again when
+        the match's box framed it badly: verify.align_in_frame)."""
+        refined = self.refined_alignment  # as the model's training pairs were aligned
+        a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
+        return judge(a, self.verifier, self.suspect_threshold), box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

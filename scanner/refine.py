@@ -8,12 +8,14 @@ verifier trained on such pairs must forgive exactly the few-pixel changes a coun
 alignment is refined by ECC (OpenCV's enhanced correlation coefficient) on gradient magnitude, which keeps
 the edges of embossed, foil and faded prints whose intensities no longer match the artwork's:
 1. ECC, affine at half size from several starts (the similarity transform, the crops' own framing, and the
-   query's strongest edges laid over the reference's by their centre and spread, at three scales), then a
-   homography at full size from the best-correlated of them (the full-size fit costs three times the
-   half-size one, and running it from more than one start changed no result measurably:
-   tools/alignment_error.py). The edge starts rescue the photos whose silhouette the similarity transform
-   misread (embossed and shadowed marks, a mark small in a scene-search window): without them 12% of the
-   held-out genuine photos ended misaligned (edge correlation under 0.3), with them 5%;
+   query's mark laid over the reference's by the centre and spread of their sharpest edges, at three
+   scales: mark_moments), then a homography at full size from the best-correlated of them (the full-size
+   fit costs three times the half-size one, and running it from more than one start changed no result
+   measurably: tools/alignment_error.py). The edge starts rescue the photos whose silhouette the
+   similarity transform misread (embossed and shadowed marks, a mark small in a scene-search window):
+   without them 12% of the held-out genuine photos ended misaligned (edge correlation under 0.3), with
+   them 5%. A mark that fills only a corner of its crop is better cropped again than scaled up: that is
+   scanner/verify.py `align_in_frame`, which uses the same moments to find it;
 2. the fit is used only when it is plausible for a photo of flat goods (scale within SCALE_RANGE, anisotropy
    at the mark's centre below PLAUSIBLE_ANISOTROPY) and correlates better than the similarity transform;
 3. a tilt of up to 25 degrees foreshortens by at most 1/cos(25) = 1.10, so any anisotropy beyond
@@ -22,8 +24,10 @@ the edges of embossed, foil and faded prints whose intensities no longer match t
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -39,6 +43,9 @@ MIN_FIT = 0.3  # edge correlation under which a fit has locked onto texture or n
 # starts reach a median 0.90, the fallback then runs on 17% of them, and none it skips ends misaligned.
 GOOD_COARSE_FIT = 0.7
 STRONG_EDGES = 85  # percentile: the mark's sharp edges, not the surface's texture or a soft shadow's
+# Where the mark is, its edges are found on the image less its blur at this sigma (pixels at the compared
+# side): a cast shadow's ramp and uneven light are wider and drop out, a mark's edge is narrower and stays.
+HIGH_PASS = 4.0
 MOMENT_SCALES = (1.0, 1.5, 2.1)  # the edge-moment start as it is and enlarged: leftover texture widens the spread
 # Stop when a step moves the warp by under 1e-3 (sub-pixel): on generated photos the same fits as 1e-4 at
 # half the 95th-percentile time (tools/alignment_error.py).
@@ -51,12 +58,25 @@ def gradient_image(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(gradient_magnitude(grey), (0, 0), 1.0)
 
 
-def gradient_levels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gradient image, the same at half size): the fine and coarse levels ECC runs on. A reference's are
-    the same for every scan of its brand, so the caller keeps them (scanner/verify.py `align`)."""
+@dataclass
+class Levels:
+    """An image as ECC sees it: its gradient image at full and half size (the fine and coarse levels), and,
+    worked out when first asked for, where its mark is (mark_moments). A reference's are the same for every
+    scan of its brand, so the caller keeps them (scanner/verify.py `align`)."""
+
+    image: np.ndarray  # BGR
+    full: np.ndarray
+    half: np.ndarray
+
+    @functools.cached_property
+    def marks(self) -> tuple[float, float, float]:
+        return mark_moments(self.image)
+
+
+def gradient_levels(image: np.ndarray) -> Levels:
     full = gradient_image(image)
     side = full.shape[0] // 2
-    return full, cv2.resize(full, (side, side), interpolation=cv2.INTER_AREA)
+    return Levels(image, full, cv2.resize(full, (side, side), interpolation=cv2.INTER_AREA))
 
 
 def _inverse(matrix: np.ndarray) -> np.ndarray:
@@ -89,8 +109,8 @@ def _ecc(template: np.ndarray, image: np.ndarray, start: np.ndarray, motion: int
 
 
 def _coarse_to_fine(
-    reference: tuple[np.ndarray, np.ndarray],
-    query: tuple[np.ndarray, np.ndarray],
+    reference: Levels,
+    query: Levels,
     starts: list[np.ndarray],
     fallback_starts: Callable[[], list[np.ndarray]] = list,
 ) -> np.ndarray | None:
@@ -100,7 +120,7 @@ def _coarse_to_fine(
     half, double = np.diag([0.5, 0.5, 1.0]), np.diag([2.0, 2.0, 1.0])
 
     def coarse(candidates: list[np.ndarray]) -> list[tuple[np.ndarray, float]]:
-        fits = [_ecc(reference[1], query[1], half @ start @ double, cv2.MOTION_AFFINE) for start in candidates]
+        fits = [_ecc(reference.half, query.half, half @ start @ double, cv2.MOTION_AFFINE) for start in candidates]
         return [fit for fit in fits if fit is not None]
 
     found = coarse(starts)
@@ -109,7 +129,7 @@ def _coarse_to_fine(
     if not found:
         return None
     best = max(found, key=lambda fit: fit[1])[0]
-    fine = _ecc(reference[0], query[0], double @ best @ half, cv2.MOTION_HOMOGRAPHY)
+    fine = _ecc(reference.full, query.full, double @ best @ half, cv2.MOTION_HOMOGRAPHY)
     return None if fine is None else fine[0]
 
 
@@ -161,22 +181,26 @@ def limit_anisotropy(homography: np.ndarray, point: tuple[float, float], limit: 
     return correction @ homography
 
 
-def edge_moments(gradient: np.ndarray) -> tuple[float, float, float]:
-    """(centre x, centre y, spread) of an image's strongest edges: where the mark is and how far it reaches."""
-    gradient = np.where(gradient > np.percentile(gradient, STRONG_EDGES), gradient, 0)
-    total = float(gradient.sum()) + 1e-9
-    ys, xs = np.indices(gradient.shape, dtype=np.float32)
-    cx, cy = float((gradient * xs).sum()) / total, float((gradient * ys).sum()) / total
-    spread = math.sqrt(float((gradient * ((xs - cx) ** 2 + (ys - cy) ** 2)).sum()) / total)
+def mark_moments(image: np.ndarray) -> tuple[float, float, float]:
+    """(centre x, centre y, spread) of a BGR image's mark: the moments of its sharpest edges, found on the grey
+    image less its blur (HIGH_PASS), the strongest STRONG_EDGES share weighted by their square, so that a
+    mark's few sharp edges outweigh a cast shadow's long soft one and the surface's many faint ones."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), HIGH_PASS)
+    edges = cv2.GaussianBlur(gradient_magnitude(detail), (0, 0), 1.0)
+    weight = np.square(np.where(edges > np.percentile(edges, STRONG_EDGES), edges, 0))
+    total = float(weight.sum()) + 1e-9
+    ys, xs = np.indices(weight.shape, dtype=np.float32)
+    cx, cy = float((weight * xs).sum()) / total, float((weight * ys).sum()) / total
+    spread = math.sqrt(float((weight * ((xs - cx) ** 2 + (ys - cy) ** 2)).sum()) / total)
     return cx, cy, spread
 
 
-def edge_moment_starts(reference: np.ndarray, query: np.ndarray) -> list[np.ndarray]:
-    """3x3 scale-and-shift maps query -> reference (both gradient images) that lay the query's strongest
-    edges over the reference's, centre on centre and spread on spread, enlarged by each of MOMENT_SCALES
-    about that centre; none when either image has no edges."""
-    qx, qy, qs = edge_moments(query)
-    rx, ry, rs = edge_moments(reference)
+def edge_moment_starts(reference: Levels, query: Levels) -> list[np.ndarray]:
+    """3x3 scale-and-shift maps query -> reference that lay the query's mark over the reference's (their
+    mark_moments), centre on centre and spread on spread, enlarged by each of MOMENT_SCALES about that
+    centre; none when either image has no edges."""
+    (qx, qy, qs), (rx, ry, rs) = query.marks, reference.marks
     if qs < 1 or rs < 1:
         return []
     return [
@@ -185,7 +209,7 @@ def edge_moment_starts(reference: np.ndarray, query: np.ndarray) -> list[np.ndar
     ]
 
 
-def refine(query: np.ndarray, reference: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray | None:
+def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> np.ndarray | None:
     """3x3 homography query -> reference, or None when no plausible fit beats `similarity`.
 
     `query` is BGR; `reference` the gradient_levels of the reference at the query's side; `similarity` the
@@ -196,7 +220,7 @@ def refine(query: np.ndarray, reference: tuple[np.ndarray, np.ndarray], similari
     # The edge-moment starts rescue the photos whose silhouette the similarity transform misread (embossed
     # and shadowed marks, a mark small in a scene-search window); a well-framed mark does not need them.
     homography = _coarse_to_fine(
-        reference, query_levels, [start, np.eye(3)], lambda: edge_moment_starts(reference[0], query_levels[0])
+        reference, query_levels, [start, np.eye(3)], lambda: edge_moment_starts(reference, query_levels)
     )
     if homography is None:
         return None
@@ -205,7 +229,7 @@ def refine(query: np.ndarray, reference: tuple[np.ndarray, np.ndarray], similari
     if ratio > PLAUSIBLE_ANISOTROPY or not SCALE_RANGE[0] < scale < SCALE_RANGE[1]:
         return None
     homography = limit_anisotropy(homography, centre, TILT_ANISOTROPY)
-    (ref_gradient, _), (query_gradient, _) = reference, query_levels
+    ref_gradient, query_gradient = reference.full, query_levels.full
     fit = correlation(ref_gradient, query_gradient, homography)
     if fit < MIN_FIT or fit <= correlation(ref_gradient, query_gradient, start):
         return None

@@ -10,6 +10,12 @@ v0 compares the mark's silhouette and colour with the reference artwork:
 4. the deviation map is where the aligned masks disagree, at reference resolution.
 With a learned pair model (scanner/pair_model.py, [verify] model) the model's score and deviation map
 replace steps 3-4's score and map; the rule measurements stay as the words of the reasons.
+
+The scanner aligns in the frame, not only in the located crop (`align_in_frame`): when the crop framed the
+mark badly (the mark a corner of it, under a cast shadow the locator took for part of it; or the alignment
+failing outright), the mark is cropped again from the frame where the alignment, or the mark's sharpest
+edges, put it, and the better-aligned of the two crops is verified. On the held-out test split's verified
+genuine photos that took the misaligned ones (edges correlating under 0.3) from 14 of 295 to 3.
 """
 
 from __future__ import annotations
@@ -22,9 +28,17 @@ import cv2
 import numpy as np
 
 from .index import ReferenceImage
-from .locate import foreground_mask
+from .locate import CROP_SIZE, Box, crop, foreground_mask
 from .pair_model import PairVerifier
-from .refine import edge_correlation, gradient_levels, homogeneous, refine
+from .refine import (
+    Levels,
+    anisotropy,
+    edge_correlation,
+    edge_moment_starts,
+    gradient_levels,
+    homogeneous,
+    refine,
+)
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -36,6 +50,12 @@ HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
+# A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
+# reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
+# poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
+REFRAME_SCALE = 1.4
+REFRAME_FIT = 0.5
+MIN_REFRAMED_SIDE = 16  # frame pixels: a smaller box is a degenerate fit, not a mark
 
 
 @dataclass
@@ -259,7 +279,8 @@ class Alignment:
     ref_mask: np.ndarray
     overlap: float
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
-    homography: np.ndarray | None = None  # 3x3 refinement query -> reference (scanner/refine.py), when used
+    homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
+    fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
 
     @property
     def transform(self) -> np.ndarray:
@@ -275,6 +296,12 @@ def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple
     else:
         ref_mask = foreground_mask(ref_image)
     return ref_image, ref_mask, _dilated(ref_mask, tolerance)
+
+
+def _reference_at_size(reference: ReferenceImage, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_reference_at for `reference`, kept per reference and side."""
+    tolerance = max(1, round(TOLERANCE * size))
+    return reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
 
 
 @functools.cache
@@ -293,7 +320,7 @@ def align(
     """The query brought onto the reference: a similarity transform from silhouettes and ORB matches, and with
     `refined` the homography scanner/refine.py fits from there when it finds a plausible one."""
     tolerance = max(1, round(TOLERANCE * size))
-    ref_image, ref_mask, ref_near = reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
+    ref_image, ref_mask, ref_near = _reference_at_size(reference, size)
     query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
@@ -307,10 +334,32 @@ def align(
         aligned = cv2.warpPerspective(
             query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography)
+    fit = edge_correlation(aligned, _reference_gradients(reference, size, ref_image).full)
+    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit)
 
 
-def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def align_in_frame(
+    frame: np.ndarray,
+    box: Box,
+    reference: ReferenceImage,
+    size: int = RULES_SIZE,
+    refined: bool = False,
+    query_crop: np.ndarray | None = None,
+) -> tuple[Alignment, Box]:
+    """The mark in the frame's `box` aligned to the reference (`query_crop`: that box's crop, when already
+    made), and the box it was aligned in: framed again from the frame (reframed_box) when the box framed the
+    mark badly and the new crop lines up better."""
+    if query_crop is None:
+        query_crop = crop(frame, box, CROP_SIZE)
+    first = align(query_crop, reference, size, refined)
+    better = reframed_box(first, box, reference, size)
+    if better is None:
+        return first, box
+    second = align(crop(frame, better, CROP_SIZE), reference, size, refined)
+    return (second, better) if second.fit > first.fit else (first, box)
+
+
+def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.ndarray) -> Levels:
     """The reference's gradient_levels at `size` (`ref_image`: the reference at that size), kept per reference."""
     return reference.derive(("gradient", size), lambda: gradient_levels(ref_image))
 
@@ -318,8 +367,7 @@ def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.nda
 def alignment_correlation(query_crop: np.ndarray, reference: ReferenceImage, size: int = RULES_SIZE) -> float:
     """How well the query's edges line up with the reference's once aligned (refined homography where one
     fits): the correlation of their gradient images, 1 for the same outline."""
-    a = align(query_crop, reference, size, refined=True)
-    return edge_correlation(a.aligned, _reference_gradients(reference, size, a.reference)[0])
+    return align(query_crop, reference, size, refined=True).fit
 
 
 @dataclass
@@ -382,14 +430,18 @@ def verify(
     model: PairVerifier | None = None,
     threshold: float | None = None,
 ) -> Verification:
-    """Align, then score: with the learned pair model when one is given, else with the v0 rules.
+    """Align (as the model's training pairs were aligned), then score (`judge`)."""
+    return judge(align(query_crop, reference, size, refined=bool(model and model.refined)), model, threshold)
+
+
+def judge(a: Alignment, model: PairVerifier | None = None, threshold: float | None = None) -> Verification:
+    """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
     The learned score decides; the rule measurements still supply the words (how much wider, which colour,
     what is missing where), and the model's deviation map says where when the rules found nothing to name.
     With the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only
     a suspect needs its reasons worded.
     """
-    a = align(query_crop, reference, size, refined=bool(model and model.refined))  # as the model's pairs were
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
@@ -400,3 +452,34 @@ def verify(
     return Verification(
         authenticity, a.overlap, rules.aspect_change, rules.hue_shift, rules.reasons + where, deviation, a.aligned
     )
+
+
+def reframed_box(a: Alignment, box: Box, reference: ReferenceImage, size: int) -> Box | None:
+    """Where in the frame the reference's crop lies, when the frame's `box` (which `a` aligned at `size`)
+    framed the mark badly; None when it framed it well.
+
+    Two framings fail. A located box much larger than the mark (a cast shadow taken for part of it, a
+    scene-search window around it) leaves the mark a few dozen pixels wide at `size`, upsampled and soft
+    once aligned: read from the alignment's own scale (over REFRAME_SCALE). And the alignment itself can
+    fail (edges correlating under REFRAME_FIT): then the query's mark laid over the reference's
+    (refine.edge_moment_starts, the alignment's own fallback start) says where it is. The box is the
+    square around the reference crop's corners mapped back into the frame.
+    """
+    transform = a.transform
+    if a.fit < REFRAME_FIT:
+        reference_levels = _reference_gradients(reference, size, a.reference)
+        starts = edge_moment_starts(reference_levels, gradient_levels(a.query))
+        if not starts:
+            return None
+        transform = starts[0]
+    elif anisotropy(transform, (size / 2, size / 2))[1] < REFRAME_SCALE:
+        return None
+    to_query = cv2.invert(transform)[1]
+    square = np.array([[[0, 0], [size, 0], [size, size], [0, size]]], np.float32)
+    corners = cv2.perspectiveTransform(square, to_query)[0] * (box.w / size) + (box.x, box.y)
+    (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
+    side = max(x1 - x0, y1 - y0)
+    if side < MIN_REFRAMED_SIDE:
+        return None
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return Box(round(cx - side / 2), round(cy - side / 2), round(side), round(side))

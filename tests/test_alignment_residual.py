@@ -20,7 +20,7 @@ def _pair(shift_x: float, shift_y: float) -> Alignment:
     moved = cv2.warpAffine(reference, np.float32([[1, 0, shift_x], [0, 1, shift_y]]), (128, 128),
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     identity = np.float64([[1, 0, 0], [0, 1, 0]])
-    return Alignment(moved, mask, moved, mask, reference, mask, 1.0, identity)
+    return Alignment(moved, mask, moved, mask, reference, mask, 1.0, identity, None, fit=1.0)
 
 
 def test_a_perfect_alignment_leaves_nothing_and_a_shift_leaves_its_length():

@@ -19,6 +19,7 @@ from scanner.refine import (
     gradient_image,
     gradient_levels,
     limit_anisotropy,
+    mark_moments,
     refine,
 )
 from scanner.verify import align
@@ -109,13 +110,28 @@ def _small_in_the_window() -> tuple[np.ndarray, np.ndarray]:
 
 def test_edge_moments_put_a_small_mark_at_its_scale_and_place():
     query, truth = _small_in_the_window()
-    first = edge_moment_starts(gradient_image(_mark()), gradient_image(query))[0]
-    # The window's texture widens the small mark's edge spread a little, so the scale comes out low
-    # (1.69 here); MOMENT_SCALES also starts from it enlarged.
-    assert first[0, 0] == pytest.approx(2.0, rel=0.2)
+    first = edge_moment_starts(gradient_levels(_mark()), gradient_levels(query))[0]
+    assert first[0, 0] == pytest.approx(2.0, rel=0.1)
     centre = np.array([[[72.0, 62.0]]])  # the small mark's centre
-    assert np.abs(cv2.perspectiveTransform(centre, first) - cv2.perspectiveTransform(centre, truth)).max() < 6
-    assert edge_moment_starts(gradient_image(_mark()), np.zeros((SIDE, SIDE), np.float32)) == []
+    assert np.abs(cv2.perspectiveTransform(centre, first) - cv2.perspectiveTransform(centre, truth)).max() < 3
+    assert edge_moment_starts(gradient_levels(_mark()), gradient_levels(np.zeros((SIDE, SIDE, 3), np.uint8))) == []
+
+
+def test_a_soft_cast_shadow_does_not_draw_the_mark_moments_off_the_mark():
+    """A dark band as wide as the mark across the window (a cast shadow): its edges are long but soft, so
+    the mark's few sharp ones still say where the mark is and how far it reaches."""
+    query, _ = _small_in_the_window()
+    ys, xs = np.mgrid[0:SIDE, 0:SIDE]
+    band = np.exp(-(((ys - 0.6 * xs - 70) / 12.0) ** 2))  # below and left of the mark, crossing the window
+    shadowed = (query * (1 - 0.6 * band)[..., None]).astype(np.uint8)
+    cx, cy, spread = mark_moments(shadowed)
+    mx, my, mark_spread = mark_moments(query)
+    assert abs(cx - mx) < 3 and abs(cy - my) < 3 and spread == pytest.approx(mark_spread, rel=0.15)
+    # The plain gradient's moments, which the edge starts used before, are pulled onto the shadow.
+    plain = gradient_image(shadowed)
+    weight = np.where(plain > np.percentile(plain, 85), plain, 0)
+    plain_cy = float((weight * ys).sum() / weight.sum())
+    assert plain_cy - my > 8
 
 
 def test_a_small_mark_is_found_when_the_silhouettes_misread_it(monkeypatch):

@@ -4,8 +4,17 @@ import pytest
 
 from scanner.config import LocateConfig
 from scanner.index import ReferenceImage
-from scanner.locate import crop, locate
-from scanner.verify import shape_inliers, tolerant_overlap, verify
+from scanner.locate import Box, crop, locate
+from scanner.refine import anisotropy
+from scanner.verify import (
+    RULES_SIZE,
+    align,
+    align_in_frame,
+    reframed_box,
+    shape_inliers,
+    tolerant_overlap,
+    verify,
+)
 
 
 def _artwork() -> tuple[np.ndarray, np.ndarray]:
@@ -92,3 +101,67 @@ def test_shape_inliers_count_features_shared_in_place(reference):
     cv2.putText(other, "ZOWIE", (8, 130), cv2.FONT_HERSHEY_COMPLEX, 1.6, (30, 30, 200), 5)
     same, different = shape_inliers(_photo(turned), reference), shape_inliers(_photo(other), reference)
     assert same >= 20 and different < 10, (same, different)
+
+
+def _small_print(side: int, shadow: bool = False) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A 640x480 frame with the artwork printed at `side` px (of its 224) on a grey surface, optionally under a
+    dark cast shadow band; with the mark's (centre x, centre y, longer extent) in frame pixels."""
+    image, mask = _artwork()
+    rng = np.random.default_rng(1)
+    frame = np.clip(rng.normal(150, 3, (480, 640, 3)), 0, 255).astype(np.uint8)
+    if shadow:  # a soft dark band across the frame, wider than the mark: what locate takes for foreground
+        ys, xs = np.mgrid[0:480, 0:640]
+        band = np.exp(-(((ys - 0.5 * xs - 170) / 45.0) ** 2))  # passing below the mark
+        frame = (frame * (1 - 0.55 * band)[..., None]).astype(np.uint8)
+    small, small_mask = cv2.resize(image, (side, side)), cv2.resize(mask, (side, side)) > 127
+    x0, y0 = 380, 150
+    region = frame[y0 : y0 + side, x0 : x0 + side]
+    region[small_mask] = small[small_mask]
+    ys, xs = np.nonzero(small_mask)
+    extent = max(xs.max() - xs.min(), ys.max() - ys.min())
+    return frame, (x0 + (xs.min() + xs.max()) / 2, y0 + (ys.min() + ys.max()) / 2, float(extent))
+
+
+def _refined_fit(frame: np.ndarray, box: Box, reference: ReferenceImage) -> float:
+    """How well the frame's `box` lines up with the reference, aligned as the shipped verifier aligns
+    (refined: scanner/refine.py)."""
+    return align(crop(frame, box, 224), reference, RULES_SIZE, refined=True).fit
+
+
+def test_a_well_framed_mark_is_not_framed_again(reference):
+    a = align(_photo(_artwork()[0]), reference, RULES_SIZE, refined=True)
+    assert a.fit > 0.9
+    assert reframed_box(a, Box(0, 0, 224, 224), reference, RULES_SIZE) is None
+
+
+def test_a_mark_small_in_its_box_is_framed_again_around_it_at_the_references_scale(reference):
+    frame, (cx, cy, extent) = _small_print(90)
+    loose = Box(170, 0, 480, 480)  # a box four times the mark's side, as a cast shadow or a search window gives
+    first = align(crop(frame, loose, 224), reference, RULES_SIZE, refined=True)
+    box = reframed_box(first, loose, reference, RULES_SIZE)
+    assert box is not None
+    # The reference crop holds the mark at about 0.8 of its side (the artwork's extent over its framing).
+    _, ref_mask = _artwork()
+    ys, xs = np.nonzero(crop(ref_mask, locate(_artwork()[0], LocateConfig()).box, 224) > 127)
+    share = max(xs.max() - xs.min(), ys.max() - ys.min()) / 224
+    # The first alignment's scale comes from a mark 40 px wide at the compared side: within a quarter.
+    assert abs(box.w - extent / share) < 0.25 * extent / share
+    half = extent / 2  # the whole mark inside the new box
+    assert box.x < cx - half and cx + half < box.x + box.w and box.y < cy - half and cy + half < box.y + box.h
+    second, chosen = align_in_frame(frame, loose, reference, RULES_SIZE, refined=True)
+    assert chosen == box
+    assert anisotropy(second.transform, (64, 64))[1] < 1.3 and anisotropy(first.transform, (64, 64))[1] > 3
+    assert second.fit > first.fit
+
+
+def test_a_failed_alignment_is_framed_again_around_the_mark(reference):
+    frame, (cx, cy, extent) = _small_print(130, shadow=True)
+    loose = Box(150, -20, 520, 520)
+    first = align(crop(frame, loose, 224), reference, RULES_SIZE, refined=True)
+    assert first.fit < 0.5  # the alignment failed: the query's mark moments say where the mark is
+    box = reframed_box(first, loose, reference, RULES_SIZE)
+    assert box is not None and box.w < loose.w / 2  # the shadow's faint edges still widen it somewhat
+    half = extent / 2
+    assert box.x < cx - half and cx + half < box.x + box.w and box.y < cy - half and cy + half < box.y + box.h
+    assert _refined_fit(frame, box, reference) > 0.8
+    assert align_in_frame(frame, loose, reference, RULES_SIZE, refined=True)[0].fit > 0.8

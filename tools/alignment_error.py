@@ -6,7 +6,9 @@ For every k-th brand of REFS_DIR (k chosen so about `--brands` are used): one ri
 (tools/synth_photos.py, which also returns the homography that placed the mark), put through the scanner's
 quality gate, locate and crop, then aligned to the brand's reference both ways the scanner can:
 - similarity: silhouettes and ORB matches (scanner/verify.py `align`);
-- refined: the same, then scanner/refine.py's homography where it finds a plausible one.
+- refined: the same, then scanner/refine.py's homography where it finds a plausible one;
+- framed again: refined, in the box the scanner verifies in (scanner/verify.py `align_in_frame`: the mark
+  cropped again from the photo when the located box framed it badly).
 For each reference pixel on the mark the ground truth says where it lies in the query crop; the alignment
 maps it back, and the error is how far it lands from where it started (90th percentile over the mark, in
 pixels at `--size`). Printed: quartiles and the 90th percentile of that error over photos, the share of
@@ -33,7 +35,7 @@ from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
 from scanner.locate import CROP_SIZE, Box, crop, locate  # noqa: E402
 from scanner.quality import assess  # noqa: E402
-from scanner.verify import Alignment, align  # noqa: E402
+from scanner.verify import Alignment, align, align_in_frame  # noqa: E402
 
 CONFIG = ScannerConfig()
 
@@ -55,7 +57,7 @@ def measure(refs: Path, brands: int, size: int, seed: int) -> dict[str, list[flo
     folders = sorted(p for p in refs.iterdir() if (p / "logo.png").is_file())
     step = max(1, len(folders) // brands)
     rng = np.random.default_rng(seed)
-    errors: dict[str, list[float]] = {"similarity": [], "refined": [], "refinement used": []}
+    errors: dict[str, list[float]] = {"similarity": [], "refined": [], "framed again": [], "refinement used": []}
     for folder in folders[::step]:
         mark = load_mark(folder / "logo.png")
         ref_crop, ref_mask, ref_box = frame_reference(mark, CONFIG.locate)
@@ -71,6 +73,10 @@ def measure(refs: Path, brands: int, size: int, seed: int) -> dict[str, list[flo
         in_query = true_positions(ref_points, ref_box, placement, query_box, size)
         errors["similarity"].append(error(similarity, ref_points, in_query))
         errors["refined"].append(error(refined, ref_points, in_query))
+        framed, box = align_in_frame(photo, query_box, reference, size, refined=True)
+        errors["framed again"].append(
+            error(framed, ref_points, true_positions(ref_points, ref_box, placement, box, size))
+        )
         errors["refinement used"].append(float(refined.homography is not None))
     return errors
 

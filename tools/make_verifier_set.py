@@ -46,7 +46,7 @@ from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
 from scanner.pair_model import ALIGNMENTS  # noqa: E402
 from scanner.quality import assess  # noqa: E402
 from scanner.verdict import too_small  # noqa: E402
-from scanner.verify import RULES_SIZE, align  # noqa: E402
+from scanner.verify import RULES_SIZE, align_in_frame  # noqa: E402
 
 CONFIG = ScannerConfig()
 CELL = 8  # pixels per deviation-map cell: the pair network's stride
@@ -66,7 +66,7 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int, refin
     location = locate(photo, CONFIG.locate)
     if too_small(location, CONFIG):
         return None
-    return align(crop(photo, location.box, CROP_SIZE), reference, size, refined).aligned
+    return align_in_frame(photo, location.box, reference, size, refined)[0].aligned
 
 
 def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.ndarray, list[tuple]]:
