@@ -15,7 +15,7 @@ from .exc import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "embedder_v2_int8.tflite"
-DEFAULT_VERIFIER = PROJECT_ROOT / "models" / "verifier_v5_int8.tflite"
+DEFAULT_VERIFIER = PROJECT_ROOT / "models" / "verifier_v6_int8.tflite"
 
 
 def _field(default: Any, description: str) -> Any:

@@ -35,7 +35,7 @@ def test_shipped_verifier_is_full_integer_with_a_calibrated_threshold(runtime):
     assert verifier.model.output.dtype == np.int8 and verifier.grid == 16
     assert 0.0 < verifier.suspect_threshold < 1.0
     assert verifier.calibration["calibrated_on"] == "heldout-cal"
-    assert verifier.refined  # v5 was trained on pairs aligned by scanner/refine.py
+    assert verifier.refined  # v5 and v6 were trained on pairs aligned by scanner/refine.py
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
