@@ -196,11 +196,11 @@ def mark_moments(image: np.ndarray) -> tuple[float, float, float]:
     return cx, cy, spread
 
 
-def edge_moment_starts(reference: Levels, query: Levels) -> list[np.ndarray]:
-    """3x3 scale-and-shift maps query -> reference that lay the query's mark over the reference's (their
-    mark_moments), centre on centre and spread on spread, enlarged by each of MOMENT_SCALES about that
-    centre; none when either image has no edges."""
-    (qx, qy, qs), (rx, ry, rs) = query.marks, reference.marks
+def edge_moment_starts(reference: tuple[float, float, float], query: tuple[float, float, float]) -> list[np.ndarray]:
+    """3x3 scale-and-shift maps query -> reference that lay the query's mark over the reference's (each
+    image's mark_moments), centre on centre and spread on spread, enlarged by each of MOMENT_SCALES about
+    that centre; none when either image has no edges."""
+    (qx, qy, qs), (rx, ry, rs) = query, reference
     if qs < 1 or rs < 1:
         return []
     return [
@@ -220,7 +220,7 @@ def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> np.n
     # The edge-moment starts rescue the photos whose silhouette the similarity transform misread (embossed
     # and shadowed marks, a mark small in a scene-search window); a well-framed mark does not need them.
     homography = _coarse_to_fine(
-        reference, query_levels, [start, np.eye(3)], lambda: edge_moment_starts(reference, query_levels)
+        reference, query_levels, [start, np.eye(3)], lambda: edge_moment_starts(reference.marks, query_levels.marks)
     )
     if homography is None:
         return None

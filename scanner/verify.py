@@ -37,6 +37,7 @@ from .refine import (
     edge_moment_starts,
     gradient_levels,
     homogeneous,
+    mark_moments,
     refine,
 )
 
@@ -298,10 +299,14 @@ def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple
     return ref_image, ref_mask, _dilated(ref_mask, tolerance)
 
 
+def _tolerance(size: int) -> int:
+    """TOLERANCE in pixels at `size`, at least one."""
+    return max(1, round(TOLERANCE * size))
+
+
 def _reference_at_size(reference: ReferenceImage, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """_reference_at for `reference`, kept per reference and side."""
-    tolerance = max(1, round(TOLERANCE * size))
-    return reference.derive(("at", size), lambda: _reference_at(reference, size, tolerance))
+    return reference.derive(("at", size), lambda: _reference_at(reference, size, _tolerance(size)))
 
 
 @functools.cache
@@ -319,7 +324,7 @@ def align(
 ) -> Alignment:
     """The query brought onto the reference: a similarity transform from silhouettes and ORB matches, and with
     `refined` the homography scanner/refine.py fits from there when it finds a plausible one."""
-    tolerance = max(1, round(TOLERANCE * size))
+    tolerance = _tolerance(size)
     ref_image, ref_mask, ref_near = _reference_at_size(reference, size)
     query = cv2.resize(query_crop, (size, size), interpolation=cv2.INTER_AREA)
     query_mask = foreground_mask(query)
@@ -467,8 +472,7 @@ def reframed_box(a: Alignment, box: Box, reference: ReferenceImage, size: int) -
     """
     transform = a.transform
     if a.fit < REFRAME_FIT:
-        reference_levels = _reference_gradients(reference, size, a.reference)
-        starts = edge_moment_starts(reference_levels, gradient_levels(a.query))
+        starts = edge_moment_starts(_reference_gradients(reference, size, a.reference).marks, mark_moments(a.query))
         if not starts:
             return None
         transform = starts[0]

@@ -110,11 +110,11 @@ def _small_in_the_window() -> tuple[np.ndarray, np.ndarray]:
 
 def test_edge_moments_put_a_small_mark_at_its_scale_and_place():
     query, truth = _small_in_the_window()
-    first = edge_moment_starts(gradient_levels(_mark()), gradient_levels(query))[0]
+    first = edge_moment_starts(mark_moments(_mark()), mark_moments(query))[0]
     assert first[0, 0] == pytest.approx(2.0, rel=0.1)
     centre = np.array([[[72.0, 62.0]]])  # the small mark's centre
     assert np.abs(cv2.perspectiveTransform(centre, first) - cv2.perspectiveTransform(centre, truth)).max() < 3
-    assert edge_moment_starts(gradient_levels(_mark()), gradient_levels(np.zeros((SIDE, SIDE, 3), np.uint8))) == []
+    assert edge_moment_starts(mark_moments(_mark()), mark_moments(np.zeros((SIDE, SIDE, 3), np.uint8))) == []
 
 
 def test_a_soft_cast_shadow_does_not_draw_the_mark_moments_off_the_mark():

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scanner.runtime import interpreter_class
+
 WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 
@@ -34,11 +36,7 @@ class QuantizedLayer:
 
 
 def _interpreter(path: Path):  # type: ignore[no-untyped-def]
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # the Pi's runtime
-        from tflite_runtime.interpreter import Interpreter
-    interpreter = Interpreter(model_path=str(path))
+    interpreter = interpreter_class("auto")[1](model_path=str(path))  # whichever runtime the scanner would use
     interpreter.allocate_tensors()
     return interpreter
 
