@@ -11,9 +11,12 @@
 # model is validated on brands neither run trained on. OUT_DIR receives <INIT>_continued.pt (e.g.
 # verifier_v5_continued.pt) with its curves, validation list and the log. Everything stops inside
 # TOTAL_MINUTES (default 9.5). TRAIN_ARGS go to tools/train_verifier.py after the defaults here (e.g.
-# --frozen-blocks -1).
+# --frozen-blocks -1). SIZE=224 in the environment renders the pairs at that side instead of 128 (the network
+# is fully convolutional, so a 128 px INIT starts it); the checkpoint's name then ends in _224.
 set -euo pipefail
 refs=$1 init=$2 validation=$3 out=$4 total=${5:-9.5} render=${6:-5.3}
+size=${SIZE:-128}
+name=$(basename "$init" .pt)_continued$([ "$size" = 128 ] || echo "_$size")
 shift $(( $# < 6 ? $# : 6 ))
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -29,7 +32,7 @@ for seed in 2 3 4 5; do
     budget=$(left "$render")
     python3 -c "import sys; sys.exit(0 if $budget > 0.4 else 1)" || break
     python3 tools/make_verifier_set.py "$refs" --out "/tmp/verifier_set_r$seed.npz" --seed "$seed" \
-        --workers "$workers" --align refined --minutes "$budget"
+        --workers "$workers" --align refined --size "$size" --minutes "$budget"
     sets+=("/tmp/verifier_set_r$seed.npz")
 done
 [ ${#sets[@]} -gt 0 ] || { echo "no pair set rendered: RENDER_MINUTES must leave over 0.4 min" >&2; exit 2; }
@@ -39,5 +42,5 @@ echo "rendered ${#sets[@]} sets in $(( $(date +%s) - start )) s; training $train
 python3 tools/train_verifier.py --data "${sets[@]}" --init "$init" --validation-brands "$validation" \
     --loader-workers $((workers - 2)) --threads 2 --batch 64 --lr-scale 0.5 --shift 1 \
     --eval-every 1000 --minutes "$train" --no-export \
-    --checkpoint "$out/$(basename "$init" .pt)_continued.pt" --out "$out/unused.tflite" "$@"
+    --checkpoint "$out/$name.pt" --out "$out/unused.tflite" "$@"
 echo "done in $(( $(date +%s) - start )) s"
