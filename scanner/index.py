@@ -228,15 +228,20 @@ class BrandIndex:
         return reference
 
     def verification_reference(self, brand_id: str, matched_id: int) -> ReferenceImage:
-        """What to verify a match against: the brand's artwork (the reference with a mark mask) when it has
-        one, since a photo reference carries its own lighting and wear; else the matched reference."""
+        """What to verify a match against: artwork (a reference with a mark mask), since a photo reference
+        carries its own lighting and wear. The matched reference when it is artwork: a brand enrolled in
+        several colourways (a gold and a black mark, say) is verified against the one the mark is nearest;
+        else the brand's first artwork, or the matched reference when the brand has none."""
+        matched = self.reference(matched_id)
+        if matched.mask is not None:
+            return matched
         if brand_id not in self._artwork:  # asked on every scan: looked up once per brand
             row = self.db.execute(
                 "select id from refs where brand_id = ? and mask is not null order by id limit 1", [brand_id]
             ).fetchone()
             self._artwork[brand_id] = int(row[0]) if row else None
         artwork = self._artwork[brand_id]
-        return self.reference(artwork if artwork is not None else matched_id)
+        return self.reference(artwork) if artwork is not None else matched
 
     def source_sha(self, brand_id: str, source: str) -> str | None:
         rows = list(

@@ -91,3 +91,19 @@ def test_other_sqlite_file_is_not_an_index(tmp_path):
 def test_empty_index_search(tmp_path):
     with BrandIndex.create(tmp_path / "e.db", SHA, 8) as idx:
         assert idx.search(_unit(0)) == []
+
+
+def test_a_match_is_verified_against_the_artwork_it_matched_or_else_the_first(index):
+    """beta enrolled in a second colourway: a mark nearest that artwork is verified against it; alpha, a
+    photo brand, gains an artwork, which its photo matches are then verified against."""
+    gold = np.full((16, 16, 3), 200, np.uint8)
+    index.put_reference("beta", "refs:b2.png", "s4", gold, np.full((16, 16), 255, np.uint8), _unit(5))
+    index.put_reference("alpha", "refs:a3.png", "s5", _crop(), np.full((16, 16), 255, np.uint8), _unit(6))
+    beta_first, beta_gold = (index.search(_unit(seed), k=1)[0] for seed in (3, 5))
+    assert beta_gold.reference_id != beta_first.reference_id
+    assert index.verification_reference("beta", beta_gold.reference_id).id == beta_gold.reference_id
+    assert index.verification_reference("beta", beta_first.reference_id).id == beta_first.reference_id
+    photo = index.search(_unit(1), k=1)[0]
+    assert photo.brand_id == "alpha" and not photo.artwork
+    artwork = index.verification_reference("alpha", photo.reference_id)
+    assert artwork.mask is not None and artwork.id == index.search(_unit(6), k=1)[0].reference_id
