@@ -129,6 +129,18 @@ class VerifyConfig:
         "Side in pixels of the square the query and reference are compared at; 0 takes the verifier model's "
         "input side (128 with the v0 rules).",
     )
+    colour_bound: float = _field(
+        23.6,
+        "With a pair model and an artwork reference: a mark whose colours lie further than this (Lab a*b* "
+        "units) from any mix of the artwork's ink, the goods' surface and grey is `suspect` whatever its score "
+        "(0: off). One and a half "
+        "times the most any genuine photo of the calibration split reached (15.7; tools/calibrate_verifier.py "
+        "prints it).",
+    )
+
+    def __post_init__(self) -> None:
+        if self.colour_bound < 0:
+            raise ConfigError("[verify] colour_bound must be 0 (off) or more")
 
 
 @dataclass(frozen=True)

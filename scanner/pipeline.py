@@ -49,6 +49,7 @@ class ScanResult:
     brand_name: str | None = None
     similarity: float | None = None
     authenticity: float | None = None
+    colour_deviation: float | None = None  # how far the mark's colours lie from its ink's (verify.colour_deviation)
     reasons: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     box: Box | None = None
@@ -75,6 +76,7 @@ class ScanResult:
             "brand_name": self.brand_name,
             "similarity": _round(self.similarity),
             "authenticity": _round(self.authenticity),
+            **({"colour_deviation": round(self.colour_deviation, 1)} if self.colour_deviation is not None else {}),
             "reasons": self.reasons,
             "box": self.box.as_list() if self.box else None,
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
@@ -243,6 +245,7 @@ class Pipeline:
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verification, result.box = timer("verify", self._verify, frame, match, reference)
         result.authenticity = verification.authenticity
+        result.colour_deviation = verification.colour_deviation
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
@@ -254,7 +257,9 @@ class Pipeline:
         the match's box framed it badly: verify.align_in_frame)."""
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
-        return judge(a, self.verifier, self.suspect_threshold), box
+        # The colour check reads flat ink colours off the artwork; a photo reference has its own light in them.
+        colour_bound = self.config.verify.colour_bound if reference.mask is not None else 0.0
+        return judge(a, self.verifier, self.suspect_threshold, colour_bound), box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

@@ -51,6 +51,9 @@ HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
+INK_BIN = 8.0  # Lab a*b* units per bin when the reference artwork's ink colours are counted
+INK_SHARE = 0.08  # an ink colour is checked when it covers at least this share of the mark
+MIN_PIXELS = 20  # fewer pixels than this say nothing about a colour
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -68,6 +71,8 @@ class Verification:
     reasons: list[str] = field(default_factory=list)
     deviation: np.ndarray | None = None  # float32 0..1 at reference resolution
     aligned: np.ndarray | None = None  # the query warped onto the reference (evidence)
+    colour_deviation: float | None = None  # see colour_deviation; None when not measured
+    off_colour: bool = False  # colour_deviation past the bound: suspect whatever the score
 
 
 def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
@@ -220,6 +225,57 @@ def _colour_check(
     if r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
         return None, "colour differs from reference (coloured where the reference is black or grey)"
     return None, None
+
+
+def _ink_colours(reference: np.ndarray, ref_mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The reference artwork's flat ink colours: (a*b* colour, where it is) for each covering INK_SHARE of
+    the mark, away from its antialiased edges. A gradient fill spreads over many bins and yields none."""
+    ab = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
+    inner = cv2.erode(ref_mask, np.ones((3, 3), np.uint8)) > 0
+    bins = np.round(ab / INK_BIN).astype(np.int32)
+    keys = bins[..., 0] * 64 + bins[..., 1]
+    values, counts = np.unique(keys[inner], return_counts=True)
+    enough = max(MIN_PIXELS, INK_SHARE * int(inner.sum()))
+    inks = []
+    for value in values[counts >= enough]:
+        where = inner & (keys == value)
+        inks.append((np.median(ab[where], axis=0), where))
+    return inks
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    ab = b - a
+    t = float(np.clip((p - a) @ ab / max(float(ab @ ab), 1e-6), 0, 1))
+    return float(np.linalg.norm(p - (a + t * ab)))
+
+
+def _triangle_distance(p: np.ndarray, corners: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """Distance from point `p` to the triangle `corners` (0 inside), in the plane."""
+    a, b, c = corners
+    sides = [(a, b), (b, c), (c, a)]
+    signs = [(v[0] - u[0]) * (p[1] - u[1]) - (v[1] - u[1]) * (p[0] - u[0]) for u, v in sides]
+    if all(x >= 0 for x in signs) or all(x <= 0 for x in signs):
+        return 0.0
+    return min(_segment_distance(p, u, v) for u, v in sides)
+
+
+def colour_deviation(aligned: np.ndarray, reference: np.ndarray, ref_mask: np.ndarray) -> float | None:
+    """How far the aligned mark's colours lie from any colour its genuine ink can take on these goods, in Lab
+    a*b* units (None when the reference has no flat ink colour or the mark's surroundings are too small).
+
+    Per ink colour of the reference, the query's median colour where that ink should be is compared with the
+    triangle of what a genuine print can show there: the ink itself, the goods' surface (a faded or embossed
+    print lets it through; measured on a ring just outside the mark) and neutral grey (foil shine, glare,
+    blur). A white-balance drift moves a colour a few units; a mark printed in another colour lands far off.
+    The largest distance over the inks is returned, so one wrong-coloured ink is enough."""
+    near, touching = cv2.dilate(ref_mask, np.ones((9, 9), np.uint8)), cv2.dilate(ref_mask, np.ones((3, 3), np.uint8))
+    ring = (near > 0) & (touching == 0)  # 2-4 px outside the mark at 128 px: the goods' surface
+    inks = _ink_colours(reference, ref_mask)
+    if not inks or ring.sum() < MIN_PIXELS:
+        return None
+    ab = cv2.cvtColor(aligned, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
+    surface, grey = np.median(ab[ring], axis=0), np.zeros(2, np.float32)
+    return max(_triangle_distance(np.median(ab[where], axis=0), (ink, surface, grey)) for ink, where in inks)
 
 
 def _where(mask: np.ndarray) -> str:
@@ -439,23 +495,34 @@ def verify(
     return judge(align(query_crop, reference, size, refined=bool(model and model.refined)), model, threshold)
 
 
-def judge(a: Alignment, model: PairVerifier | None = None, threshold: float | None = None) -> Verification:
+def judge(
+    a: Alignment, model: PairVerifier | None = None, threshold: float | None = None, colour_bound: float = 0.0
+) -> Verification:
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
-    The learned score decides; the rule measurements still supply the words (how much wider, which colour,
-    what is missing where), and the model's deviation map says where when the rules found nothing to name.
-    With the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only
-    a suspect needs its reasons worded.
+    The learned score decides, except that a mark whose colour_deviation passes `colour_bound` (0: not
+    checked) is off-colour whatever the score: the model forgives colour more than light and print can
+    change it. The rule measurements still supply the words (how much wider, which colour, what is missing
+    where), and the model's deviation map says where when the rules found nothing to name. With the
+    operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only a suspect
+    needs its reasons worded.
     """
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
-    if threshold is not None and authenticity >= threshold:
-        return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned)
+    off_by = colour_deviation(a.aligned, a.reference, a.ref_mask) if colour_bound else None
+    off_colour = off_by is not None and off_by > colour_bound
+    if threshold is not None and authenticity >= threshold and not off_colour:
+        return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by)
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
+    reasons = rules.reasons + where
+    if off_colour:
+        deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
+        if not any(reason.startswith("colour differs") for reason in rules.reasons):
+            reasons.insert(0, "colour differs from reference (more than light or print explains)")
     return Verification(
-        authenticity, a.overlap, rules.aspect_change, rules.hue_shift, rules.reasons + where, deviation, a.aligned
+        authenticity, a.overlap, rules.aspect_change, rules.hue_shift, reasons, deviation, a.aligned, off_by, off_colour
     )
 
 

@@ -11,7 +11,8 @@ from scanner.index import ReferenceImage
 from scanner.locate import CROP_SIZE, crop, locate
 from scanner.pair_model import PairVerifier, pair_input
 from scanner.runtime import available_runtimes
-from scanner.verify import align, verify
+from scanner.verdict import Verdict, decide_authenticity
+from scanner.verify import align, colour_deviation, judge, verify
 from tests.conftest import BRANDS, PHOTOS
 
 RUNTIMES = available_runtimes()
@@ -104,3 +105,24 @@ def test_the_model_says_how_its_pairs_were_aligned_and_a_wrong_record_is_refused
     model.with_suffix(".json").write_text(json.dumps({"alignment": "optical flow"}))
     with pytest.raises(ModelError, match="unknown alignment 'optical flow'"):
         PairVerifier(model)
+
+
+def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
+    """The demo set's colour counterfeit (the Ferrari horse printed in another colour) lies far from any mix
+    of the artwork's ink, the surface and grey, the genuine photo close to it; past the bound the mark is
+    suspect even where the score alone would pass it (threshold 0), with the colour named first."""
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    reference = _reference("ferrari")
+    genuine = align(_query("genuine_ferrari_0.jpg"), reference, 128, refined=True)
+    recoloured = align(_query("colour_ferrari_0.jpg"), reference, 128, refined=True)
+    assert colour_deviation(genuine.aligned, genuine.reference, genuine.ref_mask) < 10
+    assert colour_deviation(recoloured.aligned, recoloured.reference, recoloured.ref_mask) > 30
+
+    checked = judge(recoloured, verifier, threshold=0.0, colour_bound=23.6)
+    assert checked.off_colour and checked.reasons[0].startswith("colour differs from reference"), checked.reasons
+    assert checked.deviation[recoloured.ref_mask > 0].min() >= 0.8  # the heatmap shows the whole mark off
+    assert decide_authenticity(checked, 0.0)[0] is Verdict.SUSPECT
+    unchecked = judge(recoloured, verifier, threshold=0.0, colour_bound=0.0)
+    assert not unchecked.off_colour and unchecked.colour_deviation is None
+    assert decide_authenticity(unchecked, 0.0)[0] is Verdict.PASS
+    assert not judge(genuine, verifier, threshold=0.0, colour_bound=23.6).off_colour

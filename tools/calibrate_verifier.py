@@ -10,6 +10,10 @@ authenticity below which `--flag` of the genuine photos fall, so that share of g
 `suspect`. The counterfeit detection it gives there, per kind, is printed. The result goes to `<model>.json`
 (`suspect_threshold`), which the scanner reads unless [verify] suspect_threshold is set.
 
+It also prints the largest colour deviation (scanner/verify.py `colour_deviation`) of those genuine photos
+and the bound COLOUR_MARGIN times it for [verify] colour_bound, past which a mark is `suspect` whatever its
+score; the detection printed counts both, with the configured bound.
+
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
 enrolled, and they did not beat it (models/README.md).
 """
@@ -32,6 +36,8 @@ from calibrate_threshold import scan_set, verified_as_labelled  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
 
+COLOUR_MARGIN = 1.5  # colour_bound over the largest colour deviation of a calibration genuine photo
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,20 +48,35 @@ def main(argv: list[str] | None = None) -> int:
 
     config = ScannerConfig()
     config = replace(config, verify=replace(config.verify, model=str(args.model)))
+    bound = config.verify.colour_bound
     genuine: list[float] = []
-    fakes: dict[str, list[float]] = defaultdict(list)
+    genuine_colour: list[float] = []
+    fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, off-colour)
     for row, result in scan_set(config, args.eval_set, ("pass", "suspect")):
         if not verified_as_labelled(row, result):
             continue
+        colour = result.colour_deviation
         if row["expected"] == "pass":
             genuine.append(result.authenticity)
+            genuine_colour += [] if colour is None else [colour]
         else:
-            fakes[row.get("kind") or "counterfeit"].append(result.authenticity)
+            off_colour = bool(bound) and colour is not None and colour > bound
+            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, off_colour))
     threshold = float(np.quantile(np.array(genuine), args.flag))
-    every_fake = np.array([a for values in fakes.values() for a in values])
-    detection = float((every_fake < threshold).mean())
+
+    def detected(values: list[tuple[float, bool]]) -> float:
+        return float(np.mean([authenticity < threshold or off_colour for authenticity, off_colour in values]))
+
+    every_fake = [value for values in fakes.values() for value in values]
+    detection = detected(every_fake)
     for kind, values in sorted(fakes.items()):
-        print(f"  {kind:<16} {np.mean(np.array(values) < threshold):6.1%} of {len(values)}")
+        print(f"  {kind:<16} {detected(values):6.1%} of {len(values)}")
+    if genuine_colour:
+        largest = max(genuine_colour)
+        print(
+            f"largest colour deviation of a verified genuine photo {largest:.1f} (of {len(genuine_colour)} measured): "
+            f"[verify] colour_bound {COLOUR_MARGIN * largest:.1f} (configured: {bound:g})"
+        )
     path = record_calibration(
         args.model,
         {
@@ -67,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{args.model.name}: suspect_threshold {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
-        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits -> {path}"
+        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with colour_bound "
+        f"{bound:g}) -> {path}"
     )
     return 0
 
