@@ -254,3 +254,42 @@ def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path,
         scanner.unknown_threshold = 0.0  # ... which the artwork threshold does not override
         still_refused = scanner.scan(frame)
     assert refused.verdict == still_refused.verdict == Verdict.UNKNOWN
+
+
+def test_a_brand_enrolled_in_a_second_colourway_passes_marks_in_it(refs_copy, embedder, tmp_path):
+    """The demo set's recoloured Ferrari is a counterfeit against the one artwork; enrol the same horse in
+    that colourway (its hue turned as far as the photo's ink is from the artwork's) and the mark matches the
+    new artwork, is verified against it and passes, while the genuine red photo still passes against the red."""
+    from scanner.enroll import build_index
+    from scanner.imageio import read_image
+    from scanner.index import BrandIndex
+    from scanner.locate import crop, foreground_mask
+    from tests.conftest import PHOTOS
+
+    config = ScannerConfig()
+    photo = read_image(PHOTOS / "colour_ferrari_0.jpg")
+    query = crop(photo, locate(photo, config.locate).box, 224)
+    ink = np.median(query[foreground_mask(query) > 0], axis=0).astype(np.uint8)
+    art = cv2.imread(str(refs_copy / "ferrari" / "logo.png"), cv2.IMREAD_UNCHANGED)
+    hsv = cv2.cvtColor(np.ascontiguousarray(art[..., :3]), cv2.COLOR_BGR2HSV)
+    ink_hue = int(cv2.cvtColor(ink[None, None], cv2.COLOR_BGR2HSV)[0, 0, 0])
+    turn = ink_hue - int(np.median(hsv[..., 0][art[..., 3] > 127]))
+    hsv[..., 0] = (hsv[..., 0].astype(int) + turn) % 180
+    art[..., :3] = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+    verdicts = {}
+    for colourways in (1, 2):
+        if colourways == 2:
+            cv2.imwrite(str(refs_copy / "ferrari" / "logo_second_colourway.png"), art)
+        path = tmp_path / f"{colourways}.db"
+        with BrandIndex.create(path, embedder.sha256, embedder.dim) as index:
+            build_index(refs_copy, index, embedder, config.locate)
+        with Pipeline(config, path) as scanner:
+            for name in ("colour_ferrari_0.jpg", "genuine_ferrari_0.jpg"):
+                result = scanner.scan(read_image(PHOTOS / name))
+                verdicts[colourways, name] = (result.verdict, result.brand, result.candidates[0].reference_id)
+    assert verdicts[1, "colour_ferrari_0.jpg"][:2] == (Verdict.SUSPECT, "ferrari")
+    assert verdicts[2, "colour_ferrari_0.jpg"][:2] == (Verdict.PASS, "ferrari")
+    assert verdicts[2, "genuine_ferrari_0.jpg"][:2] == (Verdict.PASS, "ferrari")
+    # Each matched its own colourway and was verified against it.
+    assert verdicts[2, "colour_ferrari_0.jpg"][2] != verdicts[2, "genuine_ferrari_0.jpg"][2]
