@@ -227,9 +227,18 @@ def _colour_check(
     return None, None
 
 
-def _ink_colours(reference: np.ndarray, ref_mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The reference artwork's flat ink colours: (a*b* colour, where it is) for each covering INK_SHARE of
-    the mark, away from its antialiased edges. A gradient fill spreads over many bins and yields none."""
+@dataclass
+class InkLayout:
+    """What colour_deviation reads off a reference once: its flat ink colours, each with where it is (away
+    from the antialiased edges), and the ring just outside the mark where the goods' surface shows."""
+
+    inks: list[tuple[np.ndarray, np.ndarray]]  # (a*b* colour, mask)
+    ring: np.ndarray
+
+
+def ink_layout(reference: np.ndarray, ref_mask: np.ndarray) -> InkLayout:
+    """The reference artwork's inks covering INK_SHARE of the mark each (a gradient fill spreads over many
+    bins and yields none), and its surface ring, 2-4 px outside the mark at 128 px."""
     ab = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
     inner = cv2.erode(ref_mask, np.ones((3, 3), np.uint8)) > 0
     bins = np.round(ab / INK_BIN).astype(np.int32)
@@ -240,7 +249,8 @@ def _ink_colours(reference: np.ndarray, ref_mask: np.ndarray) -> list[tuple[np.n
     for value in values[counts >= enough]:
         where = inner & (keys == value)
         inks.append((np.median(ab[where], axis=0), where))
-    return inks
+    near, touching = cv2.dilate(ref_mask, np.ones((9, 9), np.uint8)), cv2.dilate(ref_mask, np.ones((3, 3), np.uint8))
+    return InkLayout(inks, (near > 0) & (touching == 0))
 
 
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -259,23 +269,21 @@ def _triangle_distance(p: np.ndarray, corners: tuple[np.ndarray, np.ndarray, np.
     return min(_segment_distance(p, u, v) for u, v in sides)
 
 
-def colour_deviation(aligned: np.ndarray, reference: np.ndarray, ref_mask: np.ndarray) -> float | None:
+def colour_deviation(aligned: np.ndarray, layout: InkLayout) -> float | None:
     """How far the aligned mark's colours lie from any colour its genuine ink can take on these goods, in Lab
     a*b* units (None when the reference has no flat ink colour or the mark's surroundings are too small).
 
-    Per ink colour of the reference, the query's median colour where that ink should be is compared with the
-    triangle of what a genuine print can show there: the ink itself, the goods' surface (a faded or embossed
-    print lets it through; measured on a ring just outside the mark) and neutral grey (foil shine, glare,
-    blur). A white-balance drift moves a colour a few units; a mark printed in another colour lands far off.
+    Per ink colour of the reference (`layout`: ink_layout of the reference), the query's median colour where
+    that ink should be is compared with the triangle of what a genuine print can show there: the ink itself,
+    the goods' surface (a faded or embossed print lets it through; measured on the ring) and neutral grey
+    (foil shine, glare, blur). A white-balance drift moves a colour a few units; a mark printed in another
+    colour lands far off.
     The largest distance over the inks is returned, so one wrong-coloured ink is enough."""
-    near, touching = cv2.dilate(ref_mask, np.ones((9, 9), np.uint8)), cv2.dilate(ref_mask, np.ones((3, 3), np.uint8))
-    ring = (near > 0) & (touching == 0)  # 2-4 px outside the mark at 128 px: the goods' surface
-    inks = _ink_colours(reference, ref_mask)
-    if not inks or ring.sum() < MIN_PIXELS:
+    if not layout.inks or layout.ring.sum() < MIN_PIXELS:
         return None
     ab = cv2.cvtColor(aligned, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
-    surface, grey = np.median(ab[ring], axis=0), np.zeros(2, np.float32)
-    return max(_triangle_distance(np.median(ab[where], axis=0), (ink, surface, grey)) for ink, where in inks)
+    surface, grey = np.median(ab[layout.ring], axis=0), np.zeros(2, np.float32)
+    return max(_triangle_distance(np.median(ab[where], axis=0), (ink, surface, grey)) for ink, where in layout.inks)
 
 
 def _where(mask: np.ndarray) -> str:
@@ -338,6 +346,7 @@ class Alignment:
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
     homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
     fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
+    inks: InkLayout  # the reference's, for colour_deviation
 
     @property
     def transform(self) -> np.ndarray:
@@ -396,7 +405,8 @@ def align(
             query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
     fit = edge_correlation(aligned, _reference_gradients(reference, size, ref_image).full)
-    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit)
+    inks = reference.derive(("inks", size), lambda: ink_layout(ref_image, ref_mask))
+    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit, inks)
 
 
 def align_in_frame(
@@ -510,7 +520,7 @@ def judge(
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
-    off_by = colour_deviation(a.aligned, a.reference, a.ref_mask) if colour_bound else None
+    off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
     off_colour = off_by is not None and off_by > colour_bound
     if threshold is not None and authenticity >= threshold and not off_colour:
         return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by)

@@ -115,8 +115,8 @@ def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
     reference = _reference("ferrari")
     genuine = align(_query("genuine_ferrari_0.jpg"), reference, 128, refined=True)
     recoloured = align(_query("colour_ferrari_0.jpg"), reference, 128, refined=True)
-    assert colour_deviation(genuine.aligned, genuine.reference, genuine.ref_mask) < 10
-    assert colour_deviation(recoloured.aligned, recoloured.reference, recoloured.ref_mask) > 30
+    assert colour_deviation(genuine.aligned, genuine.inks) < 10
+    assert colour_deviation(recoloured.aligned, recoloured.inks) > 30
 
     checked = judge(recoloured, verifier, threshold=0.0, colour_bound=23.6)
     assert checked.off_colour and checked.reasons[0].startswith("colour differs from reference"), checked.reasons

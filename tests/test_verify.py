@@ -11,6 +11,7 @@ from scanner.verify import (
     align,
     align_in_frame,
     colour_deviation,
+    ink_layout,
     reframed_box,
     shape_inliers,
     tolerant_overlap,
@@ -177,7 +178,7 @@ def _disc_pair(ink: tuple[int, int, int], surface: tuple[int, int, int], paint) 
     aligned = np.empty_like(reference)
     aligned[:] = surface
     aligned[mask > 0] = np.clip(paint(np.float32(ink), np.float32(surface)), 0, 255).astype(np.uint8)
-    return colour_deviation(aligned, reference, mask)
+    return colour_deviation(aligned, ink_layout(reference, mask))
 
 
 ORANGE, PURPLE = (20, 120, 240), (200, 60, 200)  # BGR: an orange ink on a purple surface
@@ -208,5 +209,5 @@ def test_colour_deviation_needs_a_flat_ink_and_a_surface():
     gradient = np.zeros((128, 128, 3), np.uint8)
     gradient[..., 2] = np.arange(128, dtype=np.uint8)[None, :] * 2  # a red ramp: no colour covers 8% of the mark
     gradient[..., 1] = np.arange(128, dtype=np.uint8)[:, None]
-    assert colour_deviation(gradient, gradient, mask) is None
-    assert colour_deviation(gradient, gradient, np.full((128, 128), 255, np.uint8)) is None  # no room around it
+    assert colour_deviation(gradient, ink_layout(gradient, mask)) is None
+    assert colour_deviation(gradient, ink_layout(gradient, np.full((128, 128), 255, np.uint8))) is None  # no room
