@@ -346,7 +346,7 @@ class Alignment:
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
     homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
     fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
-    inks: InkLayout  # the reference's, for colour_deviation
+    inks: InkLayout | None = None  # the reference's, for colour_deviation (worked out when absent)
 
     @property
     def transform(self) -> np.ndarray:
@@ -520,7 +520,9 @@ def judge(
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
-    off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
+    off_by = None
+    if colour_bound:
+        off_by = colour_deviation(a.aligned, a.inks if a.inks is not None else ink_layout(a.reference, a.ref_mask))
     off_colour = off_by is not None and off_by > colour_bound
     if threshold is not None and authenticity >= threshold and not off_colour:
         return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by)

@@ -115,6 +115,7 @@ def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
     reference = _reference("ferrari")
     genuine = align(_query("genuine_ferrari_0.jpg"), reference, 128, refined=True)
     recoloured = align(_query("colour_ferrari_0.jpg"), reference, 128, refined=True)
+    assert genuine.inks is not None and recoloured.inks is not None
     assert colour_deviation(genuine.aligned, genuine.inks) < 10
     assert colour_deviation(recoloured.aligned, recoloured.inks) > 30
 
