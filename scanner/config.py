@@ -133,9 +133,8 @@ class VerifyConfig:
         23.6,
         "With a pair model and an artwork reference: a mark whose colours lie further than this (Lab a*b* "
         "units) from any mix of the artwork's ink, the goods' surface and grey is `suspect` whatever its score "
-        "(0: off). One and a half "
-        "times the most any genuine photo of the calibration split reached (15.7; tools/calibrate_verifier.py "
-        "prints it).",
+        "(0: off). One and a half times the most any genuine photo of the calibration split reached (15.7; "
+        "tools/calibrate_verifier.py prints it).",
     )
 
     def __post_init__(self) -> None:

@@ -277,8 +277,7 @@ def colour_deviation(aligned: np.ndarray, layout: InkLayout) -> float | None:
     that ink should be is compared with the triangle of what a genuine print can show there: the ink itself,
     the goods' surface (a faded or embossed print lets it through; measured on the ring) and neutral grey
     (foil shine, glare, blur). A white-balance drift moves a colour a few units; a mark printed in another
-    colour lands far off.
-    The largest distance over the inks is returned, so one wrong-coloured ink is enough."""
+    colour lands far off. The largest distance over the inks is returned: one wrong-coloured ink is enough."""
     if not layout.inks or layout.ring.sum() < MIN_PIXELS:
         return None
     ab = cv2.cvtColor(aligned, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
@@ -531,8 +530,10 @@ def judge(
     reasons = rules.reasons + where
     if off_colour:
         deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
-        if not any(reason.startswith("colour differs") for reason in rules.reasons):
-            reasons.insert(0, "colour differs from reference (more than light or print explains)")
+        # The colour decided this verdict: its words go first (the screen shows the first reason).
+        colour = [r for r in reasons if r.startswith("colour differs")]
+        colour = colour or ["colour differs from reference (more than light or print explains)"]
+        reasons = colour + [r for r in reasons if r not in colour]
     return Verification(
         authenticity, a.overlap, rules.aspect_change, rules.hue_shift, reasons, deviation, a.aligned, off_by, off_colour
     )
