@@ -257,9 +257,7 @@ class Pipeline:
         the match's box framed it badly: verify.align_in_frame)."""
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
-        # The colour check reads flat ink colours off the artwork; a photo reference has its own light in them.
-        colour_bound = self.config.verify.colour_bound if reference.mask is not None else 0.0
-        return judge(a, self.verifier, self.suspect_threshold, colour_bound), box
+        return judge(a, self.verifier, self.suspect_threshold, self.config.verify.colour_bound), box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

@@ -253,6 +253,9 @@ def ink_layout(reference: np.ndarray, ref_mask: np.ndarray) -> InkLayout:
     return InkLayout(inks, (near > 0) & (touching == 0))
 
 
+NO_INKS = InkLayout([], np.zeros((0, 0), bool))  # nothing to check the colours against
+
+
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     ab = b - a
     t = float(np.clip((p - a) @ ab / max(float(ab @ ab), 1e-6), 0, 1))
@@ -345,7 +348,19 @@ class Alignment:
     matrix: np.ndarray  # 2x3 similarity transform query -> reference
     homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
     fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
-    inks: InkLayout | None = None  # the reference's, for colour_deviation (worked out when absent)
+    source: ReferenceImage | None = None  # what `reference` was cut from (None: an alignment built by hand)
+
+    @property
+    def inks(self) -> InkLayout:
+        """The reference's ink_layout for colour_deviation: read once per reference and side, and only for an
+        alignment that is judged (naming by outline aligns many windows it never judges). A photo reference
+        has none: its colours carry its own light, not the artwork's inks."""
+        if self.source is None:
+            return ink_layout(self.reference, self.ref_mask)
+        if self.source.mask is None:
+            return NO_INKS
+        side = self.reference.shape[0]
+        return self.source.derive(("inks", side), lambda: ink_layout(self.reference, self.ref_mask))
 
     @property
     def transform(self) -> np.ndarray:
@@ -404,8 +419,9 @@ def align(
             query, homography, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
     fit = edge_correlation(aligned, _reference_gradients(reference, size, ref_image).full)
-    inks = reference.derive(("inks", size), lambda: ink_layout(ref_image, ref_mask))
-    return Alignment(query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit, inks)
+    return Alignment(
+        query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit, source=reference
+    )
 
 
 def align_in_frame(
@@ -510,18 +526,16 @@ def judge(
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
     The learned score decides, except that a mark whose colour_deviation passes `colour_bound` (0: not
-    checked) is off-colour whatever the score: the model forgives colour more than light and print can
-    change it. The rule measurements still supply the words (how much wider, which colour, what is missing
-    where), and the model's deviation map says where when the rules found nothing to name. With the
-    operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only a suspect
-    needs its reasons worded.
+    checked; against a photo reference never measured: Alignment.inks) is off-colour whatever the score: the
+    model forgives colour more than light and print can change it. The rule measurements still supply the
+    words (how much wider, which colour, what is missing where), and the model's deviation map says where
+    when the rules found nothing to name. With the operating `threshold` given, a mark that passes skips the
+    rule measurements (about 1 ms): only a suspect needs its reasons worded.
     """
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
-    off_by = None
-    if colour_bound:
-        off_by = colour_deviation(a.aligned, a.inks if a.inks is not None else ink_layout(a.reference, a.ref_mask))
+    off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
     off_colour = off_by is not None and off_by > colour_bound
     if threshold is not None and authenticity >= threshold and not off_colour:
         return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by)

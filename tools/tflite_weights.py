@@ -32,7 +32,12 @@ class QuantizedLayer:
 
     @property
     def out_channels(self) -> int:
-        return int(self.weight.shape[3] if self.op == "DEPTHWISE_CONV_2D" else self.weight.shape[0])
+        return _out_channels(self.op, self.weight)
+
+
+def _out_channels(op: str, weight: np.ndarray) -> int:
+    """Output channels of a WEIGHTED_OPS weight in its TFLite layout (depthwise: 1HWC, the others: O first)."""
+    return int(weight.shape[3] if op == "DEPTHWISE_CONV_2D" else weight.shape[0])
 
 
 def _interpreter(path: Path):  # type: ignore[no-untyped-def]
@@ -68,7 +73,7 @@ def quantized_layers(path: Path) -> list[QuantizedLayer]:
         bias = (
             dequantize(interpreter.get_tensor(bias_index), details[bias_index])[0]
             if bias_index >= 0
-            else np.zeros(weight.shape[3 if op["op_name"] == "DEPTHWISE_CONV_2D" else 0], np.float32)
+            else np.zeros(_out_channels(op["op_name"], weight), np.float32)
         )
         layers.append(QuantizedLayer(op["op_name"], weight, bias, error))
     return layers
