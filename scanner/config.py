@@ -137,9 +137,19 @@ class VerifyConfig:
         "tools/calibrate_verifier.py prints it).",
     )
 
+    stroke_bound: float = _field(
+        1.24,
+        "With a pair model and an artwork reference: a mark whose strokes lie further than this (px at 256 px) "
+        "outside the artwork's on each side is `suspect` as drawn thicker, whatever its score (0: off). "
+        "1.2 times the most any genuine photo of the calibration split reached (1.03; "
+        "tools/calibrate_verifier.py prints it).",
+    )
+
     def __post_init__(self) -> None:
         if self.colour_bound < 0:
             raise ConfigError("[verify] colour_bound must be 0 (off) or more")
+        if self.stroke_bound < 0:
+            raise ConfigError("[verify] stroke_bound must be 0 (off) or more")
 
 
 @dataclass(frozen=True)

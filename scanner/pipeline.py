@@ -50,6 +50,7 @@ class ScanResult:
     similarity: float | None = None
     authenticity: float | None = None
     colour_deviation: float | None = None  # how far the mark's colours lie from its ink's (verify.colour_deviation)
+    stroke_offset: float | None = None  # px its strokes lie outside the artwork's (stroke.stroke_offset)
     reasons: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     box: Box | None = None
@@ -77,6 +78,7 @@ class ScanResult:
             "similarity": _round(self.similarity),
             "authenticity": _round(self.authenticity),
             **({"colour_deviation": round(self.colour_deviation, 1)} if self.colour_deviation is not None else {}),
+            **({"stroke_offset": round(self.stroke_offset, 2)} if self.stroke_offset is not None else {}),
             "reasons": self.reasons,
             "box": self.box.as_list() if self.box else None,
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
@@ -246,6 +248,7 @@ class Pipeline:
         verification, result.box = timer("verify", self._verify, frame, match, reference)
         result.authenticity = verification.authenticity
         result.colour_deviation = verification.colour_deviation
+        result.stroke_offset = verification.stroke_offset
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
@@ -257,7 +260,8 @@ class Pipeline:
         the match's box framed it badly: verify.align_in_frame)."""
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
-        return judge(a, self.verifier, self.suspect_threshold, self.config.verify.colour_bound), box
+        checks = self.config.verify
+        return judge(a, self.verifier, self.suspect_threshold, checks.colour_bound, checks.stroke_bound), box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

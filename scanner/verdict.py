@@ -48,6 +48,6 @@ def _closest(candidate: Candidate) -> str:
 
 
 def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
-    if verification.authenticity < threshold or verification.off_colour:
+    if verification.authenticity < threshold or verification.overruled:
         return Verdict.SUSPECT, verification.reasons or ["deviates from the genuine reference"]
     return Verdict.PASS, ["consistent with the genuine reference"]

@@ -40,6 +40,7 @@ from .refine import (
     mark_moments,
     refine,
 )
+from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -54,6 +55,7 @@ RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 t
 INK_BIN = 8.0  # Lab a*b* units per bin when the reference artwork's ink colours are counted
 INK_SHARE = 0.08  # an ink colour is checked when it covers at least this share of the mark
 MIN_PIXELS = 20  # fewer pixels than this say nothing about a colour
+THICK_STROKES = "lines drawn thicker than reference"
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -73,6 +75,13 @@ class Verification:
     aligned: np.ndarray | None = None  # the query warped onto the reference (evidence)
     colour_deviation: float | None = None  # see colour_deviation; None when not measured
     off_colour: bool = False  # colour_deviation past the bound: suspect whatever the score
+    stroke_offset: float | None = None  # see stroke.stroke_offset; None when not measured
+    thick_strokes: bool = False  # stroke_offset past the bound: suspect whatever the score
+
+    @property
+    def overruled(self) -> bool:
+        """A check beside the learned score found what the score forgives: suspect whatever the score."""
+        return self.off_colour or self.thick_strokes
 
 
 def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
@@ -349,6 +358,28 @@ class Alignment:
     homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
     fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
     source: ReferenceImage | None = None  # what `reference` was cut from (None: an alignment built by hand)
+    frame: np.ndarray | None = None  # the frame the query was cropped from (align_in_frame), for `view`
+    frame_to_query: np.ndarray | None = None  # 3x3 map from that frame's pixels to `query`'s
+
+    def view(self, side: int) -> np.ndarray:
+        """The query warped onto the reference at side x side: from the frame's own pixels when the alignment
+        was made in one (a finer view than `aligned` resized), else `aligned` resized."""
+        if self.frame is None or self.frame_to_query is None:
+            return cv2.resize(self.aligned, (side, side), interpolation=cv2.INTER_LINEAR)
+        scale = side / self.aligned.shape[0]
+        to_view = np.diag([scale, scale, 1.0]) @ self.transform @ self.frame_to_query
+        return cv2.warpPerspective(
+            self.frame, to_view, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+
+    @property
+    def edges(self) -> EdgeLayout | None:
+        """The reference's stroke.edge_layout at STROKE_SIDE, read once per reference; None for a photo
+        reference, whose edges carry its own blur and print."""
+        if self.source is None or self.source.mask is None:
+            return None
+        source = self.source
+        return source.derive(("edges", STROKE_SIDE), lambda: edge_layout(*_artwork_at(source, STROKE_SIDE)))
 
     @property
     def inks(self) -> InkLayout:
@@ -368,12 +399,20 @@ class Alignment:
         return self.homography if self.homography is not None else homogeneous(self.matrix)
 
 
+def _artwork_at(reference: ReferenceImage, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image, mark mask) of an artwork reference at side x side."""
+    assert reference.mask is not None
+    image = cv2.resize(reference.crop, (side, side), interpolation=cv2.INTER_AREA)
+    mask = (cv2.resize(reference.mask, (side, side), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
+    return image, mask
+
+
 def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image, mark mask, mask dilated by the tolerance) of the reference at size x size."""
-    ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
     if reference.mask is not None:
-        ref_mask = (cv2.resize(reference.mask, (size, size), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
+        ref_image, ref_mask = _artwork_at(reference, size)
     else:
+        ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
         ref_mask = foreground_mask(ref_image)
     return ref_image, ref_mask, _dilated(ref_mask, tolerance)
 
@@ -437,12 +476,20 @@ def align_in_frame(
     mark badly and the new crop lines up better."""
     if query_crop is None:
         query_crop = crop(frame, box, CROP_SIZE)
-    first = align(query_crop, reference, size, refined)
+    first = _in_frame(align(query_crop, reference, size, refined), frame, box)
     better = reframed_box(first, box, reference, size)
     if better is None:
         return first, box
-    second = align(crop(frame, better, CROP_SIZE), reference, size, refined)
+    second = _in_frame(align(crop(frame, better, CROP_SIZE), reference, size, refined), frame, better)
     return (second, better) if second.fit > first.fit else (first, box)
+
+
+def _in_frame(a: Alignment, frame: np.ndarray, box: Box) -> Alignment:
+    """`a`, which aligned the crop of the frame's `box`, with the frame kept for Alignment.view."""
+    side = a.query.shape[0]
+    to_frame = np.array([[box.w / side, 0, box.x], [0, box.h / side, box.y], [0, 0, 1.0]])
+    a.frame, a.frame_to_query = frame, np.linalg.inv(to_frame)
+    return a
 
 
 def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.ndarray) -> Levels:
@@ -521,36 +568,65 @@ def verify(
 
 
 def judge(
-    a: Alignment, model: PairVerifier | None = None, threshold: float | None = None, colour_bound: float = 0.0
+    a: Alignment,
+    model: PairVerifier | None = None,
+    threshold: float | None = None,
+    colour_bound: float = 0.0,
+    stroke_bound: float = 0.0,
 ) -> Verification:
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
-    The learned score decides, except that a mark whose colour_deviation passes `colour_bound` (0: not
-    checked; against a photo reference never measured: Alignment.inks) is off-colour whatever the score: the
-    model forgives colour more than light and print can change it. The rule measurements still supply the
-    words (how much wider, which colour, what is missing where), and the model's deviation map says where
-    when the rules found nothing to name. With the operating `threshold` given, a mark that passes skips the
-    rule measurements (about 1 ms): only a suspect needs its reasons worded.
+    The learned score decides, except where a check beside it finds what the model forgives (0 turns a check
+    off; against a photo reference neither is measured: Alignment.inks, Alignment.edges): a mark whose
+    colour_deviation passes `colour_bound` is off-colour, one whose strokes lie further than `stroke_bound`
+    px outside the artwork's (stroke.stroke_offset, at STROKE_SIDE) is drawn thicker, and either is suspect
+    whatever its score. The rule measurements still supply the words (how much wider, which colour, what
+    is missing where), and the model's deviation map says where when the rules found nothing to name. With
+    the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only a
+    suspect needs its reasons worded.
     """
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
     off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
     off_colour = off_by is not None and off_by > colour_bound
-    if threshold is not None and authenticity >= threshold and not off_colour:
-        return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by)
+    # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
+    registered = a.homography is not None
+    thicker = stroke_offset(a.view(STROKE_SIDE), a.edges) if stroke_bound and registered else None
+    thick = thicker is not None and thicker > stroke_bound
+    if threshold is not None and authenticity >= threshold and not (off_colour or thick):
+        return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by, False, thicker)
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
     reasons = rules.reasons + where
+    decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
     if off_colour:
         deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
-        # The colour decided this verdict: its words go first (the screen shows the first reason).
         colour = [r for r in reasons if r.startswith("colour differs")]
-        colour = colour or ["colour differs from reference (more than light or print explains)"]
-        reasons = colour + [r for r in reasons if r not in colour]
+        decided += colour or ["colour differs from reference (more than light or print explains)"]
+    if thick:
+        deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
+        decided.append(THICK_STROKES)
+    reasons = decided + [r for r in reasons if r not in decided]
     return Verification(
-        authenticity, a.overlap, rules.aspect_change, rules.hue_shift, reasons, deviation, a.aligned, off_by, off_colour
+        authenticity,
+        a.overlap,
+        rules.aspect_change,
+        rules.hue_shift,
+        reasons,
+        deviation,
+        a.aligned,
+        off_by,
+        off_colour,
+        thicker,
+        thick,
     )
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """The band along a mark's edges, where thicker strokes show."""
+    band = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    return band > 0
 
 
 def reframed_box(a: Alignment, box: Box, reference: ReferenceImage, size: int) -> Box | None:

@@ -6,6 +6,8 @@ import csv
 import shutil
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from scanner.config import DEFAULT_MODEL, ScannerConfig
@@ -17,6 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BRANDS = ROOT / "samples" / "brands"
 PHOTOS = ROOT / "samples" / "photos"
 VIDEO = ROOT / "samples" / "video" / "handheld.mp4"
+
+
+def drawn_bolder(artwork: np.ndarray, radius: int) -> np.ndarray:
+    """A one-ink RGBA artwork with its strokes grown by `radius` px on each side: a stroke counterfeit."""
+    out = artwork.copy()
+    ink = np.median(artwork[artwork[..., 3] > 127][:, :3], axis=0)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    out[..., 3] = cv2.dilate(artwork[..., 3], kernel)
+    out[..., :3] = ink
+    return out
 
 
 def live_run(db: Path, *options: str) -> list[str]:

@@ -1,5 +1,8 @@
 """The shipped authenticity pair verifier, under every installed runtime, on real aligned pairs."""
 
+import sys
+
+import cv2
 import numpy as np
 import pytest
 
@@ -12,8 +15,8 @@ from scanner.locate import CROP_SIZE, crop, locate
 from scanner.pair_model import PairVerifier, pair_input
 from scanner.runtime import available_runtimes
 from scanner.verdict import Verdict, decide_authenticity
-from scanner.verify import align, colour_deviation, judge, verify
-from tests.conftest import BRANDS, PHOTOS
+from scanner.verify import THICK_STROKES, align, align_in_frame, colour_deviation, judge, verify
+from tests.conftest import BRANDS, PHOTOS, ROOT, drawn_bolder
 
 RUNTIMES = available_runtimes()
 
@@ -127,3 +130,27 @@ def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
     assert not unchecked.off_colour and unchecked.colour_deviation is None
     assert decide_authenticity(unchecked, 0.0)[0] is Verdict.PASS
     assert not judge(genuine, verifier, threshold=0.0, colour_bound=23.6).off_colour
+
+
+def test_a_mark_drawn_thicker_is_suspect_whatever_its_score():
+    """The McDonald's arches drawn 2 px bolder (at the 256 px artwork) and photographed: the pair model passes
+    them, but aligned in the frame their strokes lie about 1.5 px (at 256) outside the artwork's, past the
+    bound, so the mark is suspect with the stroke named first. The same photo of the artwork as drawn stays
+    well inside it."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from synth_photos import photograph
+
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    reference = _reference("mcdonalds")
+    artwork = cv2.resize(read_image(BRANDS / "mcdonalds" / "logo.png", keep_alpha=True), (256, 256))
+    judged = {}
+    for name, mark in (("genuine", artwork), ("bolder", drawn_bolder(artwork, 2))):
+        frame = photograph(mark, np.random.default_rng(5))
+        a, _ = align_in_frame(frame, locate(frame, LocateConfig()).box, reference, 128, refined=True)
+        judged[name] = judge(a, verifier, verifier.suspect_threshold, stroke_bound=1.24)
+    genuine, bolder = judged["genuine"], judged["bolder"]
+    assert abs(genuine.stroke_offset) < 0.5 and not genuine.thick_strokes
+    assert decide_authenticity(genuine, verifier.suspect_threshold)[0] is Verdict.PASS
+    assert bolder.authenticity >= verifier.suspect_threshold  # the score alone passes it
+    assert bolder.stroke_offset > 1.24 and bolder.thick_strokes and bolder.reasons[0] == THICK_STROKES
+    assert decide_authenticity(bolder, verifier.suspect_threshold)[0] is Verdict.SUSPECT

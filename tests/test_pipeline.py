@@ -293,3 +293,22 @@ def test_a_brand_enrolled_in_a_second_colourway_passes_marks_in_it(refs_copy, em
     assert verdicts[2, "genuine_ferrari_0.jpg"][:2] == (Verdict.PASS, "ferrari")
     # Each matched its own colourway and was verified against it.
     assert verdicts[2, "colour_ferrari_0.jpg"][2] != verdicts[2, "genuine_ferrari_0.jpg"][2]
+
+
+def test_a_mark_drawn_bolder_is_suspect_and_says_so(pipeline):
+    """A stroke counterfeit the pair model passes, through the whole scan: the McDonald's arches drawn 2 px
+    bolder, photographed now, come out `suspect` with the stroke named first and the offset in the JSON; the
+    artwork as drawn, photographed the same way, passes."""
+    from synth_photos import photograph
+
+    from scanner.verify import THICK_STROKES
+    from tests.conftest import drawn_bolder
+
+    artwork = cv2.resize(load_mark(BRANDS / "mcdonalds" / "logo.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    genuine = pipeline.scan(photograph(artwork, np.random.default_rng(SEED)))
+    bolder = pipeline.scan(photograph(drawn_bolder(artwork, 2), np.random.default_rng(SEED)))
+    assert (genuine.verdict, genuine.brand) == (Verdict.PASS, "mcdonalds")
+    assert genuine.stroke_offset is not None and abs(genuine.stroke_offset) < 0.5
+    assert (bolder.verdict, bolder.brand) == (Verdict.SUSPECT, "mcdonalds"), bolder.reasons
+    assert bolder.reasons[0] == THICK_STROKES
+    assert bolder.to_json()["stroke_offset"] > pipeline.config.verify.stroke_bound
