@@ -11,8 +11,9 @@ authenticity below which `--flag` of the genuine photos fall, so that share of g
 (`suspect_threshold`), which the scanner reads unless [verify] suspect_threshold is set.
 
 It also prints the largest colour deviation (scanner/verify.py `colour_deviation`) of those genuine photos
-and the bound COLOUR_MARGIN times it for [verify] colour_bound, past which a mark is `suspect` whatever its
-score; the detection printed counts both, with the configured bound.
+and the bound COLOUR_MARGIN times it for [verify] colour_bound, and the largest stroke offset
+(scanner/stroke.py) and STROKE_MARGIN times it for [verify] stroke_bound: past either bound a mark is
+`suspect` whatever its score. The detection printed counts both checks, at the configured bounds.
 
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
 enrolled, and they did not beat it (models/README.md).
@@ -21,6 +22,7 @@ enrolled, and they did not beat it (models/README.md).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -37,6 +39,9 @@ from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
 
 COLOUR_MARGIN = 1.5  # colour_bound over the largest colour deviation of a calibration genuine photo
+# stroke_bound over the largest stroke offset of a calibration genuine photo: about halfway, on the calibration
+# split, to the thicker-stroked counterfeits the score passes (1.04 px against 1.34).
+STROKE_MARGIN = 1.2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,35 +52,42 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = ScannerConfig()
-    config = replace(config, verify=replace(config.verify, model=str(args.model)))
-    bound = config.verify.colour_bound
+    checks = config.verify
+    # The stroke offset is measured only where the check is on; off, it is measured without acting on it.
+    measured = replace(checks, model=str(args.model), stroke_bound=checks.stroke_bound or math.inf)
+    config = replace(config, verify=measured)
     genuine: list[float] = []
-    genuine_colour: list[float] = []
-    fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, off-colour)
+    largest = {"colour_bound": 0.0, "stroke_bound": 0.0}  # what each check measured on a genuine photo, at most
+    fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, a check overruled it)
     for row, result in scan_set(config, args.eval_set, ("pass", "suspect")):
         if not verified_as_labelled(row, result):
             continue
-        colour = result.colour_deviation
+        colour, stroke = result.colour_deviation, result.stroke_offset
         if row["expected"] == "pass":
             genuine.append(result.authenticity)
-            genuine_colour += [] if colour is None else [colour]
+            largest["colour_bound"] = max(largest["colour_bound"], colour or 0.0)
+            largest["stroke_bound"] = max(largest["stroke_bound"], stroke or 0.0)
         else:
-            off_colour = bool(bound) and colour is not None and colour > bound
-            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, off_colour))
+            off_colour = bool(checks.colour_bound) and colour is not None and colour > checks.colour_bound
+            thick = bool(checks.stroke_bound) and stroke is not None and stroke > checks.stroke_bound
+            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, off_colour or thick))
     threshold = float(np.quantile(np.array(genuine), args.flag))
 
     def detected(values: list[tuple[float, bool]]) -> float:
-        return float(np.mean([authenticity < threshold or off_colour for authenticity, off_colour in values]))
+        return float(np.mean([authenticity < threshold or overruled for authenticity, overruled in values]))
 
     every_fake = [value for values in fakes.values() for value in values]
     detection = detected(every_fake)
     for kind, values in sorted(fakes.items()):
         print(f"  {kind:<16} {detected(values):6.1%} of {len(values)}")
-    if genuine_colour:
-        largest = max(genuine_colour)
+    margins = {
+        "colour_bound": (COLOUR_MARGIN, checks.colour_bound),
+        "stroke_bound": (STROKE_MARGIN, checks.stroke_bound),
+    }
+    for key, (margin, configured) in margins.items():
         print(
-            f"largest colour deviation of a verified genuine photo {largest:.1f} (of {len(genuine_colour)} measured): "
-            f"[verify] colour_bound {COLOUR_MARGIN * largest:.1f} (configured: {bound:g})"
+            f"[verify] {key}: a verified genuine photo reached {largest[key]:.2f}, {margin:g} times that is "
+            f"{margin * largest[key]:.2f} (configured: {configured:g})"
         )
     path = record_calibration(
         args.model,
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.model.name}: suspect_threshold {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
         f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with colour_bound "
-        f"{bound:g}) -> {path}"
+        f"{checks.colour_bound:g}, stroke_bound {checks.stroke_bound:g}) -> {path}"
     )
     return 0
 
