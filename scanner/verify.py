@@ -40,7 +40,7 @@ from .refine import (
     mark_moments,
     refine,
 )
-from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset
+from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset, thicker_words
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -55,7 +55,6 @@ RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 t
 INK_BIN = 8.0  # Lab a*b* units per bin when the reference artwork's ink colours are counted
 INK_SHARE = 0.08  # an ink colour is checked when it covers at least this share of the mark
 MIN_PIXELS = 20  # fewer pixels than this say nothing about a colour
-THICK_STROKES = "lines drawn thicker than reference"
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -591,9 +590,10 @@ def judge(
     off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
     off_colour = off_by is not None and off_by > colour_bound
     # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
-    registered = a.homography is not None
-    thicker = stroke_offset(a.view(STROKE_SIDE), a.edges) if stroke_bound and registered else None
-    thick = thicker is not None and thicker > stroke_bound
+    edges = a.edges if stroke_bound and a.homography is not None else None
+    thicker = stroke_offset(a.view(STROKE_SIDE), edges) if edges is not None else None
+    thick_words = thicker_words(thicker, edges) if thicker is not None and edges and thicker > stroke_bound else None
+    thick = thick_words is not None
     if threshold is not None and authenticity >= threshold and not (off_colour or thick):
         return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by, False, thicker)
     rules = rule_findings(a)
@@ -604,9 +604,9 @@ def judge(
         deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
         colour = [r for r in reasons if r.startswith("colour differs")]
         decided += colour or ["colour differs from reference (more than light or print explains)"]
-    if thick:
+    if thick_words:
         deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
-        decided.append(THICK_STROKES)
+        decided.append(thick_words)
     reasons = decided + [r for r in reasons if r not in decided]
     return Verification(
         authenticity,

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.stroke import STROKE_SIDE, edge_layout, stroke_offset
+from scanner.stroke import STROKE_SIDE, edge_layout, stroke_offset, thicker_words
 
 INK = (140, 60, 20)  # BGR: a dark blue
 STROKE = 12  # px at STROKE_SIDE
@@ -67,3 +67,11 @@ def test_nothing_to_measure_gives_none():
     image, _ = _artwork()
     assert edge_layout(image, np.zeros_like(image[..., 0])) is None
     assert stroke_offset(_photo(STROKE), None) is None
+
+
+def test_the_words_say_how_much_wider_the_lines_are():
+    """Strokes grown by 2 px on each side of the artwork's 12 px lines are a third wider."""
+    layout = edge_layout(*_artwork())
+    assert layout.stroke_width == pytest.approx(STROKE, abs=1.5)
+    assert thicker_words(2.0, layout) == f"lines drawn about {round(400 / layout.stroke_width)}% thicker than reference"
+    assert 28 <= round(400 / layout.stroke_width) <= 38
