@@ -145,11 +145,18 @@ class VerifyConfig:
         "tools/calibrate_verifier.py prints it).",
     )
 
+    part_colour_bound: float = _field(
+        12.6,
+        "With a pair model and an artwork reference: a mark with a part whose colour strays further than this "
+        "(chromaticity units) from the rest of the same ink in the photo is `suspect` as partly recoloured, "
+        "whatever its score (0: off). One and a half times the most any genuine photo of the calibration "
+        "split reached (8.4; tools/calibrate_verifier.py prints it).",
+    )
+
     def __post_init__(self) -> None:
-        if self.colour_bound < 0:
-            raise ConfigError("[verify] colour_bound must be 0 (off) or more")
-        if self.stroke_bound < 0:
-            raise ConfigError("[verify] stroke_bound must be 0 (off) or more")
+        for key in ("colour_bound", "stroke_bound", "part_colour_bound"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"[verify] {key} must be 0 (off) or more")
 
 
 @dataclass(frozen=True)

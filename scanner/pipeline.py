@@ -51,6 +51,7 @@ class ScanResult:
     authenticity: float | None = None
     colour_deviation: float | None = None  # how far the mark's colours lie from its ink's (verify.colour_deviation)
     stroke_offset: float | None = None  # px its strokes lie outside the artwork's (stroke.stroke_offset)
+    part_colour: float | None = None  # how far its most off-colour part strays from its ink (colour.part_colour)
     reasons: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     box: Box | None = None
@@ -79,6 +80,7 @@ class ScanResult:
             "authenticity": _round(self.authenticity),
             **({"colour_deviation": round(self.colour_deviation, 1)} if self.colour_deviation is not None else {}),
             **({"stroke_offset": round(self.stroke_offset, 2)} if self.stroke_offset is not None else {}),
+            **({"part_colour": round(self.part_colour, 1)} if self.part_colour is not None else {}),
             "reasons": self.reasons,
             "box": self.box.as_list() if self.box else None,
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
@@ -249,6 +251,7 @@ class Pipeline:
         result.authenticity = verification.authenticity
         result.colour_deviation = verification.colour_deviation
         result.stroke_offset = verification.stroke_offset
+        result.part_colour = verification.part_colour
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
@@ -261,7 +264,8 @@ class Pipeline:
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
         checks = self.config.verify
-        return judge(a, self.verifier, self.suspect_threshold, checks.colour_bound, checks.stroke_bound), box
+        bounds = (checks.colour_bound, checks.stroke_bound, checks.part_colour_bound)
+        return judge(a, self.verifier, self.suspect_threshold, *bounds), box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colour
 from .index import ReferenceImage
 from .locate import CROP_SIZE, Box, crop, foreground_mask
 from .pair_model import PairVerifier
@@ -52,9 +53,6 @@ HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
-INK_BIN = 8.0  # Lab a*b* units per bin when the reference artwork's ink colours are counted
-INK_SHARE = 0.08  # an ink colour is checked when it covers at least this share of the mark
-MIN_PIXELS = 20  # fewer pixels than this say nothing about a colour
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -76,11 +74,13 @@ class Verification:
     off_colour: bool = False  # colour_deviation past the bound: suspect whatever the score
     stroke_offset: float | None = None  # see stroke.stroke_offset; None when not measured
     thick_strokes: bool = False  # stroke_offset past the bound: suspect whatever the score
+    part_colour: float | None = None  # see colour.part_colour; None when not measured
+    part_off_colour: bool = False  # part_colour past the bound: suspect whatever the score
 
     @property
     def overruled(self) -> bool:
         """A check beside the learned score found what the score forgives: suspect whatever the score."""
-        return self.off_colour or self.thick_strokes
+        return self.off_colour or self.thick_strokes or self.part_off_colour
 
 
 def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
@@ -233,67 +233,6 @@ def _colour_check(
     if r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
         return None, "colour differs from reference (coloured where the reference is black or grey)"
     return None, None
-
-
-@dataclass
-class InkLayout:
-    """What colour_deviation reads off a reference once: its flat ink colours, each with where it is (away
-    from the antialiased edges), and the ring just outside the mark where the goods' surface shows."""
-
-    inks: list[tuple[np.ndarray, np.ndarray]]  # (a*b* colour, mask)
-    ring: np.ndarray
-
-
-def ink_layout(reference: np.ndarray, ref_mask: np.ndarray) -> InkLayout:
-    """The reference artwork's inks covering INK_SHARE of the mark each (a gradient fill spreads over many
-    bins and yields none), and its surface ring, 2-4 px outside the mark at 128 px."""
-    ab = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
-    inner = cv2.erode(ref_mask, np.ones((3, 3), np.uint8)) > 0
-    bins = np.round(ab / INK_BIN).astype(np.int32)
-    keys = bins[..., 0] * 64 + bins[..., 1]
-    values, counts = np.unique(keys[inner], return_counts=True)
-    enough = max(MIN_PIXELS, INK_SHARE * int(inner.sum()))
-    inks = []
-    for value in values[counts >= enough]:
-        where = inner & (keys == value)
-        inks.append((np.median(ab[where], axis=0), where))
-    near, touching = cv2.dilate(ref_mask, np.ones((9, 9), np.uint8)), cv2.dilate(ref_mask, np.ones((3, 3), np.uint8))
-    return InkLayout(inks, (near > 0) & (touching == 0))
-
-
-NO_INKS = InkLayout([], np.zeros((0, 0), bool))  # nothing to check the colours against
-
-
-def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    ab = b - a
-    t = float(np.clip((p - a) @ ab / max(float(ab @ ab), 1e-6), 0, 1))
-    return float(np.linalg.norm(p - (a + t * ab)))
-
-
-def _triangle_distance(p: np.ndarray, corners: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
-    """Distance from point `p` to the triangle `corners` (0 inside), in the plane."""
-    a, b, c = corners
-    sides = [(a, b), (b, c), (c, a)]
-    signs = [(v[0] - u[0]) * (p[1] - u[1]) - (v[1] - u[1]) * (p[0] - u[0]) for u, v in sides]
-    if all(x >= 0 for x in signs) or all(x <= 0 for x in signs):
-        return 0.0
-    return min(_segment_distance(p, u, v) for u, v in sides)
-
-
-def colour_deviation(aligned: np.ndarray, layout: InkLayout) -> float | None:
-    """How far the aligned mark's colours lie from any colour its genuine ink can take on these goods, in Lab
-    a*b* units (None when the reference has no flat ink colour or the mark's surroundings are too small).
-
-    Per ink colour of the reference (`layout`: ink_layout of the reference), the query's median colour where
-    that ink should be is compared with the triangle of what a genuine print can show there: the ink itself,
-    the goods' surface (a faded or embossed print lets it through; measured on the ring) and neutral grey
-    (foil shine, glare, blur). A white-balance drift moves a colour a few units; a mark printed in another
-    colour lands far off. The largest distance over the inks is returned: one wrong-coloured ink is enough."""
-    if not layout.inks or layout.ring.sum() < MIN_PIXELS:
-        return None
-    ab = cv2.cvtColor(aligned, cv2.COLOR_BGR2LAB)[..., 1:].astype(np.float32) - 128
-    surface, grey = np.median(ab[layout.ring], axis=0), np.zeros(2, np.float32)
-    return max(_triangle_distance(np.median(ab[where], axis=0), (ink, surface, grey)) for ink, where in layout.inks)
 
 
 def _where(mask: np.ndarray) -> str:
@@ -572,30 +511,46 @@ def judge(
     threshold: float | None = None,
     colour_bound: float = 0.0,
     stroke_bound: float = 0.0,
+    part_colour_bound: float = 0.0,
 ) -> Verification:
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
     The learned score decides, except where a check beside it finds what the model forgives (0 turns a check
-    off; against a photo reference neither is measured: Alignment.inks, Alignment.edges): a mark whose
-    colour_deviation passes `colour_bound` is off-colour, one whose strokes lie further than `stroke_bound`
-    px outside the artwork's (stroke.stroke_offset, at STROKE_SIDE) is drawn thicker, and either is suspect
-    whatever its score. The rule measurements still supply the words (how much wider, which colour, what
-    is missing where), and the model's deviation map says where when the rules found nothing to name. With
-    the operating `threshold` given, a mark that passes skips the rule measurements (about 1 ms): only a
-    suspect needs its reasons worded.
+    off; against a photo reference none is measured: Alignment.inks, Alignment.edges): a mark whose
+    colour_deviation passes `colour_bound` is off-colour, one with a part whose colour strays from the rest
+    of its ink by more than `part_colour_bound` (colour.part_colour) has a part in another colour, one whose
+    strokes lie further than `stroke_bound` px outside the artwork's (stroke.stroke_offset, at STROKE_SIDE)
+    is drawn thicker, and each is suspect whatever its score. The rule measurements still supply the words
+    (how much wider, which colour, what is missing where), and the model's deviation map says where when the
+    rules found nothing to name. With the operating `threshold` given, a mark that passes skips the rule
+    measurements (about 1 ms): only a suspect needs its reasons worded.
     """
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
     off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
     off_colour = off_by is not None and off_by > colour_bound
+    # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
+    part = part_colour(a.aligned, a.inks) if part_colour_bound and a.fit >= REFRAME_FIT else None
+    part_off = part is not None and part.deviation > part_colour_bound
     # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
     edges = a.edges if stroke_bound and a.homography is not None else None
     thicker = stroke_offset(a.view(STROKE_SIDE), edges) if edges is not None else None
     thick_words = thicker_words(thicker, edges) if thicker is not None and edges and thicker > stroke_bound else None
-    thick = thick_words is not None
-    if threshold is not None and authenticity >= threshold and not (off_colour or thick):
-        return Verification(authenticity, a.overlap, None, None, [], deviation, a.aligned, off_by, False, thicker)
+    part_by = None if part is None else part.deviation
+    if threshold is not None and authenticity >= threshold and not (off_colour or part_off or thick_words):
+        return Verification(
+            authenticity,
+            a.overlap,
+            None,
+            None,
+            [],
+            deviation,
+            a.aligned,
+            colour_deviation=off_by,
+            stroke_offset=thicker,
+            part_colour=part_by,
+        )
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
     reasons = rules.reasons + where
@@ -604,6 +559,9 @@ def judge(
         deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
         colour = [r for r in reasons if r.startswith("colour differs")]
         decided += colour or ["colour differs from reference (more than light or print explains)"]
+    if part_off and part is not None:
+        deviation = np.maximum(deviation, part.where * np.float32(0.8))
+        decided.append(f"one part in another colour near {_where(part.where)}")
     if thick_words:
         deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
         decided.append(thick_words)
@@ -616,10 +574,12 @@ def judge(
         reasons,
         deviation,
         a.aligned,
-        off_by,
-        off_colour,
-        thicker,
-        thick,
+        off_colour=off_colour,
+        thick_strokes=thick_words is not None,
+        part_off_colour=part_off,
+        colour_deviation=off_by,
+        stroke_offset=thicker,
+        part_colour=part_by,
     )
 
 

@@ -20,7 +20,7 @@ from tests.conftest import BRANDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from scene_photos import scene_photo  # noqa: E402
-from synth_photos import load_mark, make_photo  # noqa: E402
+from synth_photos import load_mark, make_photo, photograph  # noqa: E402
 
 SEED = 424242  # not a seed used for the bundled samples or the calibration runs
 ENROLLED = sorted(p.name for p in BRANDS.iterdir() if p.is_dir())
@@ -295,19 +295,49 @@ def test_a_brand_enrolled_in_a_second_colourway_passes_marks_in_it(refs_copy, em
     assert verdicts[2, "colour_ferrari_0.jpg"][2] != verdicts[2, "genuine_ferrari_0.jpg"][2]
 
 
+def _photographed(mark: np.ndarray) -> np.ndarray:
+    """A handheld photo of an RGBA mark, as the bundled samples were taken (tools/synth_photos.py)."""
+    return photograph(mark, np.random.default_rng(SEED))
+
+
 def test_a_mark_drawn_bolder_is_suspect_and_says_so(pipeline):
     """A stroke counterfeit the pair model passes, through the whole scan: the McDonald's arches drawn 2 px
     bolder, photographed now, come out `suspect` with the stroke named first and the offset in the JSON; the
     artwork as drawn, photographed the same way, passes."""
-    from synth_photos import photograph
-
     from tests.conftest import drawn_bolder
 
     artwork = cv2.resize(load_mark(BRANDS / "mcdonalds" / "logo.png"), (256, 256), interpolation=cv2.INTER_AREA)
-    genuine = pipeline.scan(photograph(artwork, np.random.default_rng(SEED)))
-    bolder = pipeline.scan(photograph(drawn_bolder(artwork, 2), np.random.default_rng(SEED)))
+    genuine = pipeline.scan(_photographed(artwork))
+    bolder = pipeline.scan(_photographed(drawn_bolder(artwork, 2)))
     assert (genuine.verdict, genuine.brand) == (Verdict.PASS, "mcdonalds")
     assert genuine.stroke_offset is not None and abs(genuine.stroke_offset) < 0.5
     assert (bolder.verdict, bolder.brand) == (Verdict.SUSPECT, "mcdonalds"), bolder.reasons
     assert re.fullmatch(r"lines drawn about \d+% thicker than reference", bolder.reasons[0]), bolder.reasons
     assert bolder.to_json()["stroke_offset"] > pipeline.config.verify.stroke_bound
+
+
+def test_a_mark_with_one_part_recoloured_is_suspect_whatever_its_score(demo_index_path):
+    """The Starbucks mark with its lower left quarter printed magenta, photographed now. With the score's
+    threshold at nothing, only the part-colour check can flag it: it does, naming where, and with the check off
+    the same photo passes; the mark as drawn passes either way."""
+    artwork = cv2.resize(load_mark(BRANDS / "starbucks" / "logo.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    recoloured = artwork.copy()
+    quarter = np.zeros(artwork.shape[:2], bool)
+    quarter[128:, :128] = artwork[128:, :128, 3] > 127
+    recoloured[quarter, :3] = (180, 40, 200)
+    photos = {name: _photographed(mark) for name, mark in (("genuine", artwork), ("recoloured", recoloured))}
+    verdicts = {}
+    shipped = ScannerConfig().verify.part_colour_bound
+    for bound in (shipped, 0.0):
+        verify = replace(ScannerConfig().verify, suspect_threshold=1e-6, part_colour_bound=bound)
+        with Pipeline(replace(ScannerConfig(), verify=verify), demo_index_path) as scanner:
+            for name, photo in photos.items():
+                result = scanner.scan(photo)
+                verdicts[bound, name] = (result.verdict, result.brand, result.reasons[0])
+    assert verdicts[shipped, "recoloured"] == (
+        Verdict.SUSPECT,
+        "starbucks",
+        "one part in another colour near bottom left",
+    )
+    assert verdicts[0.0, "recoloured"][:2] == (Verdict.PASS, "starbucks")
+    assert verdicts[shipped, "genuine"][:2] == verdicts[0.0, "genuine"][:2] == (Verdict.PASS, "starbucks")

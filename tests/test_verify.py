@@ -10,8 +10,6 @@ from scanner.verify import (
     RULES_SIZE,
     align,
     align_in_frame,
-    colour_deviation,
-    ink_layout,
     reframed_box,
     shape_inliers,
     tolerant_overlap,
@@ -167,47 +165,3 @@ def test_a_failed_alignment_is_framed_again_around_the_mark(reference):
     assert box.x < cx - half and cx + half < box.x + box.w and box.y < cy - half and cy + half < box.y + box.h
     assert _refined_fit(frame, box, reference) > 0.8
     assert align_in_frame(frame, loose, reference, RULES_SIZE, refined=True)[0].fit > 0.8
-
-
-def _disc_pair(ink: tuple[int, int, int], surface: tuple[int, int, int], paint) -> float:  # type: ignore[no-untyped-def]
-    """colour_deviation of an ink disc artwork against the same disc as `paint` prints it on `surface`."""
-    mask = np.zeros((128, 128), np.uint8)
-    cv2.circle(mask, (64, 64), 36, 255, -1)
-    reference = np.full((128, 128, 3), 255, np.uint8)
-    reference[mask > 0] = ink
-    aligned = np.empty_like(reference)
-    aligned[:] = surface
-    aligned[mask > 0] = np.clip(paint(np.float32(ink), np.float32(surface)), 0, 255).astype(np.uint8)
-    return colour_deviation(aligned, ink_layout(reference, mask))
-
-
-ORANGE, PURPLE = (20, 120, 240), (200, 60, 200)  # BGR: an orange ink on a purple surface
-
-
-@pytest.mark.parametrize(
-    "paint",
-    [
-        lambda ink, surface: ink,  # printed as drawn
-        lambda ink, surface: ink * np.float32([1.08, 1.0, 0.92]),  # white balance drift
-        lambda ink, surface: 0.5 * ink + 0.5 * surface,  # faded: the surface shows through
-        lambda ink, surface: surface * 0.9,  # embossed: no ink, a little shade
-        lambda ink, surface: 0.4 * ink + 0.6 * 200,  # foil shine: the ink towards grey
-    ],
-)
-def test_colour_deviation_forgives_light_fading_relief_and_shine(paint):
-    assert _disc_pair(ORANGE, PURPLE, paint) < 8
-
-
-def test_colour_deviation_sees_a_mark_in_another_ink():
-    assert _disc_pair(ORANGE, PURPLE, lambda ink, surface: np.float32((40, 160, 60))) > 40  # green
-    assert _disc_pair(ORANGE, PURPLE, lambda ink, surface: np.float32((200, 90, 40))) > 30  # blue, towards the surface
-
-
-def test_colour_deviation_needs_a_flat_ink_and_a_surface():
-    mask = np.zeros((128, 128), np.uint8)
-    cv2.circle(mask, (64, 64), 36, 255, -1)
-    gradient = np.zeros((128, 128, 3), np.uint8)
-    gradient[..., 2] = np.arange(128, dtype=np.uint8)[None, :] * 2  # a red ramp: no colour covers 8% of the mark
-    gradient[..., 1] = np.arange(128, dtype=np.uint8)[:, None]
-    assert colour_deviation(gradient, ink_layout(gradient, mask)) is None
-    assert colour_deviation(gradient, ink_layout(gradient, np.full((128, 128), 255, np.uint8))) is None  # no room

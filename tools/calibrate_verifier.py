@@ -10,10 +10,10 @@ authenticity below which `--flag` of the genuine photos fall, so that share of g
 `suspect`. The counterfeit detection it gives there, per kind, is printed. The result goes to `<model>.json`
 (`suspect_threshold`), which the scanner reads unless [verify] suspect_threshold is set.
 
-It also prints the largest colour deviation (scanner/verify.py `colour_deviation`) of those genuine photos
-and the bound COLOUR_MARGIN times it for [verify] colour_bound, and the largest stroke offset
-(scanner/stroke.py) and STROKE_MARGIN times it for [verify] stroke_bound: past either bound a mark is
-`suspect` whatever its score. The detection printed counts both checks, at the configured bounds.
+It also prints, for each check beside the score (CHECKS: the colour deviation and the part colour of
+scanner/colour.py, the stroke offset of scanner/stroke.py), the largest value those genuine photos reached
+and its margin times it, for the check's [verify] bound: past a bound a mark is `suspect` whatever its
+score. The detection printed counts the checks at the configured bounds.
 
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
 enrolled, and they did not beat it (models/README.md).
@@ -38,10 +38,14 @@ from calibrate_threshold import scan_set, verified_as_labelled  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
 
-COLOUR_MARGIN = 1.5  # colour_bound over the largest colour deviation of a calibration genuine photo
-# stroke_bound over the largest stroke offset of a calibration genuine photo: about halfway, on the calibration
-# split, to the thicker-stroked counterfeits the score passes (1.04 px against 1.34).
-STROKE_MARGIN = 1.2
+# Each check beside the learned score: its [verify] bound, the scan result's field it measures, and the bound
+# over the largest value a calibration genuine photo reached. The stroke's margin is about halfway, on the
+# calibration split, to the thicker-stroked counterfeits the score passes (1.04 px against 1.34).
+CHECKS = {
+    "colour_bound": ("colour_deviation", 1.5),
+    "stroke_bound": ("stroke_offset", 1.2),
+    "part_colour_bound": ("part_colour", 1.5),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,25 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = ScannerConfig()
-    checks = config.verify
-    # The stroke offset is measured only where the check is on; off, it is measured without acting on it.
-    measured = replace(checks, model=str(args.model), stroke_bound=checks.stroke_bound or math.inf)
+    configured = {key: getattr(config.verify, key) for key in CHECKS}
+    # A check is measured only where it is on; one that is off is measured here without acting on it.
+    measured = replace(config.verify, model=str(args.model), **{k: v or math.inf for k, v in configured.items()})
     config = replace(config, verify=measured)
     genuine: list[float] = []
-    largest = {"colour_bound": 0.0, "stroke_bound": 0.0}  # what each check measured on a genuine photo, at most
+    largest = dict.fromkeys(CHECKS, 0.0)  # what each check measured on a genuine photo, at most
     fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, a check overruled it)
     for row, result in scan_set(config, args.eval_set, ("pass", "suspect")):
         if not verified_as_labelled(row, result):
             continue
-        colour, stroke = result.colour_deviation, result.stroke_offset
+        values = {key: getattr(result, field) for key, (field, _) in CHECKS.items()}
         if row["expected"] == "pass":
             genuine.append(result.authenticity)
-            largest["colour_bound"] = max(largest["colour_bound"], colour or 0.0)
-            largest["stroke_bound"] = max(largest["stroke_bound"], stroke or 0.0)
+            largest = {key: max(largest[key], values[key] or 0.0) for key in CHECKS}
         else:
-            off_colour = bool(checks.colour_bound) and colour is not None and colour > checks.colour_bound
-            thick = bool(checks.stroke_bound) and stroke is not None and stroke > checks.stroke_bound
-            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, off_colour or thick))
+            overruled = any(configured[k] and v is not None and v > configured[k] for k, v in values.items())
+            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, overruled))
     threshold = float(np.quantile(np.array(genuine), args.flag))
 
     def detected(values: list[tuple[float, bool]]) -> float:
@@ -80,14 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     detection = detected(every_fake)
     for kind, values in sorted(fakes.items()):
         print(f"  {kind:<16} {detected(values):6.1%} of {len(values)}")
-    margins = {
-        "colour_bound": (COLOUR_MARGIN, checks.colour_bound),
-        "stroke_bound": (STROKE_MARGIN, checks.stroke_bound),
-    }
-    for key, (margin, configured) in margins.items():
+    for key, (_, margin) in CHECKS.items():
         print(
             f"[verify] {key}: a verified genuine photo reached {largest[key]:.2f}, {margin:g} times that is "
-            f"{margin * largest[key]:.2f} (configured: {configured:g})"
+            f"{margin * largest[key]:.2f} (configured: {configured[key]:g})"
         )
     path = record_calibration(
         args.model,
@@ -100,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{args.model.name}: suspect_threshold {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
-        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with colour_bound "
-        f"{checks.colour_bound:g}, stroke_bound {checks.stroke_bound:g}) -> {path}"
+        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with "
+        + ", ".join(f"{key} {value:g}" for key, value in configured.items())
+        + f") -> {path}"
     )
     return 0
 
