@@ -316,8 +316,8 @@ class Alignment:
         reference, whose edges carry its own blur and print."""
         if self.source is None or self.source.mask is None:
             return None
-        source = self.source
-        return source.derive(("edges", STROKE_SIDE), lambda: edge_layout(*_artwork_at(source, STROKE_SIDE)))
+        image, mask = self.source.crop, self.source.mask
+        return self.source.derive(("edges", STROKE_SIDE), lambda: edge_layout(*_artwork_at(image, mask, STROKE_SIDE)))
 
     @property
     def inks(self) -> InkLayout:
@@ -337,18 +337,16 @@ class Alignment:
         return self.homography if self.homography is not None else homogeneous(self.matrix)
 
 
-def _artwork_at(reference: ReferenceImage, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """(image, mark mask) of an artwork reference at side x side."""
-    assert reference.mask is not None
-    image = cv2.resize(reference.crop, (side, side), interpolation=cv2.INTER_AREA)
-    mask = (cv2.resize(reference.mask, (side, side), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
-    return image, mask
+def _artwork_at(image: np.ndarray, mask: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image, mark mask) of an artwork reference's crop and alpha mask at side x side."""
+    resized = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+    return resized, (cv2.resize(mask, (side, side), interpolation=cv2.INTER_AREA) > 127).astype(np.uint8) * 255
 
 
 def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image, mark mask, mask dilated by the tolerance) of the reference at size x size."""
     if reference.mask is not None:
-        ref_image, ref_mask = _artwork_at(reference, size)
+        ref_image, ref_mask = _artwork_at(reference.crop, reference.mask, size)
     else:
         ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
         ref_mask = foreground_mask(ref_image)
@@ -505,6 +503,43 @@ def verify(
     return judge(align(query_crop, reference, size, refined=bool(model and model.refined)), model, threshold)
 
 
+@dataclass
+class BesideScore:
+    """What the checks beside the learned score measured on an alignment (None: not measured), and for each
+    check past its bound, its words and where the heatmap shows it."""
+
+    colour_deviation: float | None = None
+    stroke_offset: float | None = None
+    part_colour: float | None = None
+    found: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)  # check -> (words, where)
+
+
+def checks_beside_score(
+    a: Alignment, colour_bound: float, stroke_bound: float, part_colour_bound: float
+) -> BesideScore:
+    """The colour, part-colour and stroke checks of `judge` on an alignment; a bound of 0 turns a check off,
+    and against a photo reference none is measured (Alignment.inks, Alignment.edges)."""
+    checks = BesideScore()
+    if colour_bound:
+        checks.colour_deviation = colour_deviation(a.aligned, a.inks)
+        if checks.colour_deviation is not None and checks.colour_deviation > colour_bound:
+            words = "colour differs from reference (more than light or print explains)"
+            checks.found["colour"] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
+    # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
+    if part_colour_bound and a.fit >= REFRAME_FIT:
+        part = part_colour(a.aligned, a.inks)
+        checks.part_colour = None if part is None else part.deviation
+        if part is not None and part.deviation > part_colour_bound:
+            checks.found["part colour"] = (f"one part in another colour near {_where(part.where)}", part.where)
+    # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
+    edges = a.edges if stroke_bound and a.homography is not None else None
+    if edges is not None:
+        checks.stroke_offset = stroke_offset(a.view(STROKE_SIDE), edges)
+        if checks.stroke_offset is not None and checks.stroke_offset > stroke_bound:
+            checks.found["stroke"] = (thicker_words(checks.stroke_offset, edges), _outline(a.ref_mask))
+    return checks
+
+
 def judge(
     a: Alignment,
     model: PairVerifier | None = None,
@@ -515,72 +550,49 @@ def judge(
 ) -> Verification:
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
-    The learned score decides, except where a check beside it finds what the model forgives (0 turns a check
-    off; against a photo reference none is measured: Alignment.inks, Alignment.edges): a mark whose
-    colour_deviation passes `colour_bound` is off-colour, one with a part whose colour strays from the rest
-    of its ink by more than `part_colour_bound` (colour.part_colour) has a part in another colour, one whose
-    strokes lie further than `stroke_bound` px outside the artwork's (stroke.stroke_offset, at STROKE_SIDE)
-    is drawn thicker, and each is suspect whatever its score. The rule measurements still supply the words
-    (how much wider, which colour, what is missing where), and the model's deviation map says where when the
-    rules found nothing to name. With the operating `threshold` given, a mark that passes skips the rule
-    measurements (about 1 ms): only a suspect needs its reasons worded.
+    The learned score decides, except where a check beside it finds what the model forgives
+    (checks_beside_score): a mark whose colour_deviation passes `colour_bound` is off-colour, one with a
+    part whose colour strays from the rest of its ink by more than `part_colour_bound` (colour.part_colour)
+    has a part in another colour, one whose strokes lie further than `stroke_bound` px outside the artwork's
+    (stroke.stroke_offset, at STROKE_SIDE) is drawn thicker, and each is suspect whatever its score. The
+    rule measurements still supply the words (how much wider, which colour, what is missing where), and the
+    model's deviation map says where when the rules found nothing to name. With the operating `threshold`
+    given, a mark that passes skips the rule measurements (about 1 ms): only a suspect needs its reasons
+    worded.
     """
     if model is None:
         return rule_checks(a)
     authenticity, deviation = model.score(a.aligned, a.reference)
-    off_by = colour_deviation(a.aligned, a.inks) if colour_bound else None
-    off_colour = off_by is not None and off_by > colour_bound
-    # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
-    part = part_colour(a.aligned, a.inks) if part_colour_bound and a.fit >= REFRAME_FIT else None
-    part_off = part is not None and part.deviation > part_colour_bound
-    # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
-    edges = a.edges if stroke_bound and a.homography is not None else None
-    thicker = stroke_offset(a.view(STROKE_SIDE), edges) if edges is not None else None
-    thick_words = thicker_words(thicker, edges) if thicker is not None and edges and thicker > stroke_bound else None
-    part_by = None if part is None else part.deviation
-    if threshold is not None and authenticity >= threshold and not (off_colour or part_off or thick_words):
-        return Verification(
-            authenticity,
-            a.overlap,
-            None,
-            None,
-            [],
-            deviation,
-            a.aligned,
-            colour_deviation=off_by,
-            stroke_offset=thicker,
-            part_colour=part_by,
-        )
+    checks = checks_beside_score(a, colour_bound, stroke_bound, part_colour_bound)
+    verification = Verification(
+        authenticity,
+        a.overlap,
+        None,
+        None,
+        [],
+        deviation,
+        a.aligned,
+        colour_deviation=checks.colour_deviation,
+        off_colour="colour" in checks.found,
+        stroke_offset=checks.stroke_offset,
+        thick_strokes="stroke" in checks.found,
+        part_colour=checks.part_colour,
+        part_off_colour="part colour" in checks.found,
+    )
+    if threshold is not None and authenticity >= threshold and not checks.found:
+        return verification
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
     reasons = rules.reasons + where
     decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
-    if off_colour:
-        deviation = np.maximum(deviation, (a.ref_mask > 0) * np.float32(0.8))  # the heatmap shows it as the rules do
-        colour = [r for r in reasons if r.startswith("colour differs")]
-        decided += colour or ["colour differs from reference (more than light or print explains)"]
-    if part_off and part is not None:
-        deviation = np.maximum(deviation, part.where * np.float32(0.8))
-        decided.append(f"one part in another colour near {_where(part.where)}")
-    if thick_words:
-        deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
-        decided.append(thick_words)
-    reasons = decided + [r for r in reasons if r not in decided]
-    return Verification(
-        authenticity,
-        a.overlap,
-        rules.aspect_change,
-        rules.hue_shift,
-        reasons,
-        deviation,
-        a.aligned,
-        off_colour=off_colour,
-        thick_strokes=thick_words is not None,
-        part_off_colour=part_off,
-        colour_deviation=off_by,
-        stroke_offset=thicker,
-        part_colour=part_by,
-    )
+    for check, (words, shown) in checks.found.items():
+        deviation = np.maximum(deviation, shown * np.float32(0.8))
+        rules_words = [r for r in reasons if r.startswith("colour differs")] if check == "colour" else []
+        decided += rules_words or [words]  # the rules' colour words say by how many degrees
+    verification.reasons = decided + [r for r in reasons if r not in decided]
+    verification.deviation = deviation
+    verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
+    return verification
 
 
 def _outline(mask: np.ndarray) -> np.ndarray:
