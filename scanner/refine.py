@@ -209,8 +209,23 @@ def edge_moment_starts(reference: tuple[float, float, float], query: tuple[float
     ]
 
 
+@dataclass(frozen=True)
+class Fit:
+    """A refined alignment query -> reference: `homography` with its anisotropy limited to a tilt's (what the
+    pair is aligned by, so a stretch stays visible), and `fitted` as ECC found it (how the mark is drawn)."""
+
+    homography: np.ndarray
+    fitted: np.ndarray
+
+
 def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> np.ndarray | None:
-    """3x3 homography query -> reference, or None when no plausible fit beats `similarity`.
+    """3x3 homography query -> reference, or None when no plausible fit beats `similarity` (refine_fit)."""
+    found = refine_fit(query, reference, similarity)
+    return None if found is None else found.homography
+
+
+def refine_fit(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> Fit | None:
+    """The refined alignment query -> reference, or None when no plausible fit beats `similarity`.
 
     `query` is BGR; `reference` the gradient_levels of the reference at the query's side; `similarity` the
     2x3 transform the silhouettes and ORB matches gave.
@@ -228,9 +243,9 @@ def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> np.n
     ratio, scale = anisotropy(homography, centre)
     if ratio > PLAUSIBLE_ANISOTROPY or not SCALE_RANGE[0] < scale < SCALE_RANGE[1]:
         return None
-    homography = limit_anisotropy(homography, centre, TILT_ANISOTROPY)
+    limited = limit_anisotropy(homography, centre, TILT_ANISOTROPY)
     ref_gradient, query_gradient = reference.full, query_levels.full
-    fit = correlation(ref_gradient, query_gradient, homography)
+    fit = correlation(ref_gradient, query_gradient, limited)
     if fit < MIN_FIT or fit <= correlation(ref_gradient, query_gradient, start):
         return None
-    return homography
+    return Fit(limited, homography)

@@ -38,8 +38,9 @@ from .refine import (
     edge_moment_starts,
     gradient_levels,
     homogeneous,
+    jacobian,
     mark_moments,
-    refine,
+    refine_fit,
 )
 from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset, thicker_words
 
@@ -296,6 +297,7 @@ class Alignment:
     homography: np.ndarray | None  # 3x3 refinement query -> reference (scanner/refine.py), when used
     fit: float  # how well `aligned`'s edges lie on the reference's (refine.edge_correlation)
     source: ReferenceImage | None = None  # what `reference` was cut from (None: an alignment built by hand)
+    fitted: np.ndarray | None = None  # the refinement before its anisotropy was limited (refine.Fit)
     frame: np.ndarray | None = None  # the frame the query was cropped from (align_in_frame), for `view`
     frame_to_query: np.ndarray | None = None  # 3x3 map from that frame's pixels to `query`'s
 
@@ -384,7 +386,8 @@ def align(
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
     warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
-    homography = refine(query, _reference_gradients(reference, size, ref_image), matrix) if refined else None
+    found = refine_fit(query, _reference_gradients(reference, size, ref_image), matrix) if refined else None
+    homography = None if found is None else found.homography
     if homography is None:
         aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     else:
@@ -395,7 +398,18 @@ def align(
         )
     fit = edge_correlation(aligned, _reference_gradients(reference, size, ref_image).full)
     return Alignment(
-        query, query_mask, aligned, warped, ref_image, ref_mask, overlap, matrix, homography, fit, source=reference
+        query,
+        query_mask,
+        aligned,
+        warped,
+        ref_image,
+        ref_mask,
+        overlap,
+        matrix,
+        homography,
+        fit,
+        source=reference,
+        fitted=None if found is None else found.fitted,
     )
 
 
@@ -451,9 +465,21 @@ class RuleFindings:
     deviation: np.ndarray
 
 
+def _drawn_aspect(a: Alignment) -> float:
+    """The query's width over height against the reference's, less 1. From the refinement as fitted where
+    there is one: edges place a stretch however the mark is printed or recoloured, where the segmented
+    silhouettes (the fallback) break with a part in another colour, a moved part or a shadow. A tilt of the
+    goods adds up to 10% (refine.TILT_ANISOTROPY), inside ASPECT_TOLERANCE."""
+    if a.fitted is None:
+        return _extent_aspect(a.warped) / _extent_aspect(a.ref_mask) - 1
+    side = a.query.shape[0]
+    to_query = np.linalg.inv(jacobian(a.fitted, (side / 2, side / 2)))  # reference directions in the query
+    return float(np.linalg.norm(to_query[:, 0]) / np.linalg.norm(to_query[:, 1])) - 1
+
+
 def rule_findings(a: Alignment) -> RuleFindings:
     overlap = a.overlap
-    aspect_change = _extent_aspect(a.warped) / _extent_aspect(a.ref_mask) - 1
+    aspect_change = _drawn_aspect(a)
     deviation, local_reasons = _deviation_reasons(a.warped, a.ref_mask)
     score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
     reasons = []

@@ -8,9 +8,11 @@ from scanner.locate import Box, crop, locate
 from scanner.refine import anisotropy
 from scanner.verify import (
     RULES_SIZE,
+    _extent_aspect,
     align,
     align_in_frame,
     reframed_box,
+    rule_findings,
     shape_inliers,
     tolerant_overlap,
     verify,
@@ -63,6 +65,22 @@ def test_stretched_mark_is_reported_wider(reference):
     result = verify(_photo(stretched), reference)
     assert any("wider than reference" in r for r in result.reasons), result.reasons
     assert result.authenticity < 0.5
+
+
+def test_the_proportions_are_read_from_the_fitted_refinement_not_the_silhouette(reference):
+    """A 20% wider mark reads about 20% wider from the refinement as fitted; a mark whose disc is printed
+    near the surface's grey reads square, where its segmented silhouette (the letters alone) reads nearly
+    three times as wide: the words the scanner gave such marks before."""
+    image, _ = _artwork()
+    wider = cv2.resize(image, (269, 224))[:, 22:246]
+    stretched = align(_photo(wider), reference, RULES_SIZE, refined=True)
+    assert stretched.fitted is not None and rule_findings(stretched).aspect_change == pytest.approx(0.2, abs=0.05)
+    faint = image.copy()
+    faint[(faint[..., 2] == 200) & (np.arange(224)[:, None] > 120)] = (160, 150, 150)  # the disc, near the surface
+    recoloured = align(_photo(faint), reference, RULES_SIZE, refined=True)
+    assert recoloured.fitted is not None and abs(rule_findings(recoloured).aspect_change) < 0.08
+    silhouette = _extent_aspect(recoloured.warped) / _extent_aspect(recoloured.ref_mask) - 1
+    assert abs(silhouette) > 0.2
 
 
 def test_wrong_colour_is_flagged(reference):
