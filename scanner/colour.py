@@ -60,10 +60,14 @@ def ink_layout(reference: np.ndarray, ref_mask: np.ndarray) -> InkLayout:
 NO_INKS = InkLayout([], np.zeros((0, 0), bool))  # nothing to check the colours against
 
 
-def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    ab = b - a
-    t = float(np.clip((p - a) @ ab / max(float(ab @ ab), 1e-6), 0, 1))
-    return float(np.linalg.norm(p - (a + t * ab)))
+def _line_distances(points: np.ndarray, start: np.ndarray, end: np.ndarray, ray: bool = False) -> np.ndarray:
+    """Distances of (N, 2) points from the segment start-end, or with `ray` from the ray that starts at
+    `start` and runs through `end` and on (from `start` itself when the two coincide)."""
+    direction, offsets = end - start, points - start
+    length = float(direction @ direction)
+    along = offsets @ direction / length if length > 1e-6 else np.zeros(len(points))
+    along = np.clip(along, 0, None if ray else 1)
+    return np.linalg.norm(offsets - along[:, None] * direction, axis=1)
 
 
 def _triangle_distance(p: np.ndarray, corners: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
@@ -73,7 +77,7 @@ def _triangle_distance(p: np.ndarray, corners: tuple[np.ndarray, np.ndarray, np.
     signs = [(v[0] - u[0]) * (p[1] - u[1]) - (v[1] - u[1]) * (p[0] - u[0]) for u, v in sides]
     if all(x >= 0 for x in signs) or all(x <= 0 for x in signs):
         return 0.0
-    return min(_segment_distance(p, u, v) for u, v in sides)
+    return min(float(_line_distances(p[None], u, v)[0]) for u, v in sides)
 
 
 def colour_deviation(aligned: np.ndarray, layout: InkLayout) -> float | None:
@@ -112,15 +116,6 @@ def _chromaticity(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shares, linear @ np.array([0.0722, 0.7152, 0.2126], np.float32)
 
 
-def _off_ray(points: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Distances of chromaticities from the ray that starts at neutral and runs through the ink's: the ink's
-    own colour in any light, shade, glare or fading (from neutral itself for a neutral ink)."""
-    direction, offsets = ink - NEUTRAL, points - NEUTRAL
-    length = float(direction @ direction)
-    along = np.maximum(0.0, offsets @ direction / length) if length > 1e-6 else np.zeros(len(points))
-    return np.linalg.norm(offsets - along[:, None] * direction, axis=1)
-
-
 def part_colour(aligned: np.ndarray, layout: InkLayout) -> PartColour | None:
     """The part of any of the reference's inks whose colour in the photo strays furthest from the rest of
     that ink (see the module's docstring); None when no ink is bright enough to have a colour to compare.
@@ -145,7 +140,9 @@ def part_colour(aligned: np.ndarray, layout: InkLayout) -> PartColour | None:
         kept = (count >= PART_PIXELS) & (means[..., 0] >= DARK)
         if not kept.any():
             continue
-        deviations = _off_ray(means[..., 1:][kept], ink)
+        # Off the ray from neutral through the ink's chromaticity: the ink's own colour in any light, shade,
+        # glare or fading.
+        deviations = _line_distances(means[..., 1:][kept], NEUTRAL, ink, ray=True)
         best = int(deviations.argmax())
         if worst is None or deviations[best] > worst[0]:
             worst = (float(deviations[best]), where, int(ys[kept][best]), int(xs[kept][best]))

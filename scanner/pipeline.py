@@ -263,9 +263,16 @@ class Pipeline:
         the match's box framed it badly: verify.align_in_frame)."""
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
-        checks = self.config.verify
-        bounds = (checks.colour_bound, checks.stroke_bound, checks.part_colour_bound)
-        return judge(a, self.verifier, self.suspect_threshold, *bounds), box
+        bounds = self.config.verify
+        verification = judge(
+            a,
+            self.verifier,
+            self.suspect_threshold,
+            colour_bound=bounds.colour_bound,
+            stroke_bound=bounds.stroke_bound,
+            part_colour_bound=bounds.part_colour_bound,
+        )
+        return verification, box
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""

@@ -218,13 +218,7 @@ class Fit:
     fitted: np.ndarray
 
 
-def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> np.ndarray | None:
-    """3x3 homography query -> reference, or None when no plausible fit beats `similarity` (refine_fit)."""
-    found = refine_fit(query, reference, similarity)
-    return None if found is None else found.homography
-
-
-def refine_fit(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> Fit | None:
+def refine(query: np.ndarray, reference: Levels, similarity: np.ndarray) -> Fit | None:
     """The refined alignment query -> reference, or None when no plausible fit beats `similarity`.
 
     `query` is BGR; `reference` the gradient_levels of the reference at the query's side; `similarity` the

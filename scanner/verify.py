@@ -40,7 +40,7 @@ from .refine import (
     homogeneous,
     jacobian,
     mark_moments,
-    refine_fit,
+    refine,
 )
 from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset, thicker_words
 
@@ -54,6 +54,8 @@ HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
+# The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
+COLOUR, PART_COLOUR, STROKE = "colour", "part colour", "stroke"
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -72,16 +74,26 @@ class Verification:
     deviation: np.ndarray | None = None  # float32 0..1 at reference resolution
     aligned: np.ndarray | None = None  # the query warped onto the reference (evidence)
     colour_deviation: float | None = None  # see colour_deviation; None when not measured
-    off_colour: bool = False  # colour_deviation past the bound: suspect whatever the score
     stroke_offset: float | None = None  # see stroke.stroke_offset; None when not measured
-    thick_strokes: bool = False  # stroke_offset past the bound: suspect whatever the score
     part_colour: float | None = None  # see colour.part_colour; None when not measured
-    part_off_colour: bool = False  # part_colour past the bound: suspect whatever the score
+    overruled_by: tuple[str, ...] = ()  # the checks beside the score past their bounds (COLOUR, STROKE, ...)
 
     @property
     def overruled(self) -> bool:
         """A check beside the learned score found what the score forgives: suspect whatever the score."""
-        return self.off_colour or self.thick_strokes or self.part_off_colour
+        return bool(self.overruled_by)
+
+    @property
+    def off_colour(self) -> bool:
+        return COLOUR in self.overruled_by
+
+    @property
+    def thick_strokes(self) -> bool:
+        return STROKE in self.overruled_by
+
+    @property
+    def part_off_colour(self) -> bool:
+        return PART_COLOUR in self.overruled_by
 
 
 def _centroid_area(mask: np.ndarray) -> tuple[float, float, float]:
@@ -386,7 +398,7 @@ def align(
     query_mask = foreground_mask(query)
     features = _features_at(query_crop, reference, size)
     warped, overlap, matrix = align_mask(query_mask, ref_mask, tolerance, features, ref_near)
-    found = refine_fit(query, _reference_gradients(reference, size, ref_image), matrix) if refined else None
+    found = refine(query, _reference_gradients(reference, size, ref_image), matrix) if refined else None
     homography = None if found is None else found.homography
     if homography is None:
         aligned = cv2.warpAffine(query, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -550,19 +562,19 @@ def checks_beside_score(
         checks.colour_deviation = colour_deviation(a.aligned, a.inks)
         if checks.colour_deviation is not None and checks.colour_deviation > colour_bound:
             words = "colour differs from reference (more than light or print explains)"
-            checks.found["colour"] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
+            checks.found[COLOUR] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
     # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
     if part_colour_bound and a.fit >= REFRAME_FIT:
         part = part_colour(a.aligned, a.inks)
         checks.part_colour = None if part is None else part.deviation
         if part is not None and part.deviation > part_colour_bound:
-            checks.found["part colour"] = (f"one part in another colour near {_where(part.where)}", part.where)
+            checks.found[PART_COLOUR] = (f"one part in another colour near {_where(part.where)}", part.where)
     # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
     edges = a.edges if stroke_bound and a.homography is not None else None
     if edges is not None:
         checks.stroke_offset = stroke_offset(a.view(STROKE_SIDE), edges)
         if checks.stroke_offset is not None and checks.stroke_offset > stroke_bound:
-            checks.found["stroke"] = (thicker_words(checks.stroke_offset, edges), _outline(a.ref_mask))
+            checks.found[STROKE] = (thicker_words(checks.stroke_offset, edges), _outline(a.ref_mask))
     return checks
 
 
@@ -599,11 +611,9 @@ def judge(
         deviation,
         a.aligned,
         colour_deviation=checks.colour_deviation,
-        off_colour="colour" in checks.found,
         stroke_offset=checks.stroke_offset,
-        thick_strokes="stroke" in checks.found,
         part_colour=checks.part_colour,
-        part_off_colour="part colour" in checks.found,
+        overruled_by=tuple(checks.found),
     )
     if threshold is not None and authenticity >= threshold and not checks.found:
         return verification
@@ -613,7 +623,7 @@ def judge(
     decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
     for check, (words, shown) in checks.found.items():
         deviation = np.maximum(deviation, shown * np.float32(0.8))
-        rules_words = [r for r in reasons if r.startswith("colour differs")] if check == "colour" else []
+        rules_words = [r for r in reasons if r.startswith("colour differs")] if check == COLOUR else []
         decided += rules_words or [words]  # the rules' colour words say by how many degrees
     verification.reasons = decided + [r for r in reasons if r not in decided]
     verification.deviation = deviation

@@ -14,6 +14,7 @@ from scanner.index import ReferenceImage
 from scanner.locate import CROP_SIZE, crop, locate
 from scanner.refine import (
     TILT_ANISOTROPY,
+    Levels,
     anisotropy,
     edge_moment_starts,
     gradient_image,
@@ -57,6 +58,12 @@ def _shot(reference: np.ndarray, to_reference: np.ndarray) -> np.ndarray:
     )
 
 
+def _refined(query: np.ndarray, reference: Levels, start: np.ndarray) -> np.ndarray | None:
+    """refine's homography, the one the pair is aligned by (None when no fit)."""
+    found = refine(query, reference, start)
+    return None if found is None else found.homography
+
+
 def _max_error(found: np.ndarray, truth: np.ndarray) -> float:
     ys, xs = np.nonzero(_mark()[..., 0] < 200)  # the mark's pixels
     points = np.c_[xs, ys].astype(np.float64)[None]
@@ -66,7 +73,7 @@ def _max_error(found: np.ndarray, truth: np.ndarray) -> float:
 def test_a_tilted_photo_is_brought_back_to_within_half_a_pixel():
     reference = _mark()
     truth = _tilt()
-    found = refine(_shot(reference, truth), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
+    found = _refined(_shot(reference, truth), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
     assert found is not None
     assert _max_error(found, truth) < 0.5
 
@@ -75,7 +82,7 @@ def test_a_stretch_beyond_what_a_tilt_gives_is_kept_and_a_tilt_is_not():
     reference = _mark()
     wider = np.diag([1 / 1.35, 1.0, 1.0])  # the query is 35% wider than the mark: undoing it squeezes x
     wider[0, 2] = CENTRE[0] * (1 - 1 / 1.35)
-    found = refine(_shot(reference, wider), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
+    found = _refined(_shot(reference, wider), gradient_levels(reference), np.float64([[1, 0, 0], [0, 1, 0]]))
     assert found is not None
     ratio, _ = anisotropy(found, CENTRE)
     # Only a tilt's worth is undone: the aligned query stays 1.35 / 1.10 = 23% wider than the reference.
@@ -83,7 +90,7 @@ def test_a_stretch_beyond_what_a_tilt_gives_is_kept_and_a_tilt_is_not():
     left_over = found @ np.linalg.inv(wider)  # reference -> the aligned query
     assert anisotropy(left_over, CENTRE)[0] == pytest.approx(1.35 / TILT_ANISOTROPY, abs=0.02)
     assert (
-        anisotropy(refine(_shot(reference, _tilt()), gradient_levels(reference), np.eye(3)[:2]), CENTRE)[0]
+        anisotropy(_refined(_shot(reference, _tilt()), gradient_levels(reference), np.eye(3)[:2]), CENTRE)[0]
         < TILT_ANISOTROPY
     )
 
@@ -147,9 +154,9 @@ def test_a_small_mark_is_found_when_the_silhouettes_misread_it(monkeypatch):
 
     # Within 4 px of 128 (the half-size mark's edges are blurrier than the artwork's, which moves ECC's
     # optimum a little: it correlates better than the truth itself here).
-    assert error(refine(query, gradient_levels(_mark()), misread)) < 4.0
+    assert error(_refined(query, gradient_levels(_mark()), misread)) < 4.0
     monkeypatch.setattr(refine_module, "MOMENT_SCALES", ())  # the silhouette and framing starts alone
-    assert error(refine(query, gradient_levels(_mark()), misread)) > 20.0
+    assert error(_refined(query, gradient_levels(_mark()), misread)) > 20.0
 
 
 def test_nothing_to_fit_gives_no_refinement():
