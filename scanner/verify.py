@@ -56,6 +56,7 @@ MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
 # The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
 COLOUR, PART_COLOUR, STROKE = "colour", "part colour", "stroke"
+COLOUR_WORDS = "colour differs from reference"  # how every colour reason begins, the rules' and the check's
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -241,10 +242,10 @@ def _colour_check(
     (q_chroma, q_hue), (r_chroma, r_hue) = query_colour, ref_colour
     if q_chroma > CHROMATIC and r_chroma > CHROMATIC:
         shift = abs((q_hue - r_hue + 180) % 360 - 180)
-        reason = f"colour differs from reference (hue off by {shift:.0f} degrees)" if shift > HUE_TOLERANCE else None
+        reason = f"{COLOUR_WORDS} (hue off by {shift:.0f} degrees)" if shift > HUE_TOLERANCE else None
         return shift, reason
     if r_chroma < CHROMATIC / 2 and q_chroma > 2.5 * CHROMATIC:
-        return None, "colour differs from reference (coloured where the reference is black or grey)"
+        return None, f"{COLOUR_WORDS} (coloured where the reference is black or grey)"
     return None, None
 
 
@@ -561,7 +562,7 @@ def checks_beside_score(
     if colour_bound:
         checks.colour_deviation = colour_deviation(a.aligned, a.inks)
         if checks.colour_deviation is not None and checks.colour_deviation > colour_bound:
-            words = "colour differs from reference (more than light or print explains)"
+            words = f"{COLOUR_WORDS} (more than light or print explains)"
             checks.found[COLOUR] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
     # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
     if part_colour_bound and a.fit >= REFRAME_FIT:
@@ -620,10 +621,15 @@ def judge(
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
     reasons = rules.reasons + where
+    if checks.colour_deviation is not None and COLOUR not in checks.found:
+        # The colour check read the inks where the alignment put them and found what light and print explain.
+        # The rules' hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the
+        # surface instead: its words would contradict the measurement and mislead the inspector.
+        reasons = [r for r in reasons if not r.startswith(COLOUR_WORDS)]
     decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
     for check, (words, shown) in checks.found.items():
         deviation = np.maximum(deviation, shown * np.float32(0.8))
-        rules_words = [r for r in reasons if r.startswith("colour differs")] if check == COLOUR else []
+        rules_words = [r for r in reasons if r.startswith(COLOUR_WORDS)] if check == COLOUR else []
         decided += rules_words or [words]  # the rules' colour words say by how many degrees
     verification.reasons = decided + [r for r in reasons if r not in decided]
     verification.deviation = deviation

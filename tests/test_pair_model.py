@@ -1,6 +1,7 @@
 """The shipped authenticity pair verifier, under every installed runtime, on real aligned pairs."""
 
 import sys
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -131,6 +132,21 @@ def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
     assert not unchecked.off_colour and unchecked.colour_deviation is None
     assert decide_authenticity(unchecked, 0.0)[0] is Verdict.PASS
     assert not judge(genuine, verifier, threshold=0.0, colour_bound=23.6).off_colour
+
+
+@pytest.mark.parametrize("brand", ["ferrari", "bmw"])
+def test_no_colour_words_where_the_colour_check_read_the_inks_as_genuine(brand):
+    """A silhouette segmented onto the surface (as relief, glare or a shadow can make it) gives the rules the
+    surface's hue: "colour differs". Where the colour check read the genuine photo's inks and found them
+    within its bound, those words would contradict it and are dropped; with the check off they stay."""
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    a = align(_query(f"genuine_{brand}_0.jpg"), _reference(brand), 128, refined=True)
+    on_the_surface = replace(a, query_mask=255 - a.query_mask)
+    unmeasured = judge(on_the_surface, verifier, threshold=1.0, colour_bound=0.0)  # 1.0: every mark is worded
+    assert any(r.startswith("colour differs") for r in unmeasured.reasons), unmeasured.reasons
+    measured = judge(on_the_surface, verifier, threshold=1.0, colour_bound=23.6)
+    assert measured.colour_deviation is not None and measured.colour_deviation < 23.6
+    assert not any(r.startswith("colour differs") for r in measured.reasons), measured.reasons
 
 
 def test_a_mark_drawn_thicker_is_suspect_whatever_its_score():
