@@ -15,6 +15,10 @@ augmentation (crop jitter, brightness, contrast, saturation, grey). The learning
 cycle fitted to the time budget. Every eval interval it measures, on held-out brands only, brand top-1
 (one artwork enrolled per brand) and open-set separation (the demo brands, or the split given by --probe);
 the curves go to --curves as a PNG.
+
+`--device cuda --loader-workers N` trains on a GPU with the augmentation in N loader processes
+(tools/gpu_embedder_run.sh). The checkpoint is saved at every evaluation, so a run cut off by its machine's
+time limit still leaves its weights.
 """
 
 from __future__ import annotations
@@ -98,10 +102,30 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float()
 
 
+class Batches(torch.utils.data.IterableDataset):
+    """Endless augmented training batches (images NCHW float, labels); each loader worker draws from its own
+    random stream."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch: int, seed: int) -> None:
+        super().__init__()
+        self.images, self.labels, self.batch, self.seed = images, labels, batch, seed
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        worker = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, worker.id if worker else 0])
+        while True:
+            index = rng.integers(0, len(self.images), self.batch)
+            yield to_tensor(augment(self.images[index], rng)), torch.from_numpy(self.labels[index]).long()
+
+
 @torch.no_grad()
 def embed(model: LogoEmbedder, images: np.ndarray, batch: int = 128) -> np.ndarray:
     model.eval()
-    vectors = [F.normalize(model(to_tensor(images[i : i + batch]))).numpy() for i in range(0, len(images), batch)]
+    device = next(model.parameters()).device
+    vectors = [
+        F.normalize(model(to_tensor(images[i : i + batch]).to(device))).cpu().numpy()
+        for i in range(0, len(images), batch)
+    ]
     model.train()
     return np.concatenate(vectors)
 
@@ -192,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--eval-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
+    parser.add_argument("--loader-workers", type=int, default=0, help="augmenting processes (0: in this one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", type=Path, help="a trained embedder checkpoint (.pt) to start from")
     parser.add_argument("--lr-scale", type=float, default=1.0, help="scales both learning rates (fine-tuning: 0.5)")
@@ -205,21 +231,21 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(args.seed)
     images, labels, brands = load_sets(args.data)
     size = images.shape[1]
     print(f"{len(images)} crops, {len(brands)} brands, {size} px", file=sys.stderr)
     probe = calibration_probe(size, args.probe) if args.probe else held_out_probe(size, args.refs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
 
     model = LogoEmbedder()
     if args.init:
-        model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
-    model.train()
-    loss_fn = CosFace(EMBED_DIM, len(brands))
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True)["model"])
+    model.to(args.device).train()
+    loss_fn = CosFace(EMBED_DIM, len(brands)).to(args.device)
     if args.init:  # each brand's class centre starts at its artwork's embedding: no random restart of the loss
         first = np.array([np.flatnonzero(labels == c)[0] for c in range(len(brands))])
         with torch.no_grad():
-            loss_fn.weight.copy_(torch.from_numpy(embed(model, images[first])))
+            loss_fn.weight.copy_(torch.from_numpy(embed(model, images[first])).to(args.device))
     backbone = [p for p in model.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
@@ -230,8 +256,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "top1": [], "unknown_rejection_at_98": []}
 
+    def save(step: int, minutes: float | None = None) -> None:
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        checkpoint = {"model": state, "size": size, "dim": EMBED_DIM, "brands": len(brands), "steps": step}
+        torch.save({**checkpoint, "minutes": minutes}, args.out)
+
     def evaluate(step: int) -> None:
         metrics = probe_metrics(model, probe)
+        save(step)
         history["eval_step"].append(step)
         history["top1"].append(metrics["top1"])
         history["unknown_rejection_at_98"].append(metrics["unknown_rejection_at_98"])
@@ -243,26 +275,23 @@ def main(argv: list[str] | None = None) -> int:
 
     evaluate(0)
 
+    # The loader workers fork from here: one OpenCV thread each, set before the fork (tools/train_verifier.py).
+    cv2.setNumThreads(1)
+    loader = torch.utils.data.DataLoader(
+        Batches(images, labels, args.batch, args.seed),
+        batch_size=None,
+        num_workers=args.loader_workers,
+        pin_memory=args.device != "cpu",
+    )
+    batches = iter(loader)
+
     def step_loss() -> torch.Tensor:
-        index = rng.integers(0, len(images), args.batch)
-        batch = to_tensor(augment(images[index], rng))
-        target = torch.from_numpy(labels[index]).long()
+        batch, target = (t.to(args.device, non_blocking=True) for t in next(batches))
         loss, _ = loss_fn(model(batch), target)
         return loss
 
     step, minutes = train_for(args.minutes, optimizer, step_loss, history, evaluate, args.eval_every, overhead=1.08)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "model": model.state_dict(),
-            "size": size,
-            "dim": EMBED_DIM,
-            "brands": len(brands),
-            "steps": step,
-            "minutes": minutes,
-        },
-        args.out,
-    )
+    save(step, minutes)
     args.out.with_suffix(".json").write_text(json.dumps(history))
     plot_curves(
         history,
