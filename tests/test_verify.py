@@ -7,7 +7,9 @@ from scanner.index import ReferenceImage
 from scanner.locate import Box, crop, locate
 from scanner.refine import anisotropy
 from scanner.verify import (
+    OVERLAP_PASS,
     RULES_SIZE,
+    _deviation_reasons,
     _extent_aspect,
     align,
     align_in_frame,
@@ -81,6 +83,31 @@ def test_the_proportions_are_read_from_the_fitted_refinement_not_the_silhouette(
     assert recoloured.fitted is not None and abs(rule_findings(recoloured).aspect_change) < 0.08
     silhouette = _extent_aspect(recoloured.warped) / _extent_aspect(recoloured.ref_mask) - 1
     assert abs(silhouette) > 0.2
+
+
+def test_a_missing_part_is_named_where_it_lies_not_where_the_slivers_centre():
+    """Five bars registered 3 px off leave a sliver along each, as many pixels as the badge left out at the top
+    right; named by the centroid of everything missing, the badge read as missing "near centre"."""
+    reference = np.zeros((128, 128), np.uint8)
+    warped = np.zeros_like(reference)
+    for x in (10, 26, 42, 58, 74):
+        reference[50:110, x : x + 8] = 255
+        warped[50:110, x + 3 : x + 11] = 255
+    reference[8:32, 100:124] = 255  # the badge, left out of `warped`
+    _, reasons = _deviation_reasons(warped, reference)
+    assert "element missing near top right" in reasons, reasons
+
+
+def test_a_part_missing_from_a_mark_that_still_overlaps_well_is_named_once_registered(reference):
+    """The disc's bottom chord cut off (8% of the ink): the silhouettes still overlap past OVERLAP_PASS, where
+    the similarity transform's local differences are noise; registered by the homography, the part is named."""
+    image, _ = _artwork()
+    image[179:, :] = 255
+    registered = align(_photo(image), reference, RULES_SIZE, refined=True)
+    assert registered.homography is not None and registered.overlap > OVERLAP_PASS
+    assert "element missing near bottom" in rule_findings(registered).reasons
+    similar = align(_photo(image), reference, RULES_SIZE)
+    assert not any(r.startswith("element missing") for r in rule_findings(similar).reasons)
 
 
 def test_wrong_colour_is_flagged(reference):
