@@ -17,14 +17,7 @@ set -euo pipefail
 refs=$1 out=$2 total=${3:-9.3} per_brand=${4:-10} counterfeits=${5:-4}
 shift $(( $# < 5 ? $# : 5 ))
 cd "$(dirname "$0")/.."
-start=$(date +%s)
-left() { python3 -c "print(max(0.0, ($1) - ($(date +%s) - $start) / 60))"; }
-workers=$(nproc)
-python3 - <<'EOF'
-import cv2, numpy, torch
-print(f"cv2 {cv2.__version__}, numpy {numpy.__version__}, torch {torch.__version__}, cuda {torch.cuda.is_available()}",
-      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")
-EOF
+. tools/gpu_common.sh  # start, left MINUTES, workers
 python3 tools/make_train_set.py "$refs" --out /tmp/train_set.npz --per-brand "$per_brand" \
     --counterfeits "$counterfeits" --workers "$workers" ${LIMIT:+--limit "$LIMIT"}
 # What is left, less a minute for loading the set, the probe and saving, with train_for's 8% for evaluations.

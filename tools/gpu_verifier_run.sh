@@ -19,14 +19,7 @@ size=${SIZE:-128}
 name=$(basename "$init" .pt)_continued$([ "$size" = 128 ] || echo "_$size")
 shift $(( $# < 6 ? $# : 6 ))
 cd "$(dirname "$0")/.."
-start=$(date +%s)
-left() { python3 -c "print(max(0.0, ($1) - ($(date +%s) - $start) / 60))"; }
-workers=$(nproc)
-python3 - <<'EOF'
-import cv2, numpy, torch
-print(f"cv2 {cv2.__version__}, numpy {numpy.__version__}, torch {torch.__version__}, cuda {torch.cuda.is_available()}",
-      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")
-EOF
+. tools/gpu_common.sh  # start, left MINUTES, workers
 sets=()
 for seed in 2 3 4 5; do
     budget=$(left "$render")
