@@ -5,7 +5,8 @@ unknown brands). Reports the verdict confusion matrix, per-verdict precision and
 accuracy, brand top-1 on photos of enrolled brands, unknown-brand rejection, and the share of
 enrolled-brand photos wrongly called unknown. With the optional `kind` and `magnitude` columns (written by
 tools/make_heldout_set.py), also counterfeit detection per kind, subtle (magnitude below 0.5) against
-obvious, and the share of genuine photos wrongly flagged.
+obvious, the share of genuine photos wrongly flagged, and how often a detected counterfeit's first reason
+(what the screen shows first) names what was done to it (KIND_WORDS).
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ ENROLLED = ("pass", "suspect")  # expected verdicts of photos of enrolled brands
 
 
 SUBTLE_BELOW = 0.5  # counterfeit magnitude (0 subtle .. 1 obvious) splitting the two bands
+# Words in a reason that name each counterfeit kind (tools/counterfeits.py) as the inspector reads it. A
+# mirrored or warped part has no words of its own: the deviation map's "differs from reference near ..."
+# places it without naming it, so those kinds are not counted.
+KIND_WORDS = {
+    "proportions": ("wider than reference", "narrower than reference"),
+    "colour": ("colour differs",),
+    "element_colour": ("one part in another colour", "colour differs"),
+    "missing": ("element missing",),
+    "moved": ("element missing", "extra marking"),
+    "stroke": ("thicker than reference",),
+}
 
 
 @dataclass
@@ -55,6 +67,15 @@ class Outcome:
     authenticity: float | None
     kind: str | None = None
     magnitude: float | None = None
+    first_reason: str | None = None
+
+
+def names_kind(outcome: Outcome) -> bool | None:
+    """Whether a counterfeit's first reason names its kind; None where the kind has no words of its own."""
+    words = KIND_WORDS.get(outcome.kind or "")
+    if words is None:
+        return None
+    return outcome.first_reason is not None and any(w in outcome.first_reason for w in words)
 
 
 @dataclass
@@ -119,7 +140,9 @@ class Evaluation:
         return _share([o.predicted == "suspect" for o in self.outcomes if o.expected == "pass"])
 
     def counterfeit_detection(self) -> dict[str, dict[str, float | int | None]]:
-        """{kind: {"all", "subtle", "obvious": share called suspect, "count": n}} for labelled counterfeits."""
+        """{kind: {"all", "subtle", "obvious": share called suspect, "count": n, "named": share of those called
+        suspect whose first reason names the kind (None where it has no words or none was called suspect)}}
+        for labelled counterfeits."""
         table: dict[str, dict[str, float | int | None]] = {}
         fakes = [o for o in self.outcomes if o.expected == "suspect" and o.kind]
         for kind in sorted({o.kind for o in fakes if o.kind}) + ["all kinds"]:
@@ -129,6 +152,7 @@ class Evaluation:
                 "subtle": _detected([o for o in rows if o.magnitude is not None and band(o.magnitude) == "subtle"]),
                 "obvious": _detected([o for o in rows if o.magnitude is not None and band(o.magnitude) == "obvious"]),
                 "count": len(rows),
+                "named": _share([n for o in rows if o.predicted == "suspect" and (n := names_kind(o)) is not None]),
             }
         return table if fakes else {}
 
@@ -211,6 +235,7 @@ def evaluate(
                 result.authenticity,
                 sample.kind,
                 sample.magnitude,
+                result.reasons[0] if result.reasons else None,
             )
         )
     return evaluation
@@ -240,9 +265,9 @@ def format_report(evaluation: Evaluation) -> str:
     if detection:
         lines.append(f"genuine flagged suspect       {pct(evaluation.genuine_flagged)}")
         lines.append("")
-        lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{'subtle':>9}{'obvious':>9}")
+        lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{'subtle':>9}{'obvious':>9}{'named':>9}")
         for kind, row in detection.items():
-            lines.append(
-                f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{pct(row['subtle']):>9}{pct(row['obvious']):>9}"
-            )
+            shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named"))
+            lines.append(f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{shares}")
+        lines.append("named: of those detected, the first reason names what was done (no words for mirrored, warp)")
     return "\n".join(lines)

@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from scanner.config import ScannerConfig
-from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, read_labels
+from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, names_kind, read_labels
 from scanner.exc import ScannerError
 from scanner.pipeline import Pipeline
 from tests.conftest import PHOTOS
@@ -111,14 +111,34 @@ def test_counterfeit_kinds_and_magnitudes_are_broken_down(tmp_path, demo_index_p
     with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
         result = evaluate(pipeline, samples)
     detection = result.counterfeit_detection()
-    assert detection["colour"] == {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1}
-    assert detection["proportions"] == {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1}
-    assert detection["stroke"]["all"] == 0.0
+    # Named: the recoloured horse's first reason is its colour, the stretched mark's how much wider it is.
+    assert detection["colour"] == {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1, "named": 1.0}
+    assert detection["proportions"] == {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1, "named": 1.0}
+    assert detection["stroke"]["all"] == 0.0 and detection["stroke"]["named"] is None  # none detected to name
     assert detection["all kinds"]["count"] == 3 and detection["all kinds"]["subtle"] == 0.5  # stretch, not stroke
     assert detection["all kinds"]["obvious"] == 1.0
     assert result.genuine_flagged == 0.0
     report = format_report(result)
     assert "genuine flagged suspect" in report and "proportions" in report
+
+
+def test_a_detected_counterfeit_is_named_by_its_first_reason_only():
+    def fake(kind: str, predicted: str, first: str | None) -> Outcome:
+        return Outcome("x.jpg", "suspect", predicted, "nike", "nike", 0.8, 0.1, kind, 0.3, first)
+
+    evaluation = Evaluation()
+    evaluation.outcomes += [
+        fake("missing", "suspect", "element missing near top right"),
+        fake("missing", "suspect", "differs from reference near top right"),  # placed, not named
+        fake("missing", "pass", "consistent with the genuine reference"),  # not detected: not counted
+        fake("mirrored", "suspect", "element missing near left"),  # mirrored has no words of its own
+    ]
+    assert names_kind(evaluation.outcomes[0]) is True and names_kind(evaluation.outcomes[1]) is False
+    assert names_kind(evaluation.outcomes[3]) is None
+    detection = evaluation.counterfeit_detection()
+    assert detection["missing"]["named"] == 0.5 and detection["mirrored"]["named"] is None
+    assert detection["all kinds"]["named"] == 0.5
+    assert "named" in format_report(evaluation)
 
 
 def test_bad_magnitude_is_named(tmp_path):
