@@ -31,8 +31,8 @@ ENROLLED = ("pass", "suspect")  # expected verdicts of photos of enrolled brands
 
 SUBTLE_BELOW = 0.5  # counterfeit magnitude (0 subtle .. 1 obvious) splitting the two bands
 # Words in a reason that name each counterfeit kind (tools/counterfeits.py) as the inspector reads it. A
-# mirrored or warped part has no words of its own: the deviation map's "differs from reference near ..."
-# places it without naming it, so those kinds are not counted.
+# warped part has no words of its own: the deviation map's "differs from reference near ..." places it
+# without naming it, so that kind is not counted.
 KIND_WORDS = {
     "proportions": ("wider than reference", "narrower than reference"),
     "colour": ("colour differs",),
@@ -40,6 +40,7 @@ KIND_WORDS = {
     "missing": ("element missing",),
     "moved": ("element missing", "extra marking"),
     "stroke": ("thicker than reference",),
+    "mirrored": ("mirrored", "mirror image"),
 }
 
 
@@ -269,5 +270,5 @@ def format_report(evaluation: Evaluation) -> str:
         for kind, row in detection.items():
             shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named"))
             lines.append(f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{shares}")
-        lines.append("named: of those detected, the first reason names what was done (no words for mirrored, warp)")
+        lines.append("named: of those detected, the first reason names what was done (no words for warp)")
     return "\n".join(lines)

@@ -30,6 +30,7 @@ import numpy as np
 from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colour
 from .index import ReferenceImage
 from .locate import CROP_SIZE, Box, crop, foreground_mask
+from .mirror import MIRROR_SIDE, MirroredPart, PartBoxes, mirrored_part, part_boxes
 from .pair_model import PairVerifier
 from .refine import (
     Levels,
@@ -340,6 +341,15 @@ class Alignment:
         return self.source.derive(("edges", STROKE_SIDE), lambda: edge_layout(*_artwork_at(image, mask, STROKE_SIDE)))
 
     @property
+    def parts(self) -> PartBoxes | None:
+        """The reference's mirror.part_boxes at MIRROR_SIDE, read once per reference; None for a photo
+        reference."""
+        if self.source is None or self.source.mask is None:
+            return None
+        image, mask = self.source.crop, self.source.mask
+        return self.source.derive(("parts", MIRROR_SIDE), lambda: part_boxes(*_artwork_at(image, mask, MIRROR_SIDE)))
+
+    @property
     def inks(self) -> InkLayout:
         """The reference's ink_layout for colour_deviation: read once per reference and side, and only for an
         alignment that is judged (naming by outline aligns many windows it never judges). A photo reference
@@ -645,6 +655,12 @@ def judge(
         # The rules' hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the
         # surface instead: its words would contradict the measurement and mislead the inspector.
         reasons = [r for r in reasons if not r.startswith(COLOUR_WORDS)]
+    mirrored = _mirrored(a)
+    if mirrored is not None:
+        # Named before the rules' words: a mirrored part reads to them as parts missing and added in one place.
+        part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else _at_side(mirrored.where, a.ref_mask)
+        reasons = [_mirrored_words(mirrored)] + reasons
+        deviation = np.maximum(deviation, (part & (a.ref_mask > 0)) * np.float32(0.8))
     decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
     for check, (words, shown) in checks.found.items():
         deviation = np.maximum(deviation, shown * np.float32(0.8))
@@ -654,6 +670,23 @@ def judge(
     verification.deviation = deviation
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
+
+
+def _mirrored(a: Alignment) -> MirroredPart | None:
+    """The mirrored part mirror.mirrored_part finds, on a homography-registered alignment against artwork."""
+    parts = a.parts if a.homography is not None else None
+    return mirrored_part(a.view(MIRROR_SIDE), parts) if parts is not None else None
+
+
+def _mirrored_words(mirrored: MirroredPart) -> str:
+    if mirrored.where is None:
+        return "mirror image of the genuine mark"
+    return f"one part mirrored near {_where(mirrored.where)}"
+
+
+def _at_side(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A boolean mask resized to `like`'s shape."""
+    return cv2.resize(mask.astype(np.uint8), like.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
 
 
 def _outline(mask: np.ndarray) -> np.ndarray:

@@ -131,12 +131,12 @@ def test_a_detected_counterfeit_is_named_by_its_first_reason_only():
         fake("missing", "suspect", "element missing near top right"),
         fake("missing", "suspect", "differs from reference near top right"),  # placed, not named
         fake("missing", "pass", "consistent with the genuine reference"),  # not detected: not counted
-        fake("mirrored", "suspect", "element missing near left"),  # mirrored has no words of its own
+        fake("warp", "suspect", "element missing near left"),  # a warp has no words of its own
     ]
     assert names_kind(evaluation.outcomes[0]) is True and names_kind(evaluation.outcomes[1]) is False
     assert names_kind(evaluation.outcomes[3]) is None
     detection = evaluation.counterfeit_detection()
-    assert detection["missing"]["named"] == 0.5 and detection["mirrored"]["named"] is None
+    assert detection["missing"]["named"] == 0.5 and detection["warp"]["named"] is None
     assert detection["all kinds"]["named"] == 0.5
     assert "named" in format_report(evaluation)
 
