@@ -39,7 +39,7 @@ KIND_WORDS = {
     "element_colour": ("one part in another colour", "colour differs"),
     "missing": ("element missing",),
     "moved": ("element missing", "extra marking"),
-    "stroke": ("thicker than reference",),
+    "stroke": ("thicker than reference", "thinner than reference"),
     "mirrored": ("mirrored", "mirror image"),
 }
 

@@ -25,7 +25,7 @@ from .quality import gradient_magnitude
 from .refine import pearson
 
 MIRROR_SIDE = 256  # px the query and the artwork are compared at
-MIRROR_GAIN = 0.3  # correlation gained by flipping past which a part is mirrored: 1.5 x the most another mark gained
+MIRROR_GAIN = 0.3  # correlation gained by flipping past which a part is mirrored: other marks gain up to 0.22
 SYMMETRIC = 0.8  # an artwork part correlating this well with its own mirror image looks the same flipped
 PART_SHARE = (0.05, 0.8)  # share of the mark's ink a separate part must have to be compared on its own
 MIN_PART_SIDE = 12  # px: a smaller box has too few edges to compare

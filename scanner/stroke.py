@@ -13,7 +13,8 @@ pixels (Alignment.view):
 The edges where the query has little gradient (WEAK_EDGES) are left out: there the query shows no edge to
 place, under glare or where an element is missing. A thinner stroke gives a negative offset, but relief
 and faded prints reach as far (down to -2.5 px on the calibration split's genuine photos), so only a
-thicker stroke is acted on (scanner/verify.py `judge`, `[verify] stroke_bound`).
+thicker stroke is acted on (scanner/verify.py `judge`, `[verify] stroke_bound`); a thinner one past that
+only words a mark already flagged (THINNER_WORDS_BELOW).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ REACH = 3.0  # px searched each side of an edge
 STEP = 0.25  # px between samples across an edge; the peak is then placed between samples
 WEAK_EDGES = 30  # percentile of the query's edge strength below which an edge point is left out
 MIN_EDGE_POINTS = 50  # fewer say nothing about the strokes
+# px: thinner than relief or fading made any of the calibration split's genuine photos (-2.49). Never a
+# verdict on its own (those prints reach as far); the words of a mark the score already flagged.
+THINNER_WORDS_BELOW = -2.5
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,13 @@ def _stroke_width(inside: np.ndarray) -> float | None:
     return float(np.median(2 * distance[ridge] - 1)) if ridge.any() else None
 
 
-def thicker_words(offset: float, layout: EdgeLayout) -> str:
-    """The inspector's words for strokes grown by `offset` px on each side: how much wider the mark's lines are
-    than the artwork's typical stroke."""
+def stroke_words(offset: float, layout: EdgeLayout) -> str:
+    """The inspector's words for strokes grown (or, negative, shrunk) by `offset` px on each side: how much
+    wider or narrower the mark's lines are than the artwork's typical stroke."""
+    change = "thicker" if offset > 0 else "thinner"
     if not layout.stroke_width:
-        return "lines drawn thicker than reference"
-    return f"lines drawn about {round(200 * offset / layout.stroke_width)}% thicker than reference"
+        return f"lines drawn {change} than reference"
+    return f"lines drawn about {round(200 * abs(offset) / layout.stroke_width)}% {change} than reference"
 
 
 def stroke_offset(aligned: np.ndarray, layout: EdgeLayout | None) -> float | None:

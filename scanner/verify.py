@@ -43,7 +43,7 @@ from .refine import (
     mark_moments,
     refine,
 )
-from .stroke import STROKE_SIDE, EdgeLayout, edge_layout, stroke_offset, thicker_words
+from .stroke import STROKE_SIDE, THINNER_WORDS_BELOW, EdgeLayout, edge_layout, stroke_offset, stroke_words
 
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
@@ -604,7 +604,7 @@ def checks_beside_score(
     if edges is not None:
         checks.stroke_offset = stroke_offset(a.view(STROKE_SIDE), edges)
         if checks.stroke_offset is not None and checks.stroke_offset > stroke_bound:
-            checks.found[STROKE] = (thicker_words(checks.stroke_offset, edges), _outline(a.ref_mask))
+            checks.found[STROKE] = (stroke_words(checks.stroke_offset, edges), _outline(a.ref_mask))
     return checks
 
 
@@ -655,6 +655,11 @@ def judge(
         # The rules' hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the
         # surface instead: its words would contradict the measurement and mislead the inspector.
         reasons = [r for r in reasons if not r.startswith(COLOUR_WORDS)]
+    offset = checks.stroke_offset
+    if offset is not None and offset < THINNER_WORDS_BELOW and a.edges is not None:
+        # Named before the rules' words: thinner strokes read to them as parts missing along the mark.
+        reasons = [stroke_words(offset, a.edges)] + reasons
+        deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
     mirrored = _mirrored(a)
     if mirrored is not None:
         # Named before the rules' words: a mirrored part reads to them as parts missing and added in one place.

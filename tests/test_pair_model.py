@@ -134,6 +134,25 @@ def test_a_mark_in_another_colour_is_suspect_whatever_its_score():
     assert not judge(genuine, verifier, threshold=0.0, colour_bound=23.6).off_colour
 
 
+def test_a_mark_drawn_thinner_and_flagged_says_so():
+    """The McDonald's arches drawn 3 px thinner on each side (at the 256 px artwork): the score flags them, and
+    their strokes lie about 2.7 px inside the artwork's, further than relief or fading took any calibration
+    genuine photo, so the first reason names the thinner lines rather than parts missing along them."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from synth_photos import photograph
+
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    artwork = cv2.resize(read_image(BRANDS / "mcdonalds" / "logo.png", keep_alpha=True), (256, 256))
+    thinner = artwork.copy()
+    thinner[..., 3] = cv2.erode(artwork[..., 3], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    frame = photograph(thinner, np.random.default_rng(5))
+    a, _ = align_in_frame(frame, locate(frame, LocateConfig()).box, _reference("mcdonalds"), 128, refined=True)
+    judged = judge(a, verifier, verifier.suspect_threshold, stroke_bound=1.24)
+    assert judged.stroke_offset < -2.5 and not judged.thick_strokes
+    assert decide_authenticity(judged, verifier.suspect_threshold)[0] is Verdict.SUSPECT
+    assert judged.reasons[0].startswith("lines drawn about") and judged.reasons[0].endswith("thinner than reference")
+
+
 @pytest.mark.parametrize("brand", ["ferrari", "bmw"])
 def test_no_colour_words_where_the_colour_check_read_the_inks_as_genuine(brand):
     """A silhouette segmented onto the surface (as relief, glare or a shadow can make it) gives the rules the

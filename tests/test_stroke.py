@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.stroke import STROKE_SIDE, edge_layout, stroke_offset, thicker_words
+from scanner.stroke import STROKE_SIDE, edge_layout, stroke_offset, stroke_words
 
 INK = (140, 60, 20)  # BGR: a dark blue
 STROKE = 12  # px at STROKE_SIDE
@@ -73,5 +73,6 @@ def test_the_words_say_how_much_wider_the_lines_are():
     """Strokes grown by 2 px on each side of the artwork's 12 px lines are a third wider."""
     layout = edge_layout(*_artwork())
     assert layout.stroke_width == pytest.approx(STROKE, abs=1.5)
-    assert thicker_words(2.0, layout) == f"lines drawn about {round(400 / layout.stroke_width)}% thicker than reference"
+    assert stroke_words(2.0, layout) == f"lines drawn about {round(400 / layout.stroke_width)}% thicker than reference"
     assert 28 <= round(400 / layout.stroke_width) <= 38
+    assert stroke_words(-2.0, layout).endswith(f"{round(400 / layout.stroke_width)}% thinner than reference")
