@@ -623,8 +623,9 @@ def judge(
     part whose colour strays from the rest of its ink by more than `part_colour_bound` (colour.part_colour)
     has a part in another colour, one whose strokes lie further than `stroke_bound` px outside the artwork's
     (stroke.stroke_offset, at STROKE_SIDE) is drawn thicker, and each is suspect whatever its score. The
-    rule measurements still supply the words (how much wider, which colour, what is missing where), and the
-    model's deviation map says where when the rules found nothing to name. With the operating `threshold`
+    rule measurements still supply the words (how much wider, which colour, what is missing where), after a
+    mirrored part's and thinner lines' (_named_before_rules), and the model's deviation map says where when
+    nothing else was named. With the operating `threshold`
     given, a mark that passes skips the rule measurements (about 1 ms): only a suspect needs its reasons
     worded.
     """
@@ -655,17 +656,10 @@ def judge(
         # The rules' hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the
         # surface instead: its words would contradict the measurement and mislead the inspector.
         reasons = [r for r in reasons if not r.startswith(COLOUR_WORDS)]
-    offset = checks.stroke_offset
-    if offset is not None and offset < THINNER_WORDS_BELOW and a.edges is not None:
-        # Named before the rules' words: thinner strokes read to them as parts missing along the mark.
-        reasons = [stroke_words(offset, a.edges)] + reasons
-        deviation = np.maximum(deviation, _outline(a.ref_mask) * np.float32(0.8))
-    mirrored = _mirrored(a)
-    if mirrored is not None:
-        # Named before the rules' words: a mirrored part reads to them as parts missing and added in one place.
-        part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else _at_side(mirrored.where, a.ref_mask)
-        reasons = [_mirrored_words(mirrored)] + reasons
-        deviation = np.maximum(deviation, (part & (a.ref_mask > 0)) * np.float32(0.8))
+    named = _named_before_rules(a, checks.stroke_offset)
+    reasons = [words for words, _ in named] + reasons
+    for _, shown in named:
+        deviation = np.maximum(deviation, shown * np.float32(0.8))
     decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
     for check, (words, shown) in checks.found.items():
         deviation = np.maximum(deviation, shown * np.float32(0.8))
@@ -675,6 +669,20 @@ def judge(
     verification.deviation = deviation
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
+
+
+def _named_before_rules(a: Alignment, stroke_offset: float | None) -> list[tuple[str, np.ndarray]]:
+    """Words for what the rules' silhouettes would read as parts missing and added, each with where the
+    heatmap shows it: a mirrored part (scanner/mirror.py), and strokes further inside the artwork's than relief
+    or fading took any genuine print (stroke.THINNER_WORDS_BELOW). Words only: never a verdict."""
+    named = []
+    mirrored = _mirrored(a)
+    if mirrored is not None:
+        part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else _at_side(mirrored.where, a.ref_mask)
+        named.append((_mirrored_words(mirrored), part & (a.ref_mask > 0)))
+    if stroke_offset is not None and stroke_offset < THINNER_WORDS_BELOW and a.edges is not None:
+        named.append((stroke_words(stroke_offset, a.edges), _outline(a.ref_mask)))
+    return named
 
 
 def _mirrored(a: Alignment) -> MirroredPart | None:
