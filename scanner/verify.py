@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -45,6 +47,7 @@ from .refine import (
 )
 from .stroke import STROKE_SIDE, THINNER_WORDS_BELOW, EdgeLayout, edge_layout, stroke_offset, stroke_words
 
+T = TypeVar("T")
 ANGLES = range(-24, 25, 4)
 OVERLAP_FAIL, OVERLAP_PASS = 0.70, 0.88  # shape score ramps from 0 to 1 between these overlaps
 SLIVER_SHARE = 0.25  # local disagreement below this share is alignment noise in the deviation map
@@ -319,10 +322,17 @@ class Alignment:
     fitted: np.ndarray | None = None  # the refinement before its anisotropy was limited (refine.Fit)
     frame: np.ndarray | None = None  # the frame the query was cropped from (align_in_frame), for `view`
     frame_to_query: np.ndarray | None = None  # 3x3 map from that frame's pixels to `query`'s
+    # Views already warped, by side: the stroke check and the mirror words both read the one at 256.
+    _views: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def view(self, side: int) -> np.ndarray:
         """The query warped onto the reference at side x side: from the frame's own pixels when the alignment
-        was made in one (a finer view than `aligned` resized), else `aligned` resized."""
+        was made in one (a finer view than `aligned` resized), else `aligned` resized. Warped once per side."""
+        if side not in self._views:
+            self._views[side] = self._warped_view(side)
+        return self._views[side]
+
+    def _warped_view(self, side: int) -> np.ndarray:
         if self.frame is None or self.frame_to_query is None:
             return cv2.resize(self.aligned, (side, side), interpolation=cv2.INTER_LINEAR)
         scale = side / self.aligned.shape[0]
@@ -331,23 +341,23 @@ class Alignment:
             self.frame, to_view, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
 
-    @property
-    def edges(self) -> EdgeLayout | None:
-        """The reference's stroke.edge_layout at STROKE_SIDE, read once per reference; None for a photo
-        reference, whose edges carry its own blur and print."""
+    def _from_artwork(self, name: str, side: int, make: Callable[[np.ndarray, np.ndarray], T]) -> T | None:
+        """`make` of the artwork reference's image and mask at side x side, worked out once per reference;
+        None for a photo reference (or an alignment built by hand), whose pixels carry its own blur and print."""
         if self.source is None or self.source.mask is None:
             return None
         image, mask = self.source.crop, self.source.mask
-        return self.source.derive(("edges", STROKE_SIDE), lambda: edge_layout(*_artwork_at(image, mask, STROKE_SIDE)))
+        return self.source.derive((name, side), lambda: make(*_artwork_at(image, mask, side)))
+
+    @property
+    def edges(self) -> EdgeLayout | None:
+        """The reference's stroke.edge_layout at STROKE_SIDE."""
+        return self._from_artwork("edges", STROKE_SIDE, edge_layout)
 
     @property
     def parts(self) -> PartBoxes | None:
-        """The reference's mirror.part_boxes at MIRROR_SIDE, read once per reference; None for a photo
-        reference."""
-        if self.source is None or self.source.mask is None:
-            return None
-        image, mask = self.source.crop, self.source.mask
-        return self.source.derive(("parts", MIRROR_SIDE), lambda: part_boxes(*_artwork_at(image, mask, MIRROR_SIDE)))
+        """The reference's mirror.part_boxes at MIRROR_SIDE."""
+        return self._from_artwork("parts", MIRROR_SIDE, part_boxes)
 
     @property
     def inks(self) -> InkLayout:
@@ -466,8 +476,7 @@ def _in_frame(a: Alignment, frame: np.ndarray, box: Box) -> Alignment:
     """`a`, which aligned the crop of the frame's `box`, with the frame kept for Alignment.view."""
     side = a.query.shape[0]
     to_frame = np.array([[box.w / side, 0, box.x], [0, box.h / side, box.y], [0, 0, 1.0]])
-    a.frame, a.frame_to_query = frame, np.linalg.inv(to_frame)
-    return a
+    return replace(a, frame=frame, frame_to_query=np.linalg.inv(to_frame))
 
 
 def _reference_gradients(reference: ReferenceImage, size: int, ref_image: np.ndarray) -> Levels:
