@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .quality import gradient_magnitude
+from .quality import edge_strength
 from .refine import pearson
 
 MIRROR_SIDE = 256  # px the query and the artwork are compared at
@@ -29,6 +29,7 @@ MIRROR_GAIN = 0.3  # correlation gained by flipping past which a part is mirrore
 SYMMETRIC = 0.8  # an artwork part correlating this well with its own mirror image looks the same flipped
 PART_SHARE = (0.05, 0.8)  # share of the mark's ink a separate part must have to be compared on its own
 MIN_PART_SIDE = 12  # px: a smaller box has too few edges to compare
+EDGE_BLUR = 1.5  # px blurred before the gradient, as refine.gradient_image does
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h
@@ -49,21 +50,14 @@ class MirroredPart:
     where: np.ndarray | None  # mask of the part at MIRROR_SIDE; None: the whole mark
 
 
-def _edges(image: np.ndarray) -> np.ndarray:
-    grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32), (0, 0), 1.5)
-    return gradient_magnitude(grey)
-
-
 def part_boxes(artwork: np.ndarray, mask: np.ndarray) -> PartBoxes:
     """The artwork's asymmetric separate parts and the whole mark, when asymmetric, at MIRROR_SIDE (`artwork`
     and `mask` already at that side)."""
-    gradient = _edges(artwork)
+    gradient = edge_strength(artwork, EDGE_BLUR)
     ink = (mask > 0).astype(np.uint8)
     total = max(1, int(ink.sum()))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    candidates: list[tuple[tuple[int, int, int, int], np.ndarray | None]] = [
-        ((0, 0, mask.shape[1], mask.shape[0]), None)
-    ]
+    candidates: list[tuple[Box, np.ndarray | None]] = [((0, 0, mask.shape[1], mask.shape[0]), None)]
     for label in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[label])
         if PART_SHARE[0] * total <= area <= PART_SHARE[1] * total:
@@ -79,7 +73,7 @@ def part_boxes(artwork: np.ndarray, mask: np.ndarray) -> PartBoxes:
 def mirrored_part(view: np.ndarray, parts: PartBoxes) -> MirroredPart | None:
     """The part of the query (`view`: warped onto the artwork at MIRROR_SIDE) that gains most by flipping,
     when it gains past MIRROR_GAIN; None otherwise."""
-    query = _edges(view)
+    query = edge_strength(view, EDGE_BLUR)
     best: MirroredPart | None = None
     for (x, y, w, h), where in parts.boxes:
         patch, reference = query[y : y + h, x : x + w], parts.gradient[y : y + h, x : x + w]

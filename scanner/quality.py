@@ -53,6 +53,13 @@ def gradient_magnitude(grey: np.ndarray) -> np.ndarray:
     return np.sqrt(dx * dx + dy * dy)
 
 
+def edge_strength(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gradient magnitude of a BGR image's grey, blurred by `sigma` first: where its edges are and how strong,
+    whatever colour the ink is."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return gradient_magnitude(cv2.GaussianBlur(grey, (0, 0), sigma))
+
+
 def analysis_grey(frame: np.ndarray) -> np.ndarray:
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     scale = ANALYSIS_WIDTH / grey.shape[1]

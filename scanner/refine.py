@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .quality import gradient_magnitude
+from .quality import edge_strength, gradient_magnitude
 
 TILT_ANISOTROPY = 1.10  # the most a 25 degree tilt stretches one axis against the other
 PLAUSIBLE_ANISOTROPY = 1.6  # beyond this a fit has locked onto something else
@@ -54,8 +54,7 @@ ECC_STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-3)
 
 def gradient_image(image: np.ndarray) -> np.ndarray:
     """Smoothed gradient magnitude of the grey image: edges, whatever the print style did to the ink."""
-    grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32), (0, 0), 1.5)
-    return cv2.GaussianBlur(gradient_magnitude(grey), (0, 0), 1.0)
+    return cv2.GaussianBlur(edge_strength(image, 1.5), (0, 0), 1.0)
 
 
 @dataclass

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .quality import gradient_magnitude
+from .quality import edge_strength
 
 STROKE_SIDE = 256  # px the query and reference are compared at: a one-pixel stroke change at the artwork's 256
 REACH = 3.0  # px searched each side of an edge
 STEP = 0.25  # px between samples across an edge; the peak is then placed between samples
 WEAK_EDGES = 30  # percentile of the query's edge strength below which an edge point is left out
 MIN_EDGE_POINTS = 50  # fewer say nothing about the strokes
+EDGE_BLUR = 1.0  # px blurred before the gradient: less than refine.gradient_image, whose wider peaks move the offsets
 # px: thinner than relief or fading made any of the calibration split's genuine photos (-2.49). Never a
 # verdict on its own (those prints reach as far); the words of a mark the score already flagged.
 THINNER_WORDS_BELOW = -2.5
@@ -49,11 +50,6 @@ class EdgeLayout:
     peaks: np.ndarray
     radial: np.ndarray
     stroke_width: float | None  # px: the median width across the mark's strokes (None: no stroke to measure)
-
-
-def _edge_strength(image: np.ndarray) -> np.ndarray:
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    return gradient_magnitude(cv2.GaussianBlur(grey, (0, 0), 1.0))
 
 
 _OFFSETS = np.arange(-REACH, REACH + STEP / 2, STEP, dtype=np.float32)
@@ -85,7 +81,7 @@ def edge_layout(reference: np.ndarray, mask: np.ndarray) -> EdgeLayout | None:
         return None
     nx, ny = -gx[ys, xs] / length[ys, xs], -gy[ys, xs] / length[ys, xs]  # outward: the mask falls that way
     x, y = xs.astype(np.float32), ys.astype(np.float32)
-    peaks, _ = _peaks(_edge_strength(reference), x, y, nx, ny)
+    peaks, _ = _peaks(edge_strength(reference, EDGE_BLUR), x, y, nx, ny)
     radial = nx * (x - x.mean()) + ny * (y - y.mean())
     return EdgeLayout(x, y, nx, ny, peaks, radial, _stroke_width(inside))
 
@@ -113,7 +109,7 @@ def stroke_offset(aligned: np.ndarray, layout: EdgeLayout | None) -> float | Non
     the reference has no edges to compare or too few of them show in the query."""
     if layout is None:
         return None
-    found, height = _peaks(_edge_strength(aligned), layout.x, layout.y, layout.nx, layout.ny)
+    found, height = _peaks(edge_strength(aligned, EDGE_BLUR), layout.x, layout.y, layout.nx, layout.ny)
     near = REACH - STEP / 2  # a peak at the end of the search is no peak
     kept = (height > np.percentile(height, WEAK_EDGES)) & (np.abs(found) < near) & (np.abs(layout.peaks) < near)
     if kept.sum() < MIN_EDGE_POINTS:
