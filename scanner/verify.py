@@ -634,9 +634,8 @@ def judge(
     (stroke.stroke_offset, at STROKE_SIDE) is drawn thicker, and each is suspect whatever its score. The
     rule measurements still supply the words (how much wider, which colour, what is missing where), after a
     mirrored part's and thinner lines' (_named_before_rules), and the model's deviation map says where when
-    nothing else was named. With the operating `threshold`
-    given, a mark that passes skips the rule measurements (about 1 ms): only a suspect needs its reasons
-    worded.
+    nothing else was named. With the operating `threshold` given, a mark that passes skips the rule
+    measurements (about 1 ms): only a suspect needs its reasons worded.
     """
     if model is None:
         return rule_checks(a)
@@ -660,21 +659,21 @@ def judge(
     rules = rule_findings(a)
     where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
     reasons = rules.reasons + where
-    if checks.colour_deviation is not None and COLOUR not in checks.found:
-        # The colour check read the inks where the alignment put them and found what light and print explain.
-        # The rules' hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the
-        # surface instead: its words would contradict the measurement and mislead the inspector.
-        reasons = [r for r in reasons if not r.startswith(COLOUR_WORDS)]
+    found = dict(checks.found)
+    if checks.colour_deviation is not None:
+        # The colour check read the inks where the alignment put them, so it alone speaks of colour. The rules'
+        # hue comes from a segmented silhouette, which relief, glare or a shadow can lay on the surface: their
+        # words stand only for a check that fired, where they say by how many degrees.
+        rules_colour = [r for r in reasons if r.startswith(COLOUR_WORDS)]
+        reasons = [r for r in reasons if r not in rules_colour]
+        if COLOUR in found and rules_colour:
+            found[COLOUR] = (rules_colour[0], found[COLOUR][1])
     named = _named_before_rules(a, checks.stroke_offset)
-    reasons = [words for words, _ in named] + reasons
-    for _, shown in named:
+    # The words of the checks that decided the verdict go first (the screen shows the first), then what the
+    # rules' silhouettes would misread, then the rules'.
+    verification.reasons = [words for words, _ in [*found.values(), *named]] + reasons
+    for _, shown in [*found.values(), *named]:
         deviation = np.maximum(deviation, shown * np.float32(0.8))
-    decided = []  # the words of the checks that decided the verdict go first: the screen shows the first
-    for check, (words, shown) in checks.found.items():
-        deviation = np.maximum(deviation, shown * np.float32(0.8))
-        rules_words = [r for r in reasons if r.startswith(COLOUR_WORDS)] if check == COLOUR else []
-        decided += rules_words or [words]  # the rules' colour words say by how many degrees
-    verification.reasons = decided + [r for r in reasons if r not in decided]
     verification.deviation = deviation
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
