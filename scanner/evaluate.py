@@ -23,6 +23,7 @@ from .display import evidence_strip
 from .exc import ScannerError
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
+from .verify import COLOUR_WORDS
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
@@ -35,8 +36,8 @@ SUBTLE_BELOW = 0.5  # counterfeit magnitude (0 subtle .. 1 obvious) splitting th
 # without naming it, so that kind is not counted.
 KIND_WORDS = {
     "proportions": ("wider than reference", "narrower than reference"),
-    "colour": ("colour differs",),
-    "element_colour": ("one part in another colour", "colour differs"),
+    "colour": (COLOUR_WORDS,),
+    "element_colour": ("one part in another colour", COLOUR_WORDS),
     "missing": ("element missing",),
     "moved": ("element missing", "extra marking"),
     "stroke": ("thicker than reference", "thinner than reference"),
