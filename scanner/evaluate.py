@@ -6,7 +6,9 @@ accuracy, brand top-1 on photos of enrolled brands, unknown-brand rejection, and
 enrolled-brand photos wrongly called unknown. With the optional `kind` and `magnitude` columns (written by
 tools/make_heldout_set.py), also counterfeit detection per kind, subtle (magnitude below 0.5) against
 obvious, the share of genuine photos wrongly flagged, and how often a detected counterfeit's first reason
-(what the screen shows first) names what was done to it (KIND_WORDS).
+(what the screen shows first) names what was done to it (KIND_WORDS). With the optional `changes` column (a
+mask of what a counterfeit altered in one part of the mark, framed as the brand's reference), also how often
+the heatmap of a detected counterfeit points at that part (`points_at`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .display import evidence_strip
-from .exc import ScannerError
+from .exc import ImageError, ScannerError
+from .imageio import read_image
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
 from .verify import COLOUR_WORDS
@@ -45,6 +49,12 @@ KIND_WORDS = {
 }
 
 
+# The heatmap points at a changed part when most of its hottest pixels lie within this share of the side
+# of that part: the map is blurred, and a part that is left out or moved shows as much along its edge as on it.
+PLACE_TOLERANCE = 0.06
+HOTTEST = 0.9  # of the heatmap's maximum: its hottest pixels, where the inspector's eye goes
+
+
 @dataclass
 class Sample:
     file: Path
@@ -52,6 +62,7 @@ class Sample:
     brand: str | None
     kind: str | None = None  # counterfeit kind, degradation or "genuine", when the labels say
     magnitude: float | None = None  # counterfeit magnitude 0..1
+    changes: Path | None = None  # 0/255 mask of the part a counterfeit altered, framed as the brand's reference
 
 
 def band(magnitude: float) -> str:
@@ -70,6 +81,7 @@ class Outcome:
     kind: str | None = None
     magnitude: float | None = None
     first_reason: str | None = None
+    placed: bool | None = None  # the heatmap points at the altered part (None: no part mask, or not verified)
 
 
 def names_kind(outcome: Outcome) -> bool | None:
@@ -78,6 +90,19 @@ def names_kind(outcome: Outcome) -> bool | None:
     if words is None:
         return None
     return outcome.first_reason is not None and any(w in outcome.first_reason for w in words)
+
+
+def points_at(heatmap: np.ndarray | None, changed: np.ndarray) -> bool:
+    """Whether most of the heatmap's hottest pixels lie on (within PLACE_TOLERANCE of) the changed part; a scan
+    with no heatmap, or a blank one, points nowhere."""
+    if heatmap is None or float(heatmap.max()) <= 0:
+        return False
+    side = heatmap.shape[0]
+    part = cv2.resize((changed > 0).astype(np.uint8), heatmap.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    reach = max(1, round(PLACE_TOLERANCE * side))
+    near = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    hottest = heatmap >= HOTTEST * float(heatmap.max())
+    return bool(near[hottest].mean() > 0.5)
 
 
 @dataclass
@@ -155,6 +180,7 @@ class Evaluation:
                 "obvious": _detected([o for o in rows if o.magnitude is not None and band(o.magnitude) == "obvious"]),
                 "count": len(rows),
                 "named": _share([n for o in rows if o.predicted == "suspect" and (n := names_kind(o)) is not None]),
+                "placed": _share([o.placed for o in rows if o.predicted == "suspect" and o.placed is not None]),
             }
         return table if fakes else {}
 
@@ -202,12 +228,29 @@ def read_labels(labels_csv: Path) -> list[Sample]:
             value = float(magnitude) if magnitude is not None else None
         except ValueError as err:
             raise ScannerError(f"{labels_csv}:{n}: magnitude must be a number from 0 to 1, not {magnitude!r}") from err
+        changes = row.get("changes") or None
         samples.append(
             Sample(
-                labels_csv.parent / row["file"], row["expected"], row["brand"] or None, row.get("kind") or None, value
+                labels_csv.parent / row["file"],
+                row["expected"],
+                row["brand"] or None,
+                row.get("kind") or None,
+                value,
+                labels_csv.parent / changes if changes else None,
             )
         )
     return samples
+
+
+def _placed(sample: Sample, result: ScanResult) -> bool | None:
+    """Whether the scan's heatmap points at the part the sample's counterfeit altered (None: no mask or heatmap)."""
+    if sample.changes is None or result.heatmap is None:
+        return None
+    try:
+        changed = read_image(sample.changes)
+    except ImageError as err:
+        raise ScannerError(f"changes mask of {sample.file.name}: {err}") from err
+    return points_at(result.heatmap, changed[..., 0])
 
 
 def evaluate(
@@ -238,6 +281,7 @@ def evaluate(
                 sample.kind,
                 sample.magnitude,
                 result.reasons[0] if result.reasons else None,
+                _placed(sample, result),
             )
         )
     return evaluation
@@ -267,9 +311,11 @@ def format_report(evaluation: Evaluation) -> str:
     if detection:
         lines.append(f"genuine flagged suspect       {pct(evaluation.genuine_flagged)}")
         lines.append("")
-        lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{'subtle':>9}{'obvious':>9}{'named':>9}")
+        header = "".join(f"{c:>9}" for c in ("subtle", "obvious", "named", "placed"))
+        lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{header}")
         for kind, row in detection.items():
-            shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named"))
+            shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named", "placed"))
             lines.append(f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{shares}")
         lines.append("named: of those detected, the first reason names what was done (no words for warp)")
+        lines.append("placed: of those detected that altered one part, the heatmap's hottest pixels lie on that part")
     return "\n".join(lines)

@@ -149,12 +149,13 @@ def _grid_starts(length: int, side: int) -> list[int]:
     return starts
 
 
-def crop(frame: np.ndarray, box: Box, size: int | None = None) -> np.ndarray:
-    """The box's pixels, replicating the frame's edge where the box extends past it; resized to size x size."""
+def crop(frame: np.ndarray, box: Box, size: int | None = None, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+    """The box's pixels, replicating the frame's edge where the box extends past it (or filling with 0 for
+    `border` cv2.BORDER_CONSTANT); resized to size x size."""
     height, width = frame.shape[:2]
     pad = max(0, -box.x, -box.y, box.x + box.w - width, box.y + box.h - height)
     if pad:
-        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, border, value=0)
     x, y = box.x + pad, box.y + pad
     patch = frame[y : y + box.h, x : x + box.w]
     if size is not None and patch.shape[:2] != (size, size):

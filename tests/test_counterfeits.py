@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from counterfeits import KINDS, Invisible, changed, counterfeit, counterfeit_any  # noqa: E402
+from counterfeits import KINDS, Invisible, changed, changes_a_part, counterfeit, counterfeit_any  # noqa: E402
 
 
 def _mark() -> np.ndarray:
@@ -163,3 +163,29 @@ def test_validation_brands_drawn_or_read_back(tmp_path):
     listed.write_text("other1\nother2\n")
     with pytest.raises(SystemExit, match="none of its brands"):
         choose_validation_brands(brands, np.random.default_rng(0), 0.05, listed)
+
+
+def test_a_part_change_is_told_from_one_of_the_whole_mark():
+    """make_heldout_set writes a changes mask only for a part, which a heatmap can point at."""
+    mark = _mark()
+
+    def description(kind: str, magnitude: float) -> str:
+        for seed in range(10):  # a mirrored letter may be symmetric: the next seed picks another part
+            try:
+                return counterfeit(mark, kind, magnitude, np.random.default_rng(seed))[2]
+            except Invisible:
+                continue
+        raise AssertionError(f"no visible {kind}")
+
+    parts = {kind: changes_a_part(kind, description(kind, 0.3)) for kind in KINDS}
+    assert parts == {
+        "proportions": False,
+        "colour": False,
+        "element_colour": True,
+        "missing": True,
+        "moved": True,
+        "mirrored": True,  # magnitude 0.3: one part flipped
+        "stroke": False,
+        "warp": True,
+    }
+    assert not changes_a_part("mirrored", description("mirrored", 0.9))  # the whole mark flipped

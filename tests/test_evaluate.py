@@ -1,9 +1,11 @@
 import shutil
 
+import cv2
+import numpy as np
 import pytest
 
 from scanner.config import ScannerConfig
-from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, names_kind, read_labels
+from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, names_kind, points_at, read_labels
 from scanner.exc import ScannerError
 from scanner.pipeline import Pipeline
 from tests.conftest import PHOTOS
@@ -112,8 +114,11 @@ def test_counterfeit_kinds_and_magnitudes_are_broken_down(tmp_path, demo_index_p
         result = evaluate(pipeline, samples)
     detection = result.counterfeit_detection()
     # Named: the recoloured horse's first reason is its colour, the stretched mark's how much wider it is.
-    assert detection["colour"] == {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1, "named": 1.0}
-    assert detection["proportions"] == {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1, "named": 1.0}
+    # No changes column: nothing to say where the heatmap should point.
+    expected = {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1, "named": 1.0, "placed": None}
+    assert detection["colour"] == expected
+    expected = {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1, "named": 1.0, "placed": None}
+    assert detection["proportions"] == expected
     assert detection["stroke"]["all"] == 0.0 and detection["stroke"]["named"] is None  # none detected to name
     assert detection["all kinds"]["count"] == 3 and detection["all kinds"]["subtle"] == 0.5  # stretch, not stroke
     assert detection["all kinds"]["obvious"] == 1.0
@@ -145,3 +150,54 @@ def test_bad_magnitude_is_named(tmp_path):
     (tmp_path / "labels.csv").write_text("file,expected,brand,kind,magnitude\na.jpg,suspect,x,colour,big\n")
     with pytest.raises(ScannerError, match="labels.csv:2: magnitude must be a number"):
         read_labels(tmp_path / "labels.csv")
+
+
+def _part(box: tuple[int, int, int, int], side: int = 224) -> np.ndarray:
+    mask = np.zeros((side, side), np.uint8)
+    x0, y0, x1, y1 = box
+    mask[y0:y1, x0:x1] = 255
+    return mask
+
+
+def test_the_heatmap_points_at_the_part_its_hottest_pixels_lie_on():
+    heatmap = np.zeros((128, 128), np.float32)
+    heatmap[20:40, 80:100] = 0.9  # a hot patch at top right
+    heatmap[90:110, 10:30] = 0.5  # a fainter one at bottom left: not where the eye goes
+    assert points_at(heatmap, _part((140, 35, 175, 70)))  # the part at top right (224 px frame)
+    assert not points_at(heatmap, _part((17, 157, 52, 192)))  # the faint patch's part
+    narrow = np.zeros((128, 128), np.float32)
+    narrow[20:40, 80:88] = 1.0  # a hot band along a part's edge (a part left out shows along its outline)
+    assert points_at(narrow, _part((158, 35, 200, 70)))  # the part 2 px (at 128) to its right: within reach
+    assert not points_at(narrow, _part((196, 35, 224, 70)))  # 14 px to its right: another part
+    assert not points_at(np.zeros((128, 128), np.float32), _part((0, 0, 224, 224)))  # a blank map points nowhere
+    assert not points_at(None, _part((0, 0, 224, 224)))
+
+
+def test_placed_reads_the_changes_mask_framed_as_the_reference(tmp_path, demo_index_path):
+    """The changes column's mask is read relative to the CSV and compared with the scan's heatmap: one over the
+    whole reference frame holds the heatmap, one in a corner the mark does not reach does not."""
+    shutil.copy(PHOTOS / "missing_adidas_0.jpg", tmp_path / "missing_adidas_0.jpg")
+    (tmp_path / "changes").mkdir()
+    cv2.imwrite(str(tmp_path / "changes" / "whole.png"), _part((0, 0, 224, 224)))
+    cv2.imwrite(str(tmp_path / "changes" / "corner.png"), _part((0, 0, 12, 12)))
+    lines = ["file,expected,brand,kind,magnitude,changes"]
+    lines.append("missing_adidas_0.jpg,suspect,adidas,missing,0.6,changes/whole.png")
+    lines.append("missing_adidas_0.jpg,suspect,adidas,missing,0.6,changes/corner.png")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    samples = read_labels(tmp_path / "labels.csv")
+    assert samples[0].changes == tmp_path / "changes" / "whole.png"
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        result = evaluate(pipeline, samples)
+    assert [o.predicted for o in result.outcomes] == ["suspect", "suspect"]
+    assert [o.placed for o in result.outcomes] == [True, False]
+    assert result.counterfeit_detection()["missing"]["placed"] == 0.5
+    assert "placed" in format_report(result)
+
+
+def test_a_missing_changes_mask_is_named(tmp_path, demo_index_path):
+    shutil.copy(PHOTOS / "missing_adidas_0.jpg", tmp_path / "missing_adidas_0.jpg")
+    (tmp_path / "labels.csv").write_text(
+        "file,expected,brand,kind,magnitude,changes\nmissing_adidas_0.jpg,suspect,adidas,missing,0.6,changes/gone.png\n"
+    )
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline, pytest.raises(ScannerError, match="changes mask"):
+        evaluate(pipeline, read_labels(tmp_path / "labels.csv"))

@@ -70,3 +70,29 @@ def test_an_ablated_photo_differs_in_that_factor_only():
 
     assert max(aspect(e) for _, e in square_on) < 0.03
     assert max(aspect(shoot(seed)[1]) for seed in range(11, 19)) > 0.05
+
+
+def test_a_counterfeits_changes_are_framed_as_the_index_frames_its_reference(tmp_path):
+    """make_heldout_set.py writes what a counterfeit altered in the reference crop's pixels, so `scanner eval`
+    can lay it on the heatmap: the altered part lands on that part of the reference's mask."""
+    from make_heldout_set import framed_as_reference
+
+    from scanner.config import LocateConfig
+    from scanner.enroll import frame_reference
+    from scanner.imageio import read_image
+
+    mark = np.zeros((256, 256, 4), np.uint8)
+    cv2.circle(mark, (80, 128), 40, (40, 40, 200, 255), -1)
+    cv2.rectangle(mark, (150, 60), (220, 110), (40, 40, 200, 255), -1)  # the part a counterfeit altered
+    where = np.zeros((256, 256), np.uint8)
+    where[60:111, 150:221] = 255
+    cv2.imwrite(str(tmp_path / "logo.png"), mark)
+    framed = framed_as_reference(where, tmp_path / "logo.png") > 0
+    _, reference_mask, _ = frame_reference(read_image(tmp_path / "logo.png", keep_alpha=True), LocateConfig())
+    assert reference_mask is not None and framed.shape == reference_mask.shape
+    on_mark = reference_mask > 127
+    assert (framed & on_mark).sum() >= 0.95 * framed.sum()  # it lies on the reference's ink...
+    ys, xs = np.nonzero(framed)
+    side = framed.shape[0]
+    assert xs.mean() > 0.6 * side and ys.mean() < 0.5 * side  # ...at the top right, where the rectangle is
+    assert framed.sum() < 0.5 * on_mark.sum()  # the rectangle, not the disc

@@ -23,6 +23,8 @@ import numpy as np
 KINDS = ("proportions", "colour", "element_colour", "missing", "moved", "mirrored", "stroke", "warp")
 INK = 127  # alpha above this is mark
 MIN_VISIBLE = 0.015  # share of the mark's area that must change for a counterfeit to count
+PART_KINDS = ("element_colour", "missing", "moved", "mirrored", "warp")  # change one part of the mark...
+WHOLE_MIRROR = "mirror image of the genuine mark"  # ...except an obvious mirrored one, which flips the whole
 
 
 class Invisible(Exception):
@@ -126,7 +128,7 @@ def _moved(mark: np.ndarray, magnitude: float, rng: np.random.Generator) -> tupl
 
 def _mirrored(mark: np.ndarray, magnitude: float, rng: np.random.Generator) -> tuple:
     if magnitude > 0.7:  # the whole mark, as a careless copy from a reversed print
-        return mark[:, ::-1].copy(), "mirror image of the genuine mark"
+        return mark[:, ::-1].copy(), WHOLE_MIRROR
     region = _element(mark, 0.1 + 0.3 * magnitude, rng)
     ys, xs = np.nonzero(region)
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
@@ -197,6 +199,11 @@ MAKERS = {
     "stroke": _stroke,
     "warp": _warp,
 }
+
+
+def changes_a_part(kind: str, description: str) -> bool:
+    """Whether a counterfeit altered one part of the mark (which a heatmap should point at), not all of it."""
+    return kind in PART_KINDS and description != WHOLE_MIRROR
 
 
 def counterfeit(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator) -> tuple:

@@ -8,7 +8,10 @@ Brands come from the held-out share of simple-icons (tools/splits.py), ordered b
 Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in turn: rescan) and two
 counterfeits (tools/counterfeits.py: the eight kinds in turn, one subtle with magnitude below 0.5 and one
 obvious above it: suspect); per unknown brand, 2 photos. Writes DIR/refs/<slug>/ (the enrolment artwork,
-for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude).
+for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude,changes).
+A counterfeit that altered one part of the mark (counterfeits.changes_a_part) has `changes`: a 0/255 PNG under
+DIR/changes/ of what was altered, framed as the index frames the brand's reference
+(scanner.enroll.frame_reference), so that `scanner eval` can check that the heatmap points at it.
 
 `--without` re-shoots the same split with one factor of the rich generator removed (synth_photos.ablated:
 `tilt` puts every mark square on and flat, `print` prints plain ink with no embossing, foil, fading,
@@ -27,9 +30,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from scanner.config import LocateConfig
+from scanner.enroll import frame_reference
+from scanner.imageio import read_image
+from scanner.locate import CROP_SIZE, crop
+
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
-from counterfeits import KINDS  # noqa: E402
+from counterfeits import KINDS, changes_a_part  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
 from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_photo  # noqa: E402
@@ -46,6 +54,14 @@ def held_out_brands(tarball: Path) -> list[str]:
     return sorted(chosen, key=lambda s: hashlib.sha256(s.encode()).hexdigest())
 
 
+def framed_as_reference(where: np.ndarray, logo: Path) -> np.ndarray:
+    """A 0/255 mask in the artwork's pixels, cropped where the index frames that artwork as its reference (with
+    the default locate settings), at the reference crop's side."""
+    _, _, box = frame_reference(read_image(logo, keep_alpha=True), LocateConfig())
+    framed = crop(where, box, CROP_SIZE, border=cv2.BORDER_CONSTANT)
+    return ((framed > 127) * 255).astype(np.uint8)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tarball", type=Path)
@@ -58,19 +74,22 @@ def main(argv: list[str] | None = None) -> int:
 
     brands = held_out_brands(args.tarball)[SPLIT_OFFSET[args.split] :][: ENROLLED + UNKNOWN]
     enrolled, unknown = brands[:ENROLLED], brands[ENROLLED:]
-    refs, photos = args.out / "refs", args.out / "photos"
+    refs, photos, changes = args.out / "refs", args.out / "photos", args.out / "changes"
     import_brands(args.tarball, refs, brands, 256)  # every artwork rendered; unknown ones moved out below
     art = args.out / "unknown-art"
     art.mkdir(parents=True, exist_ok=True)
     for slug in unknown:
         (refs / slug).rename(art / slug)
     photos.mkdir(parents=True, exist_ok=True)
+    changes.mkdir(parents=True, exist_ok=True)
     seed = 500_000 + SPLIT_OFFSET[args.split] * 1000
     rows = []
 
-    def save(image: np.ndarray, name: str, expected: str, brand: str, kind: str, magnitude: str = "") -> None:
+    def save(
+        image: np.ndarray, name: str, expected: str, brand: str, kind: str, magnitude: str = "", changed: str = ""
+    ) -> None:
         cv2.imwrite(str(photos / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        rows.append((f"photos/{name}", expected, brand, kind, magnitude))
+        rows.append((f"photos/{name}", expected, brand, kind, magnitude, changed))
 
     def shoot(logo: Path, kind: str, brand: str, name: str, expected: str) -> None:
         nonlocal seed
@@ -81,8 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     def shoot_counterfeit(logo: Path, kind: str, brand: str, magnitude: float) -> None:
         nonlocal seed
         seed += 1
-        image, kind, _ = counterfeit_photo(load_mark(logo), kind, magnitude, np.random.default_rng(seed))
-        save(image, f"{kind}_{brand}_{magnitude:.2f}.jpg", "suspect", brand, kind, f"{magnitude:.2f}")
+        rng = np.random.default_rng(seed)
+        image, kind, where, description = counterfeit_photo(load_mark(logo), kind, magnitude, rng)
+        stem = f"{kind}_{brand}_{magnitude:.2f}"
+        changed = ""
+        if changes_a_part(kind, description):
+            changed = f"changes/{stem}.png"
+            cv2.imwrite(str(args.out / changed), framed_as_reference(where, logo))
+        save(image, f"{stem}.jpg", "suspect", brand, kind, f"{magnitude:.2f}", changed)
 
     with ablated(*args.without):
         for i, slug in enumerate(enrolled):
@@ -101,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
     with (args.out / "labels.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "expected", "brand", "kind", "magnitude"])
+        writer.writerow(["file", "expected", "brand", "kind", "magnitude", "changes"])
         writer.writerows(rows)
     print(
         f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(unknown)} unknown, {len(rows)} photos",

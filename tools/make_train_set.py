@@ -69,7 +69,7 @@ def counterfeit_crops_rgb(logo: Path, index: int, count: int, size: int) -> list
     crops = []
     for n in range(count):
         try:
-            photo, _, _ = counterfeit_photo(mark, KINDS[(index + n) % len(KINDS)], float(rng.uniform(0, 1)), rng)
+            photo, *_ = counterfeit_photo(mark, KINDS[(index + n) % len(KINDS)], float(rng.uniform(0, 1)), rng)
         except Invisible:
             continue
         crops.append(located_crop_rgb(photo, size))

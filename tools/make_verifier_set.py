@@ -86,7 +86,7 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.nda
         else:
             magnitude = float(rng.uniform(0, 1))
             try:
-                photo, kind, where = counterfeit_photo(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
+                photo, kind, where, _ = counterfeit_photo(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
             except Invisible:
                 continue
             target = deviation_target(where, box, grid)

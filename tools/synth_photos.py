@@ -300,12 +300,13 @@ def _shadow_and_shake(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 
 def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator) -> tuple:
-    """(rich photo, kind made, 0/255 mask of what changed in the artwork) of a counterfeit of `mark`
-    (tools/counterfeits.py; the next kind when this one would not show). Raises Invisible when none shows."""
+    """(rich photo, kind made, 0/255 mask of what changed in the artwork, description) of a counterfeit of
+    `mark` (tools/counterfeits.py; the next kind when this one would not show). Raises Invisible when none
+    shows."""
     from counterfeits import COLOUR_KINDS, counterfeit_any
 
-    kind, altered, where, _ = counterfeit_any(mark, kind, magnitude, rng)
-    return photograph(altered, rng, "genuine", rich=True, inked=kind in COLOUR_KINDS), kind, where
+    kind, altered, where, description = counterfeit_any(mark, kind, magnitude, rng)
+    return photograph(altered, rng, "genuine", rich=True, inked=kind in COLOUR_KINDS), kind, where, description
 
 
 def make_photo(logo: Path, kind: str, seed: int, rich: bool = False) -> np.ndarray:
