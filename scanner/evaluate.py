@@ -8,12 +8,14 @@ tools/make_heldout_set.py), also counterfeit detection per kind, subtle (magnitu
 obvious, the share of genuine photos wrongly flagged, and how often a detected counterfeit's first reason
 (what the screen shows first) names what was done to it (KIND_WORDS). With the optional `changes` column (a
 mask of what a counterfeit altered in one part of the mark, framed as the brand's reference), also how often
-the heatmap of a detected counterfeit points at that part (`points_at`).
+the heatmap of a detected counterfeit points at that part (`points_at`) and how often its first reason says
+where that part is (`says_where`).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from .exc import ImageError, ScannerError
 from .imageio import read_image
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
-from .verify import COLOUR_WORDS
+from .verify import COLOUR_WORDS, region_named
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
@@ -82,6 +84,7 @@ class Outcome:
     magnitude: float | None = None
     first_reason: str | None = None
     placed: bool | None = None  # the heatmap points at the altered part (None: no part mask, or not verified)
+    said_where: bool | None = None  # the first reason names where the altered part is (None: as for `placed`)
 
 
 def names_kind(outcome: Outcome) -> bool | None:
@@ -92,17 +95,28 @@ def names_kind(outcome: Outcome) -> bool | None:
     return outcome.first_reason is not None and any(w in outcome.first_reason for w in words)
 
 
+def _near(changed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The changed part at `shape`, grown by PLACE_TOLERANCE of the side."""
+    part = cv2.resize((changed > 0).astype(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST)
+    reach = max(1, round(PLACE_TOLERANCE * shape[0]))
+    return cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+
+
 def points_at(heatmap: np.ndarray | None, changed: np.ndarray) -> bool:
     """Whether most of the heatmap's hottest pixels lie on (within PLACE_TOLERANCE of) the changed part; a scan
     with no heatmap, or a blank one, points nowhere."""
     if heatmap is None or float(heatmap.max()) <= 0:
         return False
-    side = heatmap.shape[0]
-    part = cv2.resize((changed > 0).astype(np.uint8), heatmap.shape[::-1], interpolation=cv2.INTER_NEAREST)
-    reach = max(1, round(PLACE_TOLERANCE * side))
-    near = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
     hottest = heatmap >= HOTTEST * float(heatmap.max())
-    return bool(near[hottest].mean() > 0.5)
+    return bool(_near(changed, heatmap.shape)[hottest].mean() > 0.5)
+
+
+def says_where(reason: str | None, changed: np.ndarray) -> bool:
+    """Whether a reason ends by naming a place ("... near top right") that the changed part reaches, within
+    PLACE_TOLERANCE; a reason naming no place says nowhere."""
+    place = re.search(r" near ([a-z ]+)$", reason or "")
+    region = region_named(place.group(1), changed.shape) if place else None
+    return region is not None and bool((_near(changed, changed.shape) & region).any())
 
 
 @dataclass
@@ -181,6 +195,7 @@ class Evaluation:
                 "count": len(rows),
                 "named": _share([n for o in rows if o.predicted == "suspect" and (n := names_kind(o)) is not None]),
                 "placed": _share([o.placed for o in rows if o.predicted == "suspect" and o.placed is not None]),
+                "where": _share([o.said_where for o in rows if o.predicted == "suspect" and o.said_where is not None]),
             }
         return table if fakes else {}
 
@@ -242,15 +257,16 @@ def read_labels(labels_csv: Path) -> list[Sample]:
     return samples
 
 
-def _placed(sample: Sample, result: ScanResult) -> bool | None:
-    """Whether the scan's heatmap points at the part the sample's counterfeit altered (None: no mask or heatmap)."""
+def _placed(sample: Sample, result: ScanResult) -> tuple[bool | None, bool | None]:
+    """(the heatmap points at the part the sample's counterfeit altered, the first reason says where it is);
+    None for both without a mask or a heatmap."""
     if sample.changes is None or result.heatmap is None:
-        return None
+        return None, None
     try:
-        changed = read_image(sample.changes)
+        changed = read_image(sample.changes)[..., 0]
     except ImageError as err:
         raise ScannerError(f"changes mask of {sample.file.name}: {err}") from err
-    return points_at(result.heatmap, changed[..., 0])
+    return points_at(result.heatmap, changed), says_where(result.reasons[0] if result.reasons else None, changed)
 
 
 def evaluate(
@@ -281,7 +297,7 @@ def evaluate(
                 sample.kind,
                 sample.magnitude,
                 result.reasons[0] if result.reasons else None,
-                _placed(sample, result),
+                *_placed(sample, result),
             )
         )
     return evaluation
@@ -311,11 +327,12 @@ def format_report(evaluation: Evaluation) -> str:
     if detection:
         lines.append(f"genuine flagged suspect       {pct(evaluation.genuine_flagged)}")
         lines.append("")
-        header = "".join(f"{c:>9}" for c in ("subtle", "obvious", "named", "placed"))
+        header = "".join(f"{c:>9}" for c in ("subtle", "obvious", "named", "placed", "where"))
         lines.append(f"{'counterfeit kind':<18}{'count':>6}{'detected':>10}{header}")
         for kind, row in detection.items():
-            shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named", "placed"))
+            shares = "".join(f"{pct(row[k]):>9}" for k in ("subtle", "obvious", "named", "placed", "where"))
             lines.append(f"{kind:<18}{row['count']:>6}{pct(row['all']):>10}{shares}")
         lines.append("named: of those detected, the first reason names what was done (no words for warp)")
         lines.append("placed: of those detected that altered one part, the heatmap's hottest pixels lie on that part")
+        lines.append("where: of those, the first reason names a place ('near top right') that the part reaches")
     return "\n".join(lines)

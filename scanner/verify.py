@@ -253,13 +253,36 @@ def _colour_check(
     return None, None
 
 
+# The reference frame in thirds of a sort for the words that say where: (word, from, to) as fractions of the side.
+COLUMNS = (("left", 0.0, 0.4), ("", 0.4, 0.6), ("right", 0.6, 1.0))
+ROWS = (("top", 0.0, 0.4), ("", 0.4, 0.6), ("bottom", 0.6, 1.0))
+
+
+def _band(fraction: float, bands: tuple) -> str:
+    (first, _, first_end), _, (last, last_start, _) = bands
+    return first if fraction < first_end else last if fraction > last_start else ""
+
+
 def _where(mask: np.ndarray) -> str:
     """Words for where a blob lies: "top right", "centre", "left"..."""
     ys, xs = np.nonzero(mask)
-    fx, fy = xs.mean() / mask.shape[1], ys.mean() / mask.shape[0]
-    col = "left" if fx < 0.4 else "right" if fx > 0.6 else ""
-    row = "top" if fy < 0.4 else "bottom" if fy > 0.6 else ""
+    row, col = _band(ys.mean() / mask.shape[0], ROWS), _band(xs.mean() / mask.shape[1], COLUMNS)
     return f"{row} {col}".strip() or "centre"
+
+
+def region_named(place: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The part of a frame of `shape` that `_where` calls `place` (None: not a place it names)."""
+    words = place.split()
+    row = next((w for w in words if w in {r for r, _, _ in ROWS}), "")
+    col = next((w for w in words if w in {c for c, _, _ in COLUMNS}), "")
+    if place != (f"{row} {col}".strip() or "centre"):
+        return None
+    _, y0, y1 = next(band for band in ROWS if band[0] == row)
+    _, x0, x1 = next(band for band in COLUMNS if band[0] == col)
+    region = np.zeros(shape[:2], bool)
+    height, width = shape[:2]
+    region[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)] = True
+    return region
 
 
 def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -5,7 +5,16 @@ import numpy as np
 import pytest
 
 from scanner.config import ScannerConfig
-from scanner.evaluate import Evaluation, Outcome, evaluate, format_report, names_kind, points_at, read_labels
+from scanner.evaluate import (
+    Evaluation,
+    Outcome,
+    evaluate,
+    format_report,
+    names_kind,
+    points_at,
+    read_labels,
+    says_where,
+)
 from scanner.exc import ScannerError
 from scanner.pipeline import Pipeline
 from tests.conftest import PHOTOS
@@ -115,9 +124,9 @@ def test_counterfeit_kinds_and_magnitudes_are_broken_down(tmp_path, demo_index_p
     detection = result.counterfeit_detection()
     # Named: the recoloured horse's first reason is its colour, the stretched mark's how much wider it is.
     # No changes column: nothing to say where the heatmap should point.
-    expected = {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1, "named": 1.0, "placed": None}
+    expected = {"all": 1.0, "subtle": None, "obvious": 1.0, "count": 1, "named": 1.0, "placed": None, "where": None}
     assert detection["colour"] == expected
-    expected = {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1, "named": 1.0, "placed": None}
+    expected = {"all": 1.0, "subtle": 1.0, "obvious": None, "count": 1, "named": 1.0, "placed": None, "where": None}
     assert detection["proportions"] == expected
     assert detection["stroke"]["all"] == 0.0 and detection["stroke"]["named"] is None  # none detected to name
     assert detection["all kinds"]["count"] == 3 and detection["all kinds"]["subtle"] == 0.5  # stretch, not stroke
@@ -190,8 +199,10 @@ def test_placed_reads_the_changes_mask_framed_as_the_reference(tmp_path, demo_in
         result = evaluate(pipeline, samples)
     assert [o.predicted for o in result.outcomes] == ["suspect", "suspect"]
     assert [o.placed for o in result.outcomes] == [True, False]
+    # Its first reason says "element missing near bottom right": in the frame, not in its top left corner.
+    assert [o.said_where for o in result.outcomes] == [True, False]
     assert result.counterfeit_detection()["missing"]["placed"] == 0.5
-    assert "placed" in format_report(result)
+    assert "placed" in format_report(result) and "where" in format_report(result)
 
 
 def test_a_missing_changes_mask_is_named(tmp_path, demo_index_path):
@@ -201,3 +212,15 @@ def test_a_missing_changes_mask_is_named(tmp_path, demo_index_path):
     )
     with Pipeline(ScannerConfig(), demo_index_path) as pipeline, pytest.raises(ScannerError, match="changes mask"):
         evaluate(pipeline, read_labels(tmp_path / "labels.csv"))
+
+
+def test_a_reason_says_where_when_the_place_it_names_reaches_the_part():
+    top_right = _part((150, 20, 200, 70))
+    assert says_where("element missing near top right", top_right)
+    assert says_where("differs most from reference near right", _part((150, 80, 200, 100)))  # the middle band
+    assert not says_where("element missing near bottom left", top_right)
+    assert not says_where("element missing near centre", top_right)
+    assert says_where("extra marking near top", _part((130, 20, 150, 70)))  # within reach of the middle column
+    assert not says_where("about 18% wider than reference", top_right)  # names no place
+    assert not says_where("element missing near the logo", top_right)  # not a place the scanner names
+    assert not says_where(None, top_right)

@@ -11,9 +11,11 @@ from scanner.verify import (
     RULES_SIZE,
     _deviation_reasons,
     _extent_aspect,
+    _where,
     align,
     align_in_frame,
     reframed_box,
+    region_named,
     rule_findings,
     shape_inliers,
     tolerant_overlap,
@@ -210,3 +212,12 @@ def test_a_failed_alignment_is_framed_again_around_the_mark(reference):
     assert box.x < cx - half and cx + half < box.x + box.w and box.y < cy - half and cy + half < box.y + box.h
     assert _refined_fit(frame, box, reference) > 0.8
     assert align_in_frame(frame, loose, reference, RULES_SIZE, refined=True)[0].fit > 0.8
+
+
+@pytest.mark.parametrize("row", ["top", "", "bottom"])
+@pytest.mark.parametrize("col", ["left", "", "right"])
+def test_the_place_a_reason_names_is_the_part_of_the_frame_it_was_named_from(row, col):
+    place = f"{row} {col}".strip() or "centre"
+    region = region_named(place, (128, 128))
+    assert region is not None and _where(region) == place
+    assert region_named("middle", (128, 128)) is None and region_named("right top", (128, 128)) is None
