@@ -57,6 +57,8 @@ ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera persp
 HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
+MAP_HOTTEST = 0.9  # of the map's peak: where it is hottest, named when nothing else says where (as scanner eval's)
+MAP_FAINT = 0.05  # a map peaking below this shows nothing in particular: no place is named from it
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
 # The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
 COLOUR, PART_COLOUR, STROKE = "colour", "part colour", "stroke"
@@ -592,6 +594,19 @@ def _map_reasons(deviation: np.ndarray, ref_mask: np.ndarray) -> list[str]:
     return [f"differs from reference near {_where(strong)}"]
 
 
+def _hottest_reasons(deviation: np.ndarray) -> list[str]:
+    """Where the map is hottest, for a mark flagged with no other words: the heatmap the screen shows lights it.
+    On the held-out splits the hottest pixels of a detected counterfeit's map lie on the part it altered for 93-94%
+    of part counterfeits (scanner eval's 'placed'), below MAP_STRONG too."""
+    peak = float(deviation.max())
+    if peak < MAP_FAINT:
+        return []
+    hottest = (deviation >= MAP_HOTTEST * peak).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(hottest, connectivity=8)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return [f"differs most from reference near {_where(labels == largest)}"]
+
+
 def verify(
     query_crop: np.ndarray,
     reference: ReferenceImage,
@@ -698,6 +713,8 @@ def judge(
     for _, shown in [*found.values(), *named]:
         deviation = np.maximum(deviation, shown * np.float32(0.8))
     verification.deviation = deviation
+    if not verification.reasons:
+        verification.reasons = _hottest_reasons(deviation)
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
 

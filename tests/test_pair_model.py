@@ -17,7 +17,7 @@ from scanner.locate import CROP_SIZE, crop, locate
 from scanner.pair_model import PairVerifier, pair_input
 from scanner.runtime import available_runtimes
 from scanner.verdict import Verdict, decide_authenticity
-from scanner.verify import align, align_in_frame, judge, verify
+from scanner.verify import align, align_in_frame, judge, region_named, verify
 from tests.conftest import BRANDS, PHOTOS, ROOT, drawn_bolder
 
 RUNTIMES = available_runtimes()
@@ -190,3 +190,17 @@ def test_a_mark_drawn_thicker_is_suspect_whatever_its_score():
     assert bolder.authenticity >= verifier.suspect_threshold  # the score alone passes it
     assert bolder.stroke_offset > 1.24 and bolder.thick_strokes and bolder.reasons[0].startswith("lines drawn about")
     assert decide_authenticity(bolder, verifier.suspect_threshold)[0] is Verdict.SUSPECT
+
+
+def test_a_flagged_mark_with_no_other_words_is_placed_where_its_heatmap_is_hottest():
+    """With nothing else to say, the words name where the map the screen shows is hottest, however faint;
+    a map with nothing in it (a genuine Ferrari's, peaking near 0.01) names no place."""
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    faint = judge(align(_query("genuine_starbucks_0.jpg"), _reference("starbucks"), 128, refined=True), verifier, 1.0)
+    assert len(faint.reasons) == 1 and faint.reasons[0].startswith("differs most from reference near ")
+    place = faint.reasons[0].removeprefix("differs most from reference near ")
+    region = region_named(place, faint.deviation.shape)
+    assert region is not None and region.flat[int(np.argmax(faint.deviation))]
+    blank = judge(align(_query("genuine_ferrari_0.jpg"), _reference("ferrari"), 128, refined=True), verifier, 1.0)
+    assert blank.reasons == [] and blank.deviation.max() < 0.05
+    assert decide_authenticity(blank, 1.0)[1] == ["deviates from the genuine reference"]
