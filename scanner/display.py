@@ -15,6 +15,7 @@ import numpy as np
 from .exc import ScannerError
 from .pipeline import ScanResult
 from .verdict import Verdict
+from .verify import MAP_FAINT
 
 SCREEN = (800, 480)  # Raspberry Pi 7" touch display
 BANNER_HEIGHT = 120
@@ -55,10 +56,17 @@ def _fit(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float,
     return canvas, scale, x, y
 
 
-def heatmap_overlay(reference: np.ndarray, heatmap: np.ndarray, side: int = INSET) -> np.ndarray:
-    """The reference at side x side with the deviation map over it: strong where the query deviates."""
+def heatmap_overlay(
+    reference: np.ndarray, heatmap: np.ndarray, side: int = INSET, relative: bool = False
+) -> np.ndarray:
+    """The reference at side x side with the deviation map over it: strong where the query deviates. `relative`
+    (for a suspect) shows the map's peak at full strength, so that where the mark deviates most stands out as
+    its words name it (verify._hottest_reasons) however faint the map; a map peaking under verify.MAP_FAINT is
+    raised no further than that would raise it."""
+    if relative:
+        heatmap = heatmap / max(float(heatmap.max()), MAP_FAINT)
     base = cv2.resize(reference, (side, side), interpolation=cv2.INTER_AREA)
-    heat = cv2.resize((heatmap * 255).astype(np.uint8), (side, side), interpolation=cv2.INTER_LINEAR)
+    heat = cv2.resize((np.clip(heatmap, 0, 1) * 255).astype(np.uint8), (side, side), interpolation=cv2.INTER_LINEAR)
     coloured = cv2.applyColorMap(heat, cv2.COLORMAP_JET)
     weight = (heat.astype(np.float32) / 255.0 * 0.7)[..., None]
     return (base * (1 - weight) + coloured * weight).astype(np.uint8)
@@ -69,13 +77,14 @@ EVIDENCE_SIDE = 256
 
 def evidence_images(result: ScanResult, side: int) -> dict[str, np.ndarray]:
     """For a verified scan, {role: side x side image}: the aligned query, the reference and the heatmap over
-    it; empty for a scan that was never verified."""
+    it (a suspect's as the screen shows it); empty for a scan that was never verified."""
     if result.aligned is None or result.reference is None or result.heatmap is None:
         return {}
+    suspect = result.verdict == Verdict.SUSPECT
     return {
         "query_aligned": cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR),
         "reference": cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA),
-        "heatmap": heatmap_overlay(result.reference, result.heatmap, side),
+        "heatmap": heatmap_overlay(result.reference, result.heatmap, side, relative=suspect),
     }
 
 
@@ -140,7 +149,8 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
     width, height = SCREEN
     top = height - BANNER_HEIGHT
     if result.verdict == Verdict.SUSPECT and result.heatmap is not None and result.reference is not None:
-        screen[10 : 10 + INSET, width - INSET - 10 : width - 10] = heatmap_overlay(result.reference, result.heatmap)
+        inset = heatmap_overlay(result.reference, result.heatmap, relative=True)
+        screen[10 : 10 + INSET, width - INSET - 10 : width - 10] = inset
         _text(screen, "deviation vs reference", (width - INSET - 10, INSET + 28), 0.45, 1)
     screen[top:] = banner_colour(result)
     if result.error is not None:

@@ -8,7 +8,9 @@ from scanner.display import (
     ERROR_COLOUR,
     INSET,
     SCREEN,
+    evidence_images,
     fit_line,
+    heatmap_overlay,
     render_screen,
     write_screen,
 )
@@ -93,3 +95,23 @@ def test_long_brand_and_reason_stay_on_the_screen():
     assert line.startswith("Merc") and line.endswith("...  match 0.71  authenticity 0.15") and scale < 0.7
     assert cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] <= room
     assert fit_line("Nike", "  match 0.85", room, 0.7, 2) == ("Nike  match 0.85", 0.7)  # short: as it was
+
+
+def test_a_suspects_faint_heatmap_shows_where_it_is_hottest_at_full_strength():
+    """A suspect's map may peak at 0.3: its inset and evidence show that peak as a map peaking at 1.0 would, so
+    the place its words name stands out. A pass's evidence keeps the map as measured, faint."""
+    faint = np.zeros((128, 128), np.float32)
+    faint[:64, 64:] = 0.3
+    reference = np.full((224, 224, 3), 255, np.uint8)
+    strong_inset = heatmap_overlay(reference, faint / 0.3, relative=True)
+    screen = render_screen(FRAME, _suspect(heatmap=faint, reference=reference))
+    inset = screen[10 : 10 + INSET, SCREEN[0] - INSET - 10 : SCREEN[0] - 10]
+    assert np.array_equal(inset, strong_inset) and inset[10, INSET - 10][2] > 100  # red where it is hottest
+    aligned = np.zeros((128, 128, 3), np.uint8)
+    suspect = evidence_images(_suspect(heatmap=faint, reference=reference, aligned=aligned), 128)["heatmap"]
+    passed = _suspect(heatmap=faint, reference=reference, aligned=aligned, verdict=Verdict.PASS)
+    as_measured = evidence_images(passed, 128)["heatmap"]
+    assert suspect[10, 118][2] > 100 and suspect[10, 118][0] < 100  # red, as on the screen
+    assert int(as_measured[10, 118].min()) > 150  # the pass's is a faint tint over the white reference
+    blank = heatmap_overlay(reference, np.full((128, 128), 0.01, np.float32), relative=True)
+    assert int(blank[60, 60].min()) > 150  # a map of nothing is raised at most 20-fold: still nearly white
