@@ -287,7 +287,20 @@ def region_named(place: str, shape: tuple[int, ...]) -> np.ndarray | None:
     return region
 
 
-def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, list[str]]:
+@dataclass
+class Piece:
+    """A part of the mark that the registered silhouettes show missing or extra."""
+
+    kind: str  # "element missing" or "extra marking"
+    where: np.ndarray  # boolean, at the compared size
+    largest: bool  # the largest of its kind: named whatever the learned map shows
+
+    @property
+    def words(self) -> str:
+        return f"{self.kind} near {_where(self.where)}"
+
+
+def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, list[Piece]]:
     missing = ((reference > 0) & (warped == 0)).astype(np.float32)
     extra = ((warped > 0) & (reference == 0)).astype(np.float32)
     kernel = max(3, reference.shape[0] // 16) | 1
@@ -295,17 +308,17 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
     # stay faint, and only whole missing or added parts come out strong.
     share = cv2.GaussianBlur(missing + extra, (kernel, kernel), 0)
     deviation = np.clip((share - SLIVER_SHARE) / (1 - SLIVER_SHARE) * 2, 0, 1)
-    reasons = []
-    for name, part in (("element missing", missing), ("extra marking", extra)):
+    pieces = []
+    for kind, part in (("element missing", missing), ("extra marking", extra)):
         # The largest piece, named where it lies: the slivers along every edge of a slightly misregistered mark
         # add up to as much, but their centre is the mark's, and naming it there reads as a part at the centre.
         blob = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
-        if count > 1:
-            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-            if stats[largest, cv2.CC_STAT_AREA] > 0.04 * max(1, int((reference > 0).sum())):
-                reasons.append(f"{name} near {_where(labels == largest)}")
-    return deviation.astype(np.float32), reasons
+        floor = 0.04 * max(1, int((reference > 0).sum()))
+        by_area = sorted(range(1, count), key=lambda i: -stats[i, cv2.CC_STAT_AREA])
+        for rank, i in enumerate(i for i in by_area if stats[i, cv2.CC_STAT_AREA] > floor):
+            pieces.append(Piece(kind, labels == i, largest=rank == 0))
+    return deviation.astype(np.float32), pieces
 
 
 def _reference_features(reference: ReferenceImage, side: int) -> tuple:
@@ -525,6 +538,7 @@ class RuleFindings:
     reasons: list[str]  # specific ones first (proportions, colour, missing or extra parts): the screen shows the first
     shape_summary: str | None  # "shape differs ..." when the overlap is poor: the reason of last resort
     deviation: np.ndarray
+    pieces: list[Piece] = field(default_factory=list)  # parts missing or extra; the largest of each kind is in reasons
 
 
 def _drawn_aspect(a: Alignment) -> float:
@@ -553,7 +567,7 @@ def _registered_mask(a: Alignment) -> np.ndarray:
 def rule_findings(a: Alignment) -> RuleFindings:
     overlap = a.overlap
     aspect_change = _drawn_aspect(a)
-    deviation, local_reasons = _deviation_reasons(_registered_mask(a), a.ref_mask)
+    deviation, local = _deviation_reasons(_registered_mask(a), a.ref_mask)
     score = float(np.clip((overlap - OVERLAP_FAIL) / (OVERLAP_PASS - OVERLAP_FAIL), 0, 1))
     reasons = []
     if abs(aspect_change) > ASPECT_TOLERANCE:
@@ -572,9 +586,9 @@ def rule_findings(a: Alignment) -> RuleFindings:
     # Within a good overlap, the similarity transform's local differences are print and segmentation noise; a
     # homography registers the silhouettes finely enough that a part left over is one (a missing or moved
     # element whose mark still overlaps well).
-    if overlap < OVERLAP_PASS or a.homography is not None:
-        reasons += local_reasons
-    return RuleFindings(score, aspect_change, hue_shift, reasons, shape_summary, deviation)
+    pieces = local if overlap < OVERLAP_PASS or a.homography is not None else []
+    reasons += [piece.words for piece in pieces if piece.largest]
+    return RuleFindings(score, aspect_change, hue_shift, reasons, shape_summary, deviation, pieces)
 
 
 def rule_checks(a: Alignment) -> Verification:
@@ -594,17 +608,39 @@ def _map_reasons(deviation: np.ndarray, ref_mask: np.ndarray) -> list[str]:
     return [f"differs from reference near {_where(strong)}"]
 
 
+def _hottest(deviation: np.ndarray) -> np.ndarray | None:
+    """The largest patch where the map is hottest (MAP_HOTTEST of its peak); None for a map of nothing."""
+    peak = float(deviation.max())
+    if peak < MAP_FAINT:
+        return None
+    hottest = (deviation >= MAP_HOTTEST * peak).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(hottest, connectivity=8)
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def _lit_first(rules: RuleFindings, deviation: np.ndarray) -> list[str]:
+    """The rules' reasons with the missing or extra parts that the learned map's hottest patch touches first (the
+    largest such part of each kind, the largest of its kind or not). The silhouettes also differ where a shadow,
+    glare or a misregistration cut them, and the screen shows the first reason beside the heatmap."""
+    hot = _hottest(deviation)
+    if hot is None:
+        return rules.reasons
+    reach = _dilated(hot.astype(np.uint8), _tolerance(hot.shape[0]))
+    lit: dict[str, str] = {}
+    for piece in rules.pieces:
+        if piece.kind not in lit and (piece.where & reach).any():
+            lit[piece.kind] = piece.words
+    named = [piece.words for piece in rules.pieces if piece.largest]
+    first = list(lit.values())
+    return [r for r in rules.reasons if r not in named] + first + [w for w in named if w not in first]
+
+
 def _hottest_reasons(deviation: np.ndarray) -> list[str]:
     """Where the map is hottest, for a mark flagged with no other words: the heatmap the screen shows lights it.
     On the held-out splits the hottest pixels of a detected counterfeit's map lie on the part it altered for 93-94%
     of part counterfeits (scanner eval's 'placed'), below MAP_STRONG too."""
-    peak = float(deviation.max())
-    if peak < MAP_FAINT:
-        return []
-    hottest = (deviation >= MAP_HOTTEST * peak).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(hottest, connectivity=8)
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return [f"differs most from reference near {_where(labels == largest)}"]
+    hot = _hottest(deviation)
+    return [] if hot is None else [f"differs most from reference near {_where(hot)}"]
 
 
 def verify(
@@ -695,8 +731,13 @@ def judge(
     if threshold is not None and authenticity >= threshold and not checks.found:
         return verification
     rules = rule_findings(a)
-    where = _map_reasons(deviation, a.ref_mask) or ([rules.shape_summary] if rules.shape_summary else [])
-    reasons = rules.reasons + where
+    # Where the map is strong, its place; else, where nothing else was named, where it is hottest (the heatmap
+    # the screen shows lights it however faint); the overlap figure after that.
+    where = _map_reasons(deviation, a.ref_mask) or [
+        *([] if rules.reasons else _hottest_reasons(deviation)),
+        *([rules.shape_summary] if rules.shape_summary else []),
+    ]
+    reasons = _lit_first(rules, deviation) + where
     found = dict(checks.found)
     if checks.colour_deviation is not None:
         # The colour check read the inks where the alignment put them, so it alone speaks of colour. The rules'
@@ -713,8 +754,6 @@ def judge(
     for _, shown in [*found.values(), *named]:
         deviation = np.maximum(deviation, shown * np.float32(0.8))
     verification.deviation = deviation
-    if not verification.reasons:
-        verification.reasons = _hottest_reasons(deviation)
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
 

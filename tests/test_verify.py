@@ -9,8 +9,11 @@ from scanner.refine import anisotropy
 from scanner.verify import (
     OVERLAP_PASS,
     RULES_SIZE,
+    Piece,
+    RuleFindings,
     _deviation_reasons,
     _extent_aspect,
+    _lit_first,
     _where,
     align,
     align_in_frame,
@@ -96,8 +99,9 @@ def test_a_missing_part_is_named_where_it_lies_not_where_the_slivers_centre():
         reference[50:110, x : x + 8] = 255
         warped[50:110, x + 3 : x + 11] = 255
     reference[8:32, 100:124] = 255  # the badge, left out of `warped`
-    _, reasons = _deviation_reasons(warped, reference)
-    assert "element missing near top right" in reasons, reasons
+    _, pieces = _deviation_reasons(warped, reference)
+    named = [piece.words for piece in pieces if piece.largest]
+    assert "element missing near top right" in named, named
 
 
 def test_a_part_missing_from_a_mark_that_still_overlaps_well_is_named_once_registered(reference):
@@ -221,3 +225,29 @@ def test_the_place_a_reason_names_is_the_part_of_the_frame_it_was_named_from(row
     region = region_named(place, (128, 128))
     assert region is not None and _where(region) == place
     assert region_named("middle", (128, 128)) is None and region_named("right top", (128, 128)) is None
+
+
+def test_the_part_the_learned_map_lights_is_named_first_even_if_not_the_largest():
+    """The silhouettes differ in two places: a large piece (a shadow cut the silhouette at the bottom left) and a
+    smaller one at the top right, where the map is hottest. The top right is named first, as the heatmap beside
+    the words shows it; the largest piece is still named after it. A map of nothing leaves the order as it is."""
+    shadow = np.zeros((128, 128), bool)
+    shadow[90:120, 5:45] = True
+    badge = np.zeros((128, 128), bool)
+    badge[10:25, 100:115] = True
+    pieces = [
+        Piece("element missing", shadow, largest=True),
+        Piece("element missing", badge, largest=False),
+        Piece("extra marking", np.roll(shadow, 50, axis=1), largest=True),
+    ]
+    reasons = ["about 25% wider than reference", "element missing near bottom left", "extra marking near bottom"]
+    rules = RuleFindings(0.2, 0.25, None, reasons, None, np.zeros((128, 128), np.float32), pieces)
+    deviation = np.zeros((128, 128), np.float32)
+    deviation[12:22, 102:112] = 0.3
+    assert _lit_first(rules, deviation) == [
+        "about 25% wider than reference",
+        "element missing near top right",
+        "element missing near bottom left",
+        "extra marking near bottom",
+    ]
+    assert _lit_first(rules, np.zeros((128, 128), np.float32)) == reasons
