@@ -539,7 +539,9 @@ def sync(
 def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: bool, report_dir: Path | None) -> None:
     """Measure the scanner on labelled photos: LABELS_CSV has columns file,expected,brand (file relative to the
     CSV, expected one of pass|suspect|unknown|rescan, brand the enrolled brand id or empty). Prints the
-    confusion matrix, per-verdict precision and recall, brand top-1 and unknown-brand rejection.
+    confusion matrix, per-verdict precision and recall, brand top-1 and unknown-brand rejection. With the
+    columns kind,magnitude and changes (tools/make_heldout_set.py), also counterfeit detection per kind, and
+    whether the reasons and the heatmap name and point at what was changed.
     """
     from .evaluate import evaluate, format_report, read_labels
     from .pipeline import Pipeline

@@ -1,4 +1,4 @@
-"""Evaluate the pipeline on a labelled folder of photos (`labels.csv`: file,expected,brand[,kind,magnitude]).
+"""Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes]]).
 
 `expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
 unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
