@@ -747,6 +747,10 @@ def judge(
         reasons = [r for r in reasons if r not in rules_colour]
         if COLOUR in found and rules_colour:
             found[COLOUR] = (rules_colour[0], found[COLOUR][1])
+    if PART_COLOUR in found:
+        # A part in another colour also moves the whole mark's colours past their bound: where both checks
+        # fired, the part's words, which say where, go first.
+        found = {PART_COLOUR: found.pop(PART_COLOUR), **found}
     named = _named_before_rules(a, checks.stroke_offset)
     # The words of the checks that decided the verdict go first (the screen shows the first), then what the
     # rules' silhouettes would misread, then the rules'.

@@ -341,3 +341,19 @@ def test_a_mark_with_one_part_recoloured_is_suspect_whatever_its_score(demo_inde
     )
     assert verdicts[0.0, "recoloured"][:2] == (Verdict.PASS, "starbucks")
     assert verdicts[shipped, "genuine"][:2] == verdicts[0.0, "genuine"][:2] == (Verdict.PASS, "starbucks")
+
+
+def test_a_part_in_another_colour_is_named_before_the_whole_marks_colour(demo_index_path):
+    """A recoloured part also moves the whole mark's colours: where both colour checks fire (the whole mark's
+    bound set to nothing here), the part's words, which say where, come first."""
+    artwork = cv2.resize(load_mark(BRANDS / "starbucks" / "logo.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    recoloured = artwork.copy()
+    quarter = np.zeros(artwork.shape[:2], bool)
+    quarter[128:, :128] = artwork[128:, :128, 3] > 127
+    recoloured[quarter, :3] = (180, 40, 200)
+    verify = replace(ScannerConfig().verify, suspect_threshold=1e-6, colour_bound=1e-6)
+    with Pipeline(replace(ScannerConfig(), verify=verify), demo_index_path) as scanner:
+        result = scanner.scan(_photographed(recoloured))
+    assert result.verdict is Verdict.SUSPECT and result.colour_deviation > 1e-6
+    assert result.reasons[0] == "one part in another colour near bottom left", result.reasons
+    assert any(r.startswith("colour differs from reference") for r in result.reasons[1:]), result.reasons
