@@ -29,7 +29,7 @@ from .exc import ImageError, ScannerError
 from .imageio import read_image
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
-from .verify import COLOUR_WORDS, region_named
+from .verify import COLOUR_WORDS, MAP_HOTTEST, region_named
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
@@ -54,7 +54,6 @@ KIND_WORDS = {
 # The heatmap points at a changed part when most of its hottest pixels lie within this share of the side
 # of that part: the map is blurred, and a part that is left out or moved shows as much along its edge as on it.
 PLACE_TOLERANCE = 0.06
-HOTTEST = 0.9  # of the heatmap's maximum: its hottest pixels, where the inspector's eye goes
 
 
 @dataclass
@@ -107,7 +106,7 @@ def points_at(heatmap: np.ndarray | None, changed: np.ndarray) -> bool:
     with no heatmap, or a blank one, points nowhere."""
     if heatmap is None or float(heatmap.max()) <= 0:
         return False
-    hottest = heatmap >= HOTTEST * float(heatmap.max())
+    hottest = heatmap >= MAP_HOTTEST * float(heatmap.max())  # where the inspector's eye goes
     return bool(_near(changed, heatmap.shape)[hottest].mean() > 0.5)
 
 

@@ -57,7 +57,7 @@ ASPECT_TOLERANCE = 0.20  # relative aspect-ratio change accepted as camera persp
 HUE_TOLERANCE = 40.0  # degrees of hue shift accepted as white balance
 CHROMATIC = 15.0  # Lab chroma above which a colour has a hue worth comparing
 MAP_STRONG = 0.5  # learned deviation above which a part of the mark is named in the reasons
-MAP_HOTTEST = 0.9  # of the map's peak: where it is hottest, named when nothing else says where (as scanner eval's)
+MAP_HOTTEST = 0.9  # of the map's peak: where it is hottest (named in the reasons; scanner eval's "placed" reads it)
 MAP_FAINT = 0.05  # a map peaking below this shows nothing in particular: no place is named from it
 RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 take
 # The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
@@ -310,8 +310,9 @@ def _deviation_reasons(warped: np.ndarray, reference: np.ndarray) -> tuple[np.nd
     deviation = np.clip((share - SLIVER_SHARE) / (1 - SLIVER_SHARE) * 2, 0, 1)
     pieces = []
     for kind, part in (("element missing", missing), ("extra marking", extra)):
-        # The largest piece, named where it lies: the slivers along every edge of a slightly misregistered mark
-        # add up to as much, but their centre is the mark's, and naming it there reads as a part at the centre.
+        # Each piece past the floor, largest first, named where it lies: the slivers along every edge of a
+        # slightly misregistered mark add up to as much as a part, but their centre is the mark's, and naming it
+        # there reads as a part at the centre. The largest is named; `_lit_first` may name another first.
         blob = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
         floor = 0.04 * max(1, int((reference > 0).sum()))
@@ -636,7 +637,7 @@ def _lit_first(rules: RuleFindings, deviation: np.ndarray) -> list[str]:
 
 
 def _hottest_reasons(deviation: np.ndarray) -> list[str]:
-    """Where the map is hottest, for a mark flagged with no other words: the heatmap the screen shows lights it.
+    """Where the map is hottest, for a flagged mark that nothing else places: the heatmap the screen shows lights it.
     On the held-out splits the hottest pixels of a detected counterfeit's map lie on the part it altered for 93-94%
     of part counterfeits (scanner eval's 'placed'), below MAP_STRONG too."""
     hot = _hottest(deviation)
