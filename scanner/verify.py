@@ -671,18 +671,19 @@ def checks_beside_score(
 ) -> BesideScore:
     """The colour, part-colour and stroke checks of `judge` on an alignment; a bound of 0 turns a check off,
     and against a photo reference none is measured (Alignment.inks, Alignment.edges)."""
-    checks = BesideScore()
-    if colour_bound:
-        checks.colour_deviation = colour_deviation(a.aligned, a.inks)
-        if checks.colour_deviation is not None and checks.colour_deviation > colour_bound:
-            words = f"{COLOUR_WORDS} (more than light or print explains)"
-            checks.found[COLOUR] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
-    # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment.
+    checks = BesideScore()  # `found` in the order the words come
+    # A part is compared with the rest of its ink where the alignment put it: not on a failed alignment. It comes
+    # first: a part in another colour also moves the whole mark's colours past their bound, and its words say where.
     if part_colour_bound and a.fit >= REFRAME_FIT:
         part = part_colour(a.aligned, a.inks)
         checks.part_colour = None if part is None else part.deviation
         if part is not None and part.deviation > part_colour_bound:
             checks.found[PART_COLOUR] = (f"one part in another colour near {_where(part.where)}", part.where)
+    if colour_bound:
+        checks.colour_deviation = colour_deviation(a.aligned, a.inks)
+        if checks.colour_deviation is not None and checks.colour_deviation > colour_bound:
+            words = f"{COLOUR_WORDS} (more than light or print explains)"
+            checks.found[COLOUR] = (words, a.ref_mask > 0)  # the whole mark, as the rules show it
     # Edges are compared to a fraction of a pixel: only once the homography registered them (scanner/refine.py).
     edges = a.edges if stroke_bound and a.homography is not None else None
     if edges is not None:
@@ -748,10 +749,6 @@ def judge(
         reasons = [r for r in reasons if r not in rules_colour]
         if COLOUR in found and rules_colour:
             found[COLOUR] = (rules_colour[0], found[COLOUR][1])
-    if PART_COLOUR in found:
-        # A part in another colour also moves the whole mark's colours past their bound: where both checks
-        # fired, the part's words, which say where, go first.
-        found = {PART_COLOUR: found.pop(PART_COLOUR), **found}
     named = _named_before_rules(a, checks.stroke_offset)
     # The words of the checks that decided the verdict go first (the screen shows the first), then what the
     # rules' silhouettes would misread, then the rules'.
