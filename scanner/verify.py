@@ -295,7 +295,7 @@ class Piece:
     where: np.ndarray  # boolean, at the compared size
     largest: bool  # the largest of its kind: named whatever the learned map shows
 
-    @property
+    @functools.cached_property
     def words(self) -> str:
         return f"{self.kind} near {_where(self.where)}"
 
@@ -619,11 +619,10 @@ def _hottest(deviation: np.ndarray) -> np.ndarray | None:
     return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
-def _lit_first(rules: RuleFindings, deviation: np.ndarray) -> list[str]:
-    """The rules' reasons with the missing or extra parts that the learned map's hottest patch touches first (the
-    largest such part of each kind, the largest of its kind or not). The silhouettes also differ where a shadow,
-    glare or a misregistration cut them, and the screen shows the first reason beside the heatmap."""
-    hot = _hottest(deviation)
+def _lit_first(rules: RuleFindings, hot: np.ndarray | None) -> list[str]:
+    """The rules' reasons with the missing or extra parts that the learned map's hottest patch (`_hottest`) touches
+    first (the largest such part of each kind, the largest of its kind or not). The silhouettes also differ where
+    a shadow, glare or a misregistration cut them, and the screen shows the first reason beside the heatmap."""
     if hot is None:
         return rules.reasons
     reach = _dilated(hot.astype(np.uint8), _tolerance(hot.shape[0]))
@@ -636,11 +635,10 @@ def _lit_first(rules: RuleFindings, deviation: np.ndarray) -> list[str]:
     return [r for r in rules.reasons if r not in named] + first + [w for w in named if w not in first]
 
 
-def _hottest_reasons(deviation: np.ndarray) -> list[str]:
-    """Where the map is hottest, for a flagged mark that nothing else places: the heatmap the screen shows lights it.
-    On the held-out splits the hottest pixels of a detected counterfeit's map lie on the part it altered for 93-94%
-    of part counterfeits (scanner eval's 'placed'), below MAP_STRONG too."""
-    hot = _hottest(deviation)
+def _hottest_reasons(hot: np.ndarray | None) -> list[str]:
+    """Where the map is hottest (`_hottest`), for a flagged mark that nothing else places: the heatmap the screen
+    shows lights it. On the held-out splits the hottest pixels of a detected counterfeit's map lie on the part it
+    altered for 93-94% of part counterfeits (scanner eval's 'placed'), below MAP_STRONG too."""
     return [] if hot is None else [f"differs most from reference near {_where(hot)}"]
 
 
@@ -733,13 +731,14 @@ def judge(
     if threshold is not None and authenticity >= threshold and not checks.found:
         return verification
     rules = rule_findings(a)
+    hot = _hottest(deviation)
     # Where the map is strong, its place; else, where nothing else was named, where it is hottest (the heatmap
     # the screen shows lights it however faint); the overlap figure after that.
     where = _map_reasons(deviation, a.ref_mask) or [
-        *([] if rules.reasons else _hottest_reasons(deviation)),
+        *([] if rules.reasons else _hottest_reasons(hot)),
         *([rules.shape_summary] if rules.shape_summary else []),
     ]
-    reasons = _lit_first(rules, deviation) + where
+    reasons = _lit_first(rules, hot) + where
     found = dict(checks.found)
     if checks.colour_deviation is not None:
         # The colour check read the inks where the alignment put them, so it alone speaks of colour. The rules'

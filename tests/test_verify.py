@@ -13,6 +13,7 @@ from scanner.verify import (
     RuleFindings,
     _deviation_reasons,
     _extent_aspect,
+    _hottest,
     _lit_first,
     _where,
     align,
@@ -244,10 +245,10 @@ def test_the_part_the_learned_map_lights_is_named_first_even_if_not_the_largest(
     rules = RuleFindings(0.2, 0.25, None, reasons, None, np.zeros((128, 128), np.float32), pieces)
     deviation = np.zeros((128, 128), np.float32)
     deviation[12:22, 102:112] = 0.3
-    assert _lit_first(rules, deviation) == [
+    assert _lit_first(rules, _hottest(deviation)) == [
         "about 25% wider than reference",
         "element missing near top right",
         "element missing near bottom left",
         "extra marking near bottom",
     ]
-    assert _lit_first(rules, np.zeros((128, 128), np.float32)) == reasons
+    assert _lit_first(rules, _hottest(np.zeros((128, 128), np.float32))) == reasons
