@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .display import evidence_strip
@@ -29,7 +28,7 @@ from .exc import ImageError, ScannerError
 from .imageio import read_image
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
-from .verify import COLOUR_WORDS, MAP_HOTTEST, region_named
+from .verify import COLOUR_WORDS, MAP_HOTTEST, at_side, dilated, region_named
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
@@ -94,11 +93,10 @@ def names_kind(outcome: Outcome) -> bool | None:
     return outcome.first_reason is not None and any(w in outcome.first_reason for w in words)
 
 
-def _near(changed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The changed part at `shape`, grown by PLACE_TOLERANCE of the side."""
-    part = cv2.resize((changed > 0).astype(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST)
-    reach = max(1, round(PLACE_TOLERANCE * shape[0]))
-    return cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+def _near(changed: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """The changed part at `like`'s side, grown by PLACE_TOLERANCE of it."""
+    part = at_side(changed, like).astype(np.uint8)
+    return dilated(part, max(1, round(PLACE_TOLERANCE * like.shape[0])))
 
 
 def points_at(heatmap: np.ndarray | None, changed: np.ndarray) -> bool:
@@ -107,7 +105,7 @@ def points_at(heatmap: np.ndarray | None, changed: np.ndarray) -> bool:
     if heatmap is None or float(heatmap.max()) <= 0:
         return False
     hottest = heatmap >= MAP_HOTTEST * float(heatmap.max())  # where the inspector's eye goes
-    return bool(_near(changed, heatmap.shape)[hottest].mean() > 0.5)
+    return bool(_near(changed, heatmap)[hottest].mean() > 0.5)
 
 
 def says_where(reason: str | None, changed: np.ndarray) -> bool:
@@ -115,7 +113,7 @@ def says_where(reason: str | None, changed: np.ndarray) -> bool:
     PLACE_TOLERANCE; a reason naming no place says nowhere."""
     place = re.search(r" near ([a-z ]+)$", reason or "")
     region = region_named(place.group(1), changed.shape) if place else None
-    return region is not None and bool((_near(changed, changed.shape) & region).any())
+    return region is not None and bool((_near(changed, changed) & region).any())
 
 
 @dataclass

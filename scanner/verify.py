@@ -122,8 +122,8 @@ def tolerant_overlap(
     reference dilated by the tolerance, for callers comparing many candidates against one reference.
     """
     q_on, r_on = query > 0, reference > 0
-    q_near = _dilated(query, tolerance)
-    r_near = reference_near if reference_near is not None else _dilated(reference, tolerance)
+    q_near = dilated(query, tolerance)
+    r_near = reference_near if reference_near is not None else dilated(reference, tolerance)
     recall = float((r_on & q_near).sum() / max(1, r_on.sum()))
     precision = float((q_on & r_near).sum() / max(1, q_on.sum()))
     return recall, precision
@@ -210,7 +210,7 @@ def align_mask(
     best, best_fit, best_overlap = np.zeros_like(reference), -1.0, 0.0
     best_matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if reference_near is None:
-        reference_near = _dilated(reference, tolerance)
+        reference_near = dilated(reference, tolerance)
     for matrix in candidates:
         warped = cv2.warpAffine(query, matrix, reference.shape[::-1], flags=cv2.INTER_NEAREST)
         recall, precision = tolerant_overlap(warped, reference, tolerance, reference_near)
@@ -429,7 +429,7 @@ def _reference_at(reference: ReferenceImage, size: int, tolerance: int) -> tuple
     else:
         ref_image = cv2.resize(reference.crop, (size, size), interpolation=cv2.INTER_AREA)
         ref_mask = foreground_mask(ref_image)
-    return ref_image, ref_mask, _dilated(ref_mask, tolerance)
+    return ref_image, ref_mask, dilated(ref_mask, tolerance)
 
 
 def _tolerance(size: int) -> int:
@@ -447,7 +447,7 @@ def _disc(tolerance: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
 
 
-def _dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
+def dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
     """Where `mask` has a pixel within `tolerance` (a disc)."""
     return cv2.dilate(mask, _disc(tolerance)) > 0
 
@@ -625,7 +625,7 @@ def _lit_first(rules: RuleFindings, hot: np.ndarray | None) -> list[str]:
     a shadow, glare or a misregistration cut them, and the screen shows the first reason beside the heatmap."""
     if hot is None:
         return rules.reasons
-    reach = _dilated(hot.astype(np.uint8), _tolerance(hot.shape[0]))
+    reach = dilated(hot.astype(np.uint8), _tolerance(hot.shape[0]))
     lit: dict[str, str] = {}
     for piece in rules.pieces:
         if piece.kind not in lit and (piece.where & reach).any():
@@ -766,7 +766,7 @@ def _named_before_rules(a: Alignment, stroke_offset: float | None) -> list[tuple
     named = []
     mirrored = _mirrored(a)
     if mirrored is not None:
-        part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else _at_side(mirrored.where, a.ref_mask)
+        part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else at_side(mirrored.where, a.ref_mask)
         named.append((_mirrored_words(mirrored), part & (a.ref_mask > 0)))
     if stroke_offset is not None and stroke_offset < THINNER_WORDS_BELOW and a.edges is not None:
         named.append((stroke_words(stroke_offset, a.edges), _outline(a.ref_mask)))
@@ -785,9 +785,9 @@ def _mirrored_words(mirrored: MirroredPart) -> str:
     return f"one part mirrored near {_where(mirrored.where)}"
 
 
-def _at_side(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """A boolean mask resized to `like`'s shape."""
-    return cv2.resize(mask.astype(np.uint8), like.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+def at_side(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A boolean mask (or a 0/255 one) resized to `like`'s shape."""
+    return cv2.resize((mask > 0).astype(np.uint8), like.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
 
 
 def _outline(mask: np.ndarray) -> np.ndarray:
