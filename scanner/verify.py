@@ -268,7 +268,11 @@ def _band(fraction: float, bands: tuple) -> str:
 def _where(mask: np.ndarray) -> str:
     """Words for where a blob lies: "top right", "centre", "left"..."""
     ys, xs = np.nonzero(mask)
-    row, col = _band(ys.mean() / mask.shape[0], ROWS), _band(xs.mean() / mask.shape[1], COLUMNS)
+    return _place(_band(ys.mean() / mask.shape[0], ROWS), _band(xs.mean() / mask.shape[1], COLUMNS))
+
+
+def _place(row: str, col: str) -> str:
+    """The words for a row band and a column band: "top right", "left", "centre"..."""
     return f"{row} {col}".strip() or "centre"
 
 
@@ -277,7 +281,7 @@ def region_named(place: str, shape: tuple[int, ...]) -> np.ndarray | None:
     words = place.split()
     row = next((w for w in words if w in {r for r, _, _ in ROWS}), "")
     col = next((w for w in words if w in {c for c, _, _ in COLUMNS}), "")
-    if place != (f"{row} {col}".strip() or "centre"):
+    if place != _place(row, col):
         return None
     _, y0, y1 = next(band for band in ROWS if band[0] == row)
     _, x0, x1 = next(band for band in COLUMNS if band[0] == col)
