@@ -96,3 +96,44 @@ def test_a_counterfeits_changes_are_framed_as_the_index_frames_its_reference(tmp
     side = framed.shape[0]
     assert xs.mean() > 0.6 * side and ys.mean() < 0.5 * side  # ...at the top right, where the rectangle is
     assert framed.sum() < 0.5 * on_mark.sum()  # the rectangle, not the disc
+
+
+def test_views_of_one_item_share_the_goods_and_differ_in_the_capture(monkeypatch):
+    """make_heldout_set.py --views: each view prints the mark on the same surface in the same style, and is
+    taken from its own pose, light and noise."""
+    import synth_photos
+
+    surfaces, styles = [], []
+    real_surface, real_style = synth_photos.surface, synth_photos._print_style
+
+    def recorded_surface(kind, rng):
+        image = real_surface(kind, rng)
+        surfaces.append(image)
+        return image
+
+    def recorded_style(surface_img, ink, alpha, rng, inked=False):
+        styles.append(rng.bit_generator.state["state"]["state"])  # where the goods' stream stands
+        return real_style(surface_img, ink, alpha, rng, inked)
+
+    monkeypatch.setattr(synth_photos, "surface", recorded_surface)
+    monkeypatch.setattr(synth_photos, "_print_style", recorded_style)
+    mark = np.zeros((256, 256, 4), np.uint8)
+    mark[40:216, 60:196] = (30, 30, 220, 255)
+    views = synth_photos.photograph_views(mark, np.random.default_rng(21), 2, rich=True)
+    assert len(views) == 2 and views[0].shape == views[1].shape
+    assert np.array_equal(surfaces[0], surfaces[1]) and styles[0] == styles[1]
+    assert np.abs(views[0].astype(int) - views[1]).mean() > 5  # another pose and light
+    again = synth_photos.photograph_views(mark, np.random.default_rng(21), 2, rich=True)
+    assert all(np.array_equal(a, b) for a, b in zip(views, again, strict=True))  # deterministic by seed
+
+
+def test_a_photo_taken_with_its_own_generator_for_the_capture_is_the_photo_as_before():
+    """`capture` defaults to the goods' generator: every set made before --views existed is made again alike."""
+    from synth_photos import photograph
+
+    mark = np.zeros((128, 128, 4), np.uint8)
+    mark[20:100, 30:90] = (200, 60, 30, 255)
+    one_stream = photograph(mark, np.random.default_rng(4), rich=True)
+    assert np.array_equal(one_stream, photograph(mark, np.random.default_rng(4), rich=True, capture=None))
+    other = photograph(mark, np.random.default_rng(4), rich=True, capture=np.random.default_rng(5))
+    assert not np.array_equal(one_stream, other)

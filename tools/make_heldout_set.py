@@ -40,7 +40,7 @@ sys.path.insert(0, str(TOOLS))
 from counterfeits import KINDS, changes_a_part  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_photo  # noqa: E402
+from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_photo, make_views  # noqa: E402
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
@@ -68,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), default="test")
     parser.add_argument("--without", choices=sorted(ABLATIONS), action="append", default=[], help="remove a factor")
+    parser.add_argument(
+        "--views",
+        type=int,
+        default=1,
+        help="photos per item: with 2 or more, each item (the same goods) is shot from that many independent "
+        "captures; labels.csv names the first view in `file` and the others in `more_views` (a new set: the "
+        "first views are not the one-view set's photos)",
+    )
     args = parser.parse_args(argv)
     if (args.out / "labels.csv").exists():
         raise SystemExit(f"{args.out} already holds an evaluation set; remove it first")
@@ -86,22 +94,41 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
 
     def save(
-        image: np.ndarray, name: str, expected: str, brand: str, kind: str, magnitude: str = "", changed: str = ""
+        shot: np.ndarray | list[np.ndarray],
+        name: str,
+        expected: str,
+        brand: str,
+        kind: str,
+        magnitude: str = "",
+        changed: str = "",
     ) -> None:
-        cv2.imwrite(str(photos / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        rows.append((f"photos/{name}", expected, brand, kind, magnitude, changed))
+        names = (
+            [name]
+            if args.views == 1
+            else [name] + [name.replace(".jpg", f".view{n}.jpg") for n in range(2, 1 + args.views)]
+        )
+        for image, file in zip(shot if isinstance(shot, list) else [shot], names, strict=True):
+            cv2.imwrite(str(photos / file), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        more = ";".join(f"photos/{n}" for n in names[1:])
+        rows.append((f"photos/{name}", expected, brand, kind, magnitude, changed) + ((more,) if more else ()))
 
     def shoot(logo: Path, kind: str, brand: str, name: str, expected: str) -> None:
         nonlocal seed
         seed += 1
         label = "unknown" if expected == "unknown" else kind
-        save(make_photo(logo, kind, seed, rich=True), name, expected, brand, label)
+        shot = (
+            make_photo(logo, kind, seed, rich=True)
+            if args.views == 1
+            else make_views(logo, kind, seed, args.views, rich=True)
+        )
+        save(shot, name, expected, brand, label)
 
     def shoot_counterfeit(logo: Path, kind: str, brand: str, magnitude: float) -> None:
         nonlocal seed
         seed += 1
         rng = np.random.default_rng(seed)
-        image, kind, where, description = counterfeit_photo(load_mark(logo), kind, magnitude, rng)
+        views = 0 if args.views == 1 else args.views
+        image, kind, where, description = counterfeit_photo(load_mark(logo), kind, magnitude, rng, views)
         stem = f"{kind}_{brand}_{magnitude:.2f}"
         changed = ""
         if changes_a_part(kind, description):
@@ -126,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                 shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
     with (args.out / "labels.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "expected", "brand", "kind", "magnitude", "changes"])
+        writer.writerow(
+            ["file", "expected", "brand", "kind", "magnitude", "changes"] + (["more_views"] if args.views > 1 else [])
+        )
         writer.writerows(rows)
     print(
         f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(unknown)} unknown, {len(rows)} photos",

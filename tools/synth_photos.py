@@ -143,10 +143,15 @@ def tilted_corners(side: int, rng: np.random.Generator, max_tilt: float = MAX_TI
 
 
 def photograph(
-    mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
+    mark: np.ndarray,
+    rng: np.random.Generator,
+    kind: str = "genuine",
+    rich: bool = False,
+    inked: bool = False,
+    capture: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Print the RGBA mark on a surface and take a handheld photo of it (see photograph_with_extent)."""
-    return photograph_with_extent(mark, rng, kind, rich, inked)[0]
+    """Print the RGBA mark on a surface and take a handheld photo of it (see photograph_with_placement)."""
+    return photograph_with_placement(mark, rng, kind, rich, inked, capture)[0]
 
 
 def photograph_with_extent(
@@ -158,7 +163,12 @@ def photograph_with_extent(
 
 
 def photograph_with_placement(
-    mark: np.ndarray, rng: np.random.Generator, kind: str = "genuine", rich: bool = False, inked: bool = False
+    mark: np.ndarray,
+    rng: np.random.Generator,
+    kind: str = "genuine",
+    rich: bool = False,
+    inked: bool = False,
+    capture: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray]:
     """(photo, (x0, y0, x1, y1) extent of the mark in it, 3x3 homography from the mark's pixels to the
     photo's): print the RGBA mark on a surface and take a handheld photo of it. The homography is the
@@ -167,23 +177,28 @@ def photograph_with_placement(
     `rich` (the training and v1 evaluation sets) widens every range and adds print styles (embossed,
     embroidered, foil, faded), cast shadows and motion blur; without it, the v0 sets are reproduced exactly.
     `inked` rules out embossing (no ink): a colour counterfeit must show its colour.
+
+    `rng` draws the goods (surface, ink coverage, print style) and, unless `capture` is given, the capture too
+    (pose, light, shadow, shake, blur, noise, JPEG). Two photos with generators seeded alike for the goods and
+    differently for `capture` are two views of one item (make_heldout_set.py --views 2).
     """
+    cap = rng if capture is None else capture
     image = surface(SURFACES[rng.integers(len(SURFACES))], rng)
     image = _contrasting(image, mark)
-    side = int(min(WIDTH, HEIGHT) * (rng.uniform(0.3, 0.9) if rich else rng.uniform(0.5, 0.85)))
+    side = int(min(WIDTH, HEIGHT) * (cap.uniform(0.3, 0.9) if rich else cap.uniform(0.5, 0.85)))
     art = cv2.resize(mark, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
-    cx = WIDTH / 2 + rng.uniform(-0.08, 0.08) * WIDTH
-    cy = HEIGHT / 2 + rng.uniform(-0.08, 0.08) * HEIGHT
+    cx = WIDTH / 2 + cap.uniform(-0.08, 0.08) * WIDTH
+    cy = HEIGHT / 2 + cap.uniform(-0.08, 0.08) * HEIGHT
     # Perspective, then an in-plane rotation. v0 moves each corner by up to 6% of the side; rich tilts the
     # goods by up to 25 degrees in front of a pinhole camera (tilted_corners).
     src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
     if rich:
-        corners = tilted_corners(side, rng)
+        corners = tilted_corners(side, cap)
         if "tilt" in _ablated:
             corners = src - side / 2  # square on (the tilt's random numbers drawn all the same)
     else:
-        corners = src + rng.uniform(-0.06, 0.06, (4, 2)) * side - side / 2
-    angle = math.radians(rng.uniform(-20, 20) if rich else rng.uniform(-10, 10))
+        corners = src + cap.uniform(-0.06, 0.06, (4, 2)) * side - side / 2
+    angle = math.radians(cap.uniform(-20, 20) if rich else cap.uniform(-10, 10))
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     dst = (corners @ rot.T + [cx, cy]).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
@@ -197,28 +212,28 @@ def photograph_with_placement(
     image = ink * alpha + image * (1 - alpha) if styled is None or "print" in _ablated else styled
 
     # Light: a linear gradient and a soft vignette, then white balance drift.
-    gx, gy = rng.uniform(-1, 1, 2)
+    gx, gy = cap.uniform(-1, 1, 2)
     yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     gradient = 1 + 0.25 * (gx * (xx / WIDTH - 0.5) + gy * (yy / HEIGHT - 0.5))
     vignette = 1 - 0.25 * (((xx - WIDTH / 2) / WIDTH) ** 2 + ((yy - HEIGHT / 2) / HEIGHT) ** 2)
-    exposure = rng.uniform(0.8, 1.1) * rng.uniform(0.92, 1.08, 3)
+    exposure = cap.uniform(0.8, 1.1) * cap.uniform(0.92, 1.08, 3)
     image = image * (gradient * vignette)[..., None] * exposure
 
     if kind == "dark":
-        image = image * rng.uniform(0.08, 0.14)
+        image = image * cap.uniform(0.08, 0.14)
     if kind == "glare":
         # A specular highlight over the mark, saturated at its core.
-        gx0, gy0 = cx + rng.uniform(-0.1, 0.1) * WIDTH, cy + rng.uniform(-0.1, 0.1) * HEIGHT
+        gx0, gy0 = cx + cap.uniform(-0.1, 0.1) * WIDTH, cy + cap.uniform(-0.1, 0.1) * HEIGHT
         spot = np.exp(-(((xx - gx0) ** 2 + (yy - gy0) ** 2) / (2 * (0.28 * WIDTH) ** 2)))
-        image = image + rng.uniform(320, 420) * spot[..., None]
+        image = image + cap.uniform(320, 420) * spot[..., None]
     if rich:
-        shaken = _shadow_and_shake(image, rng)
+        shaken = _shadow_and_shake(image, cap)
         image = image if "print" in _ablated else shaken
-    sigma = rng.uniform(5, 8) if kind == "blur" else rng.uniform(0.3, 0.9)
+    sigma = cap.uniform(5, 8) if kind == "blur" else cap.uniform(0.3, 0.9)
     image = cv2.GaussianBlur(image, (0, 0), sigma)
-    image = image + rng.normal(0, rng.uniform(1.5, 4.5), image.shape)
+    image = image + cap.normal(0, cap.uniform(1.5, 4.5), image.shape)
     image = np.clip(image, 0, 255).astype(np.uint8)
-    quality = int(rng.integers(60, 93) if rich else rng.integers(80, 93))
+    quality = int(cap.integers(60, 93) if rich else cap.integers(80, 93))
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     placement = matrix @ np.diag([side / mark.shape[1], side / mark.shape[0], 1.0])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), extent, placement
@@ -299,22 +314,58 @@ def _shadow_and_shake(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return image
 
 
-def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator) -> tuple:
+def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.random.Generator, views: int = 0) -> tuple:
     """(rich photo, kind made, 0/255 mask of what changed in the artwork, description) of a counterfeit of
     `mark` (tools/counterfeits.py; the next kind when this one would not show). Raises Invisible when none
-    shows."""
+    shows. With `views`, the first item is a list of that many views of the one counterfeit (photograph_views)."""
     from counterfeits import COLOUR_KINDS, counterfeit_any
 
     kind, altered, where, description = counterfeit_any(mark, kind, magnitude, rng)
-    return photograph(altered, rng, "genuine", rich=True, inked=kind in COLOUR_KINDS), kind, where, description
+    inked = kind in COLOUR_KINDS
+    if views:
+        return photograph_views(altered, rng, views, "genuine", rich=True, inked=inked), kind, where, description
+    return photograph(altered, rng, "genuine", rich=True, inked=inked), kind, where, description
+
+
+def photograph_views(
+    mark: np.ndarray,
+    rng: np.random.Generator,
+    views: int,
+    kind: str = "genuine",
+    rich: bool = False,
+    inked: bool = False,
+) -> list[np.ndarray]:
+    """`views` photos of one item: the same goods (surface, ink, print style: drawn by `rng` from where it
+    stands, alike for each view) taken from independent handheld captures (pose, light, shadow, blur, noise),
+    as an inspector gets by scanning an item again from another angle."""
+    goods = rng.bit_generator.state
+    captures = rng.spawn(views)  # children of rng's seed: no draws taken from the goods' stream
+    photos = []
+    for capture in captures:
+        rng.bit_generator.state = goods
+        photos.append(photograph(mark, rng, kind, rich, inked, capture))
+    return photos
 
 
 def make_photo(logo: Path, kind: str, seed: int, rich: bool = False) -> np.ndarray:
+    mark, rng, capture_kind = _item(logo, kind, seed)
+    return photograph(mark, rng, capture_kind, rich)
+
+
+def make_views(logo: Path, kind: str, seed: int, views: int, rich: bool = False) -> list[np.ndarray]:
+    """`views` photos of the item make_photo photographs once (photograph_views)."""
+    mark, rng, capture_kind = _item(logo, kind, seed)
+    return photograph_views(mark, rng, views, capture_kind, rich)
+
+
+def _item(logo: Path, kind: str, seed: int) -> tuple[np.ndarray, np.random.Generator, str]:
+    """(the mark to print, tampered for the v0 counterfeit kinds; the generator that goes on to photograph it;
+    the capture's kind)."""
     rng = np.random.default_rng(seed)
     mark = load_mark(logo)
     if kind in ("colour", "stretch", "missing", "mirror"):
         mark = tamper(mark, kind, rng)
-    return photograph(mark, rng, kind if kind in ("blur", "dark", "glare") else "genuine", rich)
+    return mark, rng, kind if kind in ("blur", "dark", "glare") else "genuine"
 
 
 def main(argv: list[str] | None = None) -> int:
