@@ -270,6 +270,12 @@ def _report(report, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     help="Write each verified scan's evidence into this folder: the aligned query, the reference and the "
     "deviation heatmap over it (PNG), named in the JSON.",
 )
+@click.option(
+    "--item",
+    is_flag=True,
+    help="The images are views of ONE item (the same goods from other angles): give one verdict from all of "
+    "them, their mean authenticity judged by [verify] views_suspect_threshold.",
+)
 @record_options
 @pass_settings
 @fail_cleanly
@@ -280,6 +286,7 @@ def scan(
     as_json: bool,
     screens: Path | None,
     evidence: Path | None,
+    item: bool,
     no_record: bool,
     store_path: Path | None,
     operator: str | None,
@@ -290,7 +297,8 @@ def scan(
     JSON fields: image, verdict (pass|suspect|unknown|rescan), brand, brand_name, similarity, authenticity,
     reasons, box, candidates, timings_ms, and with --evidence the files written for the scan; or image and
     error for a file that could not be read. Exits 3 when some files could not be read (the others are
-    still scanned).
+    still scanned). With --item, one line for the item: the fields of the view that shows it best (its image,
+    box and heatmap), the mean authenticity, and `views` (each view's verdict and authenticity).
     """
     from .imageio import expand_paths
     from .pipeline import Pipeline
@@ -305,8 +313,7 @@ def scan(
         context = record_context(config, pipeline, operator, note)
         if not as_json:
             click.echo(f"{'image':<34} {'verdict':<8} {'brand':<16} {'sim':>5} {'auth':>5} {'ms':>6}  reason")
-        for path in paths:
-            frame, result = pipeline.scan_file(path)
+        for path, frame, result in _scans(pipeline, paths, item):
             errors += result.error is not None
             if store is not None and result.error is None:
                 result.record_id = store.record(result, frame, context)
@@ -534,27 +541,52 @@ def sync(
     type=click.Path(path_type=Path, file_okay=False),
     help="Also write a Markdown report with PNG plots (confusion matrix, score histograms) here.",
 )
+@click.option(
+    "--first-view-only",
+    is_flag=True,
+    help="Score each row by its `file` alone, ignoring the other views a more_views column lists.",
+)
 @pass_settings
 @fail_cleanly
-def eval_command(settings: Settings, labels_csv: Path, db_path: Path, as_json: bool, report_dir: Path | None) -> None:
+def eval_command(
+    settings: Settings, labels_csv: Path, db_path: Path, as_json: bool, report_dir: Path | None, first_view_only: bool
+) -> None:
     """Measure the scanner on labelled photos: LABELS_CSV has columns file,expected,brand (file relative to the
     CSV, expected one of pass|suspect|unknown|rescan, brand the enrolled brand id or empty). Prints the
     confusion matrix, per-verdict precision and recall, brand top-1 and unknown-brand rejection. With the
     columns kind,magnitude and changes (tools/make_heldout_set.py), also counterfeit detection per kind, and
-    whether the reasons and the heatmap name and point at what was changed.
+    whether the reasons and the heatmap name and point at what was changed. With more_views (other photos of
+    the same item, `;` between them: make_heldout_set.py --views 2), each row is one item judged from all its
+    views (see `scan --item`).
     """
     from .evaluate import evaluate, format_report, read_labels
     from .pipeline import Pipeline
 
     samples = read_labels(labels_csv)
     with Pipeline(settings.config(), db_path) as pipeline:
-        evaluation = evaluate(pipeline, samples, gallery=report_dir is not None)
+        evaluation = evaluate(pipeline, samples, gallery=report_dir is not None, first_view_only=first_view_only)
     click.echo(json.dumps(evaluation.as_dict()) if as_json else format_report(evaluation))
     if report_dir is not None:
         from .report import write_report
 
         path = write_report(evaluation, report_dir, f"Evaluation of {labels_csv} on {db_path.name}")
         click.echo(f"report: {path}", err=True)
+
+
+def _scans(pipeline, paths: list[Path], item: bool):  # type: ignore[no-untyped-def]
+    """(path, frame, result) per image, or with `item` one for all of them: the view the item's result came
+    from (an unreadable view is reported on its own and left out of the item)."""
+    scanned = [(path, *pipeline.scan_file(path)) for path in paths] if item else None
+    if scanned is None:
+        for path in paths:
+            yield (path, *pipeline.scan_file(path))
+        return
+    readable = [(path, frame, result) for path, frame, result in scanned if result.error is None]
+    yield from ((path, frame, result) for path, frame, result in scanned if result.error is not None)
+    if readable:
+        combined = pipeline.combine([result for _, _, result in readable])
+        path, frame = next((p, f) for p, f, r in readable if r.image == combined.image)
+        yield path, frame, combined
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]

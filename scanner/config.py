@@ -124,6 +124,12 @@ class VerifyConfig:
         "Authenticity (0-1) below this gives `suspect`; 0 takes the verifier's calibrated value "
         "(models/<verifier>.json), or 0.5 with the v0 rules.",
     )
+    views_suspect_threshold: float = _field(
+        0.0,
+        "For an item scanned from several views (`scanner scan --item`, `scanner eval` with more_views): its "
+        "mean authenticity over the views below this gives `suspect`; 0 takes the verifier's calibrated value "
+        "(views_suspect_threshold in models/<verifier>.json), else suspect_threshold.",
+    )
     size: int = _field(
         0,
         "Side in pixels of the square the query and reference are compared at; 0 takes the verifier model's "

@@ -1,4 +1,4 @@
-"""Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes]]).
+"""Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes[,more_views]]]).
 
 `expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
 unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
@@ -9,7 +9,9 @@ obvious, the share of genuine photos wrongly flagged, and how often a detected c
 (what the screen shows first) names what was done to it (KIND_WORDS). With the optional `changes` column (a
 mask of what a counterfeit altered in one part of the mark, framed as the brand's reference), also how often
 the heatmap of a detected counterfeit points at that part (`points_at`) and how often its first reason says
-where that part is (`says_where`).
+where that part is (`says_where`). With the optional `more_views` (other photos of the same item, `;` between
+them: tools/make_heldout_set.py --views), each row is scored as one item from all its views
+(scanner/views.py), unless told to take the first view only.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Sample:
     kind: str | None = None  # counterfeit kind, degradation or "genuine", when the labels say
     magnitude: float | None = None  # counterfeit magnitude 0..1
     changes: Path | None = None  # 0/255 mask of the part a counterfeit altered, framed as the brand's reference
+    more_views: list[Path] = field(default_factory=list)  # other photos of the same item
 
 
 def band(magnitude: float) -> str:
@@ -241,6 +244,7 @@ def read_labels(labels_csv: Path) -> list[Sample]:
         except ValueError as err:
             raise ScannerError(f"{labels_csv}:{n}: magnitude must be a number from 0 to 1, not {magnitude!r}") from err
         changes = row.get("changes") or None
+        more_views = [labels_csv.parent / f for f in (row.get("more_views") or "").split(";") if f]
         samples.append(
             Sample(
                 labels_csv.parent / row["file"],
@@ -249,6 +253,7 @@ def read_labels(labels_csv: Path) -> list[Sample]:
                 row.get("kind") or None,
                 value,
                 labels_csv.parent / changes if changes else None,
+                more_views,
             )
         )
     return samples
@@ -271,12 +276,14 @@ def evaluate(
     samples: list[Sample],
     on_result: Callable[[Sample, ScanResult], None] = lambda s, r: None,
     gallery: bool = False,
+    first_view_only: bool = False,
 ) -> Evaluation:
     """Scan every sample and tally. With `gallery`, every verified miss also keeps its evidence strip for the
-    report's gallery (150 KB each: only when a report is written)."""
+    report's gallery (150 KB each: only when a report is written). A sample with more views is scored as one
+    item from all of them, unless `first_view_only`."""
     evaluation = Evaluation()
     for sample in samples:
-        frame, result = pipeline.scan_file(sample.file)
+        frame, result = _scan_sample(pipeline, sample, first_view_only)
         on_result(sample, result)
         predicted = result.verdict.value if result.verdict else ERROR
         if gallery and predicted != sample.expected and frame is not None and result.aligned is not None:
@@ -298,6 +305,19 @@ def evaluate(
             )
         )
     return evaluation
+
+
+def _scan_sample(pipeline: Pipeline, sample: Sample, first_view_only: bool) -> tuple[np.ndarray | None, ScanResult]:
+    """(the frame the result came from, the result) for the sample's photo, or its item's views combined."""
+    frame, result = pipeline.scan_file(sample.file)
+    if first_view_only or not sample.more_views:
+        return frame, result
+    scanned = [(frame, result)] + [pipeline.scan_file(path) for path in sample.more_views]
+    readable = [(f, r) for f, r in scanned if r.error is None]
+    if not readable:
+        return frame, result
+    combined = pipeline.combine([r for _, r in readable])
+    return next(f for f, r in readable if r.image == combined.image), combined
 
 
 def format_report(evaluation: Evaluation) -> str:

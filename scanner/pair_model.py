@@ -77,6 +77,12 @@ class PairVerifier:
         return float(self.calibration.get("suspect_threshold", DEFAULT_SUSPECT_THRESHOLD))
 
     @property
+    def views_suspect_threshold(self) -> float | None:
+        """The threshold for an item's mean authenticity over several views, when calibrated."""
+        value = self.calibration.get("views_suspect_threshold")
+        return None if value is None else float(value)
+
+    @property
     def alignment(self) -> str:
         return str(self.calibration.get("alignment", "similarity"))
 

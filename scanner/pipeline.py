@@ -66,6 +66,9 @@ class ScanResult:
     record_id: str | None = None  # uuid in the scan store, once recorded
     shape_inliers: int | None = None  # best local-feature match count, when no brand matched by similarity
     align_correlation: float | None = None  # best edge correlation once aligned, when shape named no brand either
+    findings: list[str] = field(default_factory=list)  # what verification found deviating, kept on a pass too
+    overruled: bool = False  # a check beside the learned score flagged the mark (verify.Verification.overruled)
+    views: list[dict[str, Any]] = field(default_factory=list)  # per view, for an item scanned from several
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -89,6 +92,7 @@ class ScanResult:
             **({"shape_inliers": self.shape_inliers} if self.shape_inliers is not None else {}),
             **({"align_correlation": round(self.align_correlation, 4)} if self.align_correlation is not None else {}),
             **({"evidence": self.evidence} if self.evidence else {}),
+            **({"views": self.views} if self.views else {}),
         }
 
 
@@ -170,6 +174,9 @@ class Pipeline:
         self.verify_size = config.verify.size or (self.verifier.size if self.verifier else RULES_SIZE)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
+        # An item's mean authenticity over several views is judged by its own threshold (scanner/views.py).
+        default_views = self.verifier.views_suspect_threshold if self.verifier else None
+        self.views_threshold = config.verify.views_suspect_threshold or default_views or self.suspect_threshold
         self.index.load(config.match.search_breadth)
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
@@ -197,6 +204,12 @@ class Pipeline:
         result = self.scan(frame)
         result.image = str(path)
         return frame, result
+
+    def combine(self, views: list[ScanResult]) -> ScanResult:
+        """One result for an item from the results of its views (scanner/views.py)."""
+        from .views import combine_views
+
+        return combine_views(views, self.views_threshold)
 
     def scan(self, frame: np.ndarray) -> ScanResult:
         start = time.perf_counter()
@@ -255,6 +268,7 @@ class Pipeline:
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned = verification.aligned
+        result.findings, result.overruled = verification.reasons, verification.overruled
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
         result.reasons += named_by
 

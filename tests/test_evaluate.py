@@ -224,3 +224,24 @@ def test_a_reason_says_where_when_the_place_it_names_reaches_the_part():
     assert not says_where("about 18% wider than reference", top_right)  # names no place
     assert not says_where("element missing near the logo", top_right)  # not a place the scanner names
     assert not says_where(None, top_right)
+
+
+def test_a_row_with_more_views_is_scored_as_one_item(tmp_path, demo_index_path):
+    """more_views (make_heldout_set.py --views): the row's outcome is its item's, combined from every view; the
+    first view alone when told. Two real photos of genuine Starbucks and Ferrari marks stand in as the views."""
+    for name in ("genuine_starbucks_0.jpg", "stretch_starbucks_0.jpg", "genuine_ferrari_0.jpg"):
+        shutil.copy(PHOTOS / name, tmp_path / name)
+    (tmp_path / "labels.csv").write_text(
+        "file,expected,brand,kind,magnitude,changes,more_views\n"
+        "genuine_starbucks_0.jpg,pass,starbucks,genuine,,,stretch_starbucks_0.jpg\n"
+        "genuine_ferrari_0.jpg,pass,ferrari,genuine,,,\n"
+    )
+    samples = read_labels(tmp_path / "labels.csv")
+    assert samples[0].more_views == [tmp_path / "stretch_starbucks_0.jpg"] and samples[1].more_views == []
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        alone = [pipeline.scan_file(tmp_path / n)[1] for n in ("genuine_starbucks_0.jpg", "stretch_starbucks_0.jpg")]
+        both = evaluate(pipeline, samples)
+        first = evaluate(pipeline, samples, first_view_only=True)
+    assert both.outcomes[0].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))
+    assert first.outcomes[0].authenticity == pytest.approx(alone[0].authenticity)
+    assert both.outcomes[1] == first.outcomes[1]  # a row with one view is the same either way
