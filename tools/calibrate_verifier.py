@@ -15,6 +15,13 @@ scanner/colour.py, the stroke offset of scanner/stroke.py), the largest value th
 and its margin times it, for the check's [verify] bound: past a bound a mark is `suspect` whatever its
 score. The detection printed counts the checks at the configured bounds.
 
+With `--views-set` (a calibration split made with make_heldout_set.py --views 2) it chooses instead the
+threshold for an item scanned from several views (scanner/views.py): the mean authenticity of the item's
+views verified as its own brand, below which `--flag` of the genuine items fall. That goes to `<model>.json`
+as `views_suspect_threshold`; `suspect_threshold` is left as it is.
+
+    python tools/calibrate_verifier.py --model models/verifier_v6_int8.tflite --views-set build/heldout-cal-2v
+
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
 enrolled, and they did not beat it (models/README.md).
 """
@@ -22,9 +29,11 @@ enrolled, and they did not beat it (models/README.md).
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from calibrate_threshold import scan_set, verified_as_labelled  # noqa: E402
+from calibrate_threshold import scan_set, set_pipeline, verified_as_labelled  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
@@ -51,9 +60,13 @@ CHECKS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--set", dest="eval_set", type=Path, required=True)
+    sets = parser.add_mutually_exclusive_group(required=True)
+    sets.add_argument("--set", dest="eval_set", type=Path)
+    sets.add_argument("--views-set", type=Path, help="calibrate the several-views threshold on this set instead")
     parser.add_argument("--flag", type=float, default=0.03, help="share of genuine photos flagged")
     args = parser.parse_args(argv)
+    if args.views_set is not None:
+        return calibrate_views(args.model, args.views_set, args.flag)
 
     config = ScannerConfig()
     configured = {key: getattr(config.verify, key) for key in CHECKS}
@@ -101,6 +114,50 @@ def main(argv: list[str] | None = None) -> int:
         f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with "
         + ", ".join(f"{key} {value:g}" for key, value in configured.items())
         + f") -> {path}"
+    )
+    return 0
+
+
+def item_means(model: Path, eval_set: Path) -> Iterator[tuple[dict, float, bool]]:
+    """(labels row, mean authenticity, every view overruled by a check) of each item of the set with two or more
+    views verified as its own brand, scanned with the shipped config and `model`."""
+    config = ScannerConfig()
+    config = replace(config, verify=replace(config.verify, model=str(model)))
+    with set_pipeline(config, eval_set) as pipeline, (eval_set / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            files = [row["file"], *filter(None, (row.get("more_views") or "").split(";"))]
+            if row["expected"] not in ("pass", "suspect") or len(files) < 2:
+                continue
+            voting = [r for r in (pipeline.scan_file(eval_set / f)[1] for f in files) if verified_as_labelled(row, r)]
+            if len(voting) >= 2:
+                mean = float(np.mean([r.authenticity for r in voting]))
+                yield row, mean, all(r.overruled for r in voting)
+
+
+def calibrate_views(model: Path, eval_set: Path, flag: float) -> int:
+    genuine: list[float] = []
+    fakes: list[tuple[float, bool]] = []
+    for row, mean, overruled in item_means(model, eval_set):
+        if row["expected"] == "pass":
+            genuine.append(mean)
+        else:
+            fakes.append((mean, overruled))
+    if not genuine:
+        raise SystemExit(f"{eval_set} has no genuine item with two views verified: make it with --views 2")
+    threshold = float(np.quantile(np.array(genuine), flag))
+    detection = float(np.mean([mean < threshold or overruled for mean, overruled in fakes])) if fakes else 0.0
+    path = record_calibration(
+        model,
+        {
+            "views_suspect_threshold": round(threshold, 4),
+            "views_calibrated_on": str(eval_set.name),
+            "views_counterfeits_detected_on_calibration": round(detection, 4),
+        },
+    )
+    print(
+        f"{model.name}: views_suspect_threshold {threshold:.4f} flags {flag:.0%} of {len(genuine)} genuine items "
+        f"(mean authenticity of 2 or more verified views) and detects {detection:.1%} of {len(fakes)} such "
+        f"counterfeit items -> {path}"
     )
     return 0
 
