@@ -584,9 +584,8 @@ def _scans(pipeline, paths: list[Path], item: bool):  # type: ignore[no-untyped-
     readable = [(path, frame, result) for path, frame, result in scanned if result.error is None]
     yield from ((path, frame, result) for path, frame, result in scanned if result.error is not None)
     if readable:
-        combined = pipeline.combine([result for _, _, result in readable])
-        path, frame = next((p, f) for p, f, r in readable if r.image == combined.image)
-        yield path, frame, combined
+        shown, combined = pipeline.combine([result for _, _, result in readable])
+        yield readable[shown][0], readable[shown][1], combined
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]

@@ -182,7 +182,16 @@ class LiveConfig:
     steady_frames: int = _field(6, "Consecutive still, sharp frames that make a steady view (auto mode).")
     steady_change: float = _field(3.0, "Mean grey-level change between frames (0-255) below which the view is still.")
     banner_seconds: float = _field(3.0, "How long a verdict stays on screen over the live preview.")
+    views: int = _field(
+        1,
+        "Scans per item: with 2 or more, the operator turns the item between scans and one verdict comes from "
+        "all of them (scanner/views.py); a frame sent to rescan does not count as a view.",
+    )
     fullscreen: bool = _field(True, "Fill the display (the Pi's screen); false gives a window.")
+
+    def __post_init__(self) -> None:
+        if self.views < 1:
+            raise ConfigError("[live] views must be at least 1 (scans per item)")
 
 
 @dataclass(frozen=True)

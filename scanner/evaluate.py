@@ -316,8 +316,8 @@ def _scan_sample(pipeline: Pipeline, sample: Sample, first_view_only: bool) -> t
     readable = [(f, r) for f, r in scanned if r.error is None]
     if not readable:
         return frame, result
-    combined = pipeline.combine([r for _, r in readable])
-    return next(f for f, r in readable if r.image == combined.image), combined
+    shown, combined = pipeline.combine([r for _, r in readable])
+    return readable[shown][0], combined
 
 
 def format_report(evaluation: Evaluation) -> str:

@@ -23,6 +23,7 @@ from .display import Window, render_live
 from .gpio import NullIndicator
 from .pipeline import Pipeline, ScanResult
 from .quality import analysis_grey, sharpness
+from .verdict import Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -126,15 +127,44 @@ class ThreadWorker:
         return done
 
 
+class ItemViews:
+    """Gathers the scans of one item until it has `views` of them, then gives the item's result
+    (Pipeline.combine). A frame sent to rescan is passed on at once, to say what to fix, and is not a view."""
+
+    def __init__(self, pipeline: Pipeline, views: int) -> None:
+        self.pipeline, self.views = pipeline, views
+        self._taken: list[tuple[Frame, ScanResult]] = []
+
+    @property
+    def taken(self) -> int:
+        """Views of the current item scanned so far."""
+        return len(self._taken)
+
+    def add(self, frame: Frame, result: ScanResult) -> tuple[Frame, ScanResult] | None:
+        """The result to show and record: this scan's, the item's once complete, or None while views are due."""
+        if self.views == 1 or result.verdict is Verdict.RESCAN:
+            return frame, result
+        self._taken.append((frame, result))
+        if len(self._taken) < self.views:
+            return None
+        taken, self._taken = self._taken, []
+        shown, combined = self.pipeline.combine([r for _, r in taken])
+        return taken[shown][0], combined
+
+
 @dataclass
 class LiveOptions:
     auto: bool
     max_scans: int | None = None
 
 
-def status_line(auto: bool, busy: bool) -> str:
+def status_line(auto: bool, busy: bool, views: tuple[int, int] = (0, 1)) -> str:
+    """The line under the preview; `views`: (views of the current item taken, views per item)."""
     if busy:
         return "scanning..."
+    taken, wanted = views
+    if taken:
+        return f"view {taken} of {wanted} taken: turn the item a little, then " + ("hold" if auto else "scan")
     return "auto: hold the logo steady in the frame" if auto else "press the button or SPACE to scan"
 
 
@@ -159,6 +189,7 @@ def run_live(
     indicator.on_trigger(pressed.set)
     worker = InlineWorker(pipeline) if window is None and not camera.live else ThreadWorker(pipeline)
     steady = SteadyTrigger(config, quality)
+    item = ItemViews(pipeline, config.views)
     pace = 1.0 / camera.fps if window is not None and not camera.live and camera.fps else 0.0
     shown: tuple[ScanResult, float] | None = None
     scans = 0
@@ -187,19 +218,18 @@ def run_live(
                 shown = None  # the verdict belonged to the item that was in view; the view has moved on
             if window is not None:
                 recent = shown[0] if shown else None
-                window.show(
-                    render_live(frame.preview, recent, status_line(options.auto, worker.busy), box_scale(frame))
-                )
+                status = status_line(options.auto, worker.busy, (item.taken, config.views))
+                window.show(render_live(frame.preview, recent, status, box_scale(frame)))
                 key = window.key(max(1, int((pace - (time.monotonic() - started)) * 1000)))
                 if key in KEY_QUIT:
                     break
                 trigger = trigger or key in KEY_SCAN
             if trigger and not worker.busy:
                 worker.submit(frame)
-            if (done := worker.poll()) is not None:
-                finish(*done)
+            if (done := worker.poll()) is not None and (ready := item.add(*done)) is not None:
+                finish(*ready)
     finally:
         for done in worker.close():
-            if options.max_scans is None or scans < options.max_scans:
-                finish(*done)
+            if (options.max_scans is None or scans < options.max_scans) and (ready := item.add(*done)) is not None:
+                finish(*ready)
     return scans

@@ -205,8 +205,8 @@ class Pipeline:
         result.image = str(path)
         return frame, result
 
-    def combine(self, views: list[ScanResult]) -> ScanResult:
-        """One result for an item from the results of its views (scanner/views.py)."""
+    def combine(self, views: list[ScanResult]) -> tuple[int, ScanResult]:
+        """(the view it shows, one result for an item) from the results of its views (scanner/views.py)."""
         from .views import combine_views
 
         return combine_views(views, self.views_threshold)

@@ -23,29 +23,33 @@ JUDGED = (Verdict.PASS, Verdict.SUSPECT)
 CONSISTENT = "consistent with the genuine reference"
 
 
-def combine_views(views: list[ScanResult], views_threshold: float) -> ScanResult:
-    """The item's result from its views' results (in the order taken; none may be an unreadable file)."""
+def combine_views(views: list[ScanResult], views_threshold: float) -> tuple[int, ScanResult]:
+    """(the index of the view whose image, box and heatmap the item's result shows, the item's result) from its
+    views' results, in the order taken (none may be an unreadable file)."""
     if not views:
         raise ValueError("an item needs at least one view")
     summary = [_summary(n, view) for n, view in enumerate(views, start=1)]
     judged = [v for v in views if v.verdict in JUDGED and v.authenticity is not None]
     if not judged:
         # Named by no view: unknown when some view saw a mark no enrolled brand matches, else rescan.
-        unnamed = next((v for v in views if v.verdict is Verdict.UNKNOWN), views[0])
-        return replace(unnamed, views=summary)
+        shown = next((n for n, v in enumerate(views) if v.verdict is Verdict.UNKNOWN), 0)
+        return shown, replace(views[shown], views=summary)
     brand = max(judged, key=lambda v: v.similarity or 0.0).brand
     voting = [v for v in judged if v.brand == brand]
-    others = sorted({v.brand_name or v.brand or "?" for v in judged if v.brand != brand})
     if len(voting) == 1:
-        result = replace(voting[0], views=summary)
+        source, result = voting[0], replace(voting[0], views=summary)
     else:
-        result = _averaged(voting, views_threshold, summary)
+        source, result = _averaged(voting, views_threshold, summary)
+    others = sorted({v.brand_name or v.brand or "?" for v in judged if v.brand != brand})
     if others:
         result.reasons = [*result.reasons, f"another view read as {', '.join(others)}"]
-    return result
+    return next(n for n, v in enumerate(views) if v is source), result
 
 
-def _averaged(voting: list[ScanResult], threshold: float, summary: list[dict[str, Any]]) -> ScanResult:
+def _averaged(
+    voting: list[ScanResult], threshold: float, summary: list[dict[str, Any]]
+) -> tuple[ScanResult, ScanResult]:
+    """(the view shown, the item's result) judged by the voting views' mean authenticity."""
     scores = [v.authenticity or 0.0 for v in voting]
     mean = sum(scores) / len(scores)
     overruled = all(v.overruled for v in voting)
@@ -54,10 +58,11 @@ def _averaged(voting: list[ScanResult], threshold: float, summary: list[dict[str
         telling = min(voting, key=lambda v: v.authenticity or 0.0)  # the view that shows the deviation best
         words = telling.findings or ["deviates from the genuine reference"]
         tally = f"{len(voting)} views: authenticity {scored}, mean {mean:.2f} (suspect under {threshold:.2f})"
-        return replace(telling, verdict=Verdict.SUSPECT, authenticity=mean, reasons=[*words, tally], views=summary)
+        item = replace(telling, verdict=Verdict.SUSPECT, authenticity=mean, reasons=[*words, tally], views=summary)
+        return telling, item
     steady = max(voting, key=lambda v: v.authenticity or 0.0)
     reason = f"{CONSISTENT} in {len(voting)} views (authenticity {scored}, mean {mean:.2f})"
-    return replace(steady, verdict=Verdict.PASS, authenticity=mean, reasons=[reason], views=summary)
+    return steady, replace(steady, verdict=Verdict.PASS, authenticity=mean, reasons=[reason], views=summary)
 
 
 def _summary(n: int, view: ScanResult) -> dict[str, Any]:

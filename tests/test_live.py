@@ -18,7 +18,7 @@ from scanner.live import LiveOptions, SteadyTrigger, run_live
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
 from tests import fake_picamera2
-from tests.conftest import PHOTOS, live_run
+from tests.conftest import BRANDS, PHOTOS, ROOT, live_run
 
 LIVE = LiveConfig(steady_frames=4)
 QUALITY = QualityConfig()
@@ -95,3 +95,34 @@ def test_pi_camera_button_scan_lights_the_led(demo_index_path, monkeypatch):
     assert (result.verdict, result.brand) == (Verdict.PASS, "ferrari")
     assert frame.preview.shape == (960, 1280, 3) and frame.image.shape == (480, 640, 3)
     assert green
+
+
+def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
+    """[live] views = 2 on the Pi camera path: the item is held steady, turned, held again; one result comes
+    out, from both views, and the line under the preview asks for the second view in between."""
+    from scanner.live import status_line
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from synth_photos import load_mark, photograph_views
+
+    first, second = photograph_views(load_mark(BRANDS / "ferrari" / "logo.png"), np.random.default_rng(8), 2, rich=True)
+    monkeypatch.setitem(sys.modules, "picamera2", fake_picamera2)
+    monkeypatch.setattr(fake_picamera2, "FRAMES", [first] * 12 + [second] * 12)
+    config = ScannerConfig()
+    live = LiveConfig(steady_frames=4, views=2)
+    results = []
+    with Pipeline(config, demo_index_path) as pipeline, open_camera("picamera2", CameraConfig()) as camera:
+        scans = run_live(
+            pipeline,
+            camera,
+            LiveOptions(auto=True, max_scans=1),
+            live,
+            config.quality,
+            lambda frame, result: results.append(result),
+        )
+    assert scans == 1 and len(results) == 1
+    item = results[0]
+    assert (item.verdict, item.brand) == (Verdict.PASS, "ferrari")
+    assert [v["verdict"] for v in item.views] == ["pass", "pass"]
+    assert "in 2 views" in item.reasons[0]
+    assert status_line(True, False, (1, 2)) == "view 1 of 2 taken: turn the item a little, then hold"

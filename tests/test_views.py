@@ -48,8 +48,8 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
     """0.55 and 0.35: one view alone would pass and the other be flagged; their mean, 0.45, is under the
     threshold, and the words and heatmap come from the view that shows the deviation best."""
     seen = view(Verdict.SUSPECT, 0.35, findings=["element missing near top"], image="b.jpg")
-    item = combine_views([view(Verdict.PASS, 0.55), seen], THRESHOLD)
-    assert item.verdict is Verdict.SUSPECT and item.image == "b.jpg"
+    shown, item = combine_views([view(Verdict.PASS, 0.55), seen], THRESHOLD)
+    assert item.verdict is Verdict.SUSPECT and item.image == "b.jpg" and shown == 1
     assert item.authenticity == pytest.approx(0.45)
     assert item.reasons[0] == "element missing near top"
     assert "2 views: authenticity 0.55 and 0.35, mean 0.45" in item.reasons[-1]
@@ -58,27 +58,27 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
 
 def test_a_view_flagged_by_the_light_is_outvoted():
     """A glare flags one view (0.30), the other shows the mark clean (0.95): mean 0.625, the item passes."""
-    item = combine_views([view(Verdict.SUSPECT, 0.30, image="glare.jpg"), view(Verdict.PASS, 0.95)], THRESHOLD)
-    assert item.verdict is Verdict.PASS and item.image == "a.jpg"
+    shown, item = combine_views([view(Verdict.SUSPECT, 0.30, image="glare.jpg"), view(Verdict.PASS, 0.95)], THRESHOLD)
+    assert item.verdict is Verdict.PASS and item.image == "a.jpg" and shown == 1
     assert item.reasons == ["consistent with the genuine reference in 2 views (authenticity 0.30 and 0.95, mean 0.62)"]
 
 
 def test_a_check_beside_the_score_flags_the_item_only_when_every_view_shows_it():
     colour = ["colour differs from reference"]
     once = [view(Verdict.SUSPECT, 0.9, findings=colour, overruled=True), view(Verdict.PASS, 0.9)]
-    assert combine_views(once, THRESHOLD).verdict is Verdict.PASS
+    assert combine_views(once, THRESHOLD)[1].verdict is Verdict.PASS
     twice = [view(Verdict.SUSPECT, 0.9, findings=colour, overruled=True)] * 2
-    item = combine_views(twice, THRESHOLD)
+    _, item = combine_views(twice, THRESHOLD)
     assert item.verdict is Verdict.SUSPECT and item.reasons[0] == colour[0]
 
 
 def test_views_that_were_not_judged_do_not_vote():
     """A blurred second view leaves the first one's own verdict; with no judged view, unknown beats rescan."""
     alone = view(Verdict.SUSPECT, 0.40, findings=["about 18% wider than reference"])
-    item = combine_views([alone, view(Verdict.RESCAN)], THRESHOLD)
+    _, item = combine_views([alone, view(Verdict.RESCAN)], THRESHOLD)
     assert item.verdict is Verdict.SUSPECT and item.reasons == alone.reasons and item.authenticity == 0.40
-    assert combine_views([view(Verdict.RESCAN), view(Verdict.UNKNOWN)], THRESHOLD).verdict is Verdict.UNKNOWN
-    assert combine_views([view(Verdict.RESCAN)] * 2, THRESHOLD).verdict is Verdict.RESCAN
+    assert combine_views([view(Verdict.RESCAN), view(Verdict.UNKNOWN)], THRESHOLD)[0] == 1  # the unknown view
+    assert combine_views([view(Verdict.RESCAN)] * 2, THRESHOLD)[1].verdict is Verdict.RESCAN
     with pytest.raises(ValueError):
         combine_views([], THRESHOLD)
 
@@ -86,7 +86,7 @@ def test_views_that_were_not_judged_do_not_vote():
 def test_the_view_nearest_its_brand_names_the_item_and_another_brand_is_said():
     near = view(Verdict.PASS, 0.9, brand="nike", similarity=0.8)
     other = view(Verdict.SUSPECT, 0.1, brand="puma", similarity=0.6)
-    item = combine_views([other, near], THRESHOLD)
+    _, item = combine_views([other, near], THRESHOLD)
     assert item.brand == "nike" and item.verdict is Verdict.PASS
     assert item.reasons[-1] == "another view read as puma"
 
@@ -109,14 +109,14 @@ def test_two_real_views_of_a_genuine_item_and_of_a_counterfeit(pipeline, tmp_pat
     """Real photos from the generator's two-view capture, the shipped models and the demo index."""
     mark = load_mark(BRANDS / "mcdonalds" / "logo.png")
     genuine = [pipeline.scan_file(p)[1] for p in _views(tmp_path, mark, "genuine", 3)]
-    item = pipeline.combine(genuine)
+    _, item = pipeline.combine(genuine)
     assert [v.verdict for v in genuine] == [Verdict.PASS, Verdict.PASS]
     assert item.verdict is Verdict.PASS and item.brand == "mcdonalds"
     assert item.authenticity == pytest.approx(np.mean([v.authenticity for v in genuine]))
     altered = mark.copy()
     altered[: altered.shape[0] // 2, : altered.shape[1] // 2, 3] = 0  # the top left quarter left out
     fakes = [pipeline.scan_file(p)[1] for p in _views(tmp_path, altered, "missing", 3)]
-    item = pipeline.combine(fakes)
+    _, item = pipeline.combine(fakes)
     assert item.verdict is Verdict.SUSPECT
     assert item.reasons[-1].startswith("2 views: authenticity")
     assert item.heatmap is not None and item.aligned is not None  # the telling view's evidence
