@@ -22,6 +22,7 @@ BEEPS = {
     Verdict.UNKNOWN: (0.08, 0.12, 2),
     Verdict.RESCAN: (0.08, 0.12, 2),
 }
+VIEW_TAKEN = (0.03, 0.0, 1)  # one click: a view of the item is in, turn it for the next ([live] views)
 
 
 def _made(made: list, device):  # type: ignore[no-untyped-def,type-arg]
@@ -37,6 +38,9 @@ class NullIndicator:
 
     def show(self, verdict: Verdict | None) -> None:
         pass
+
+    def view_taken(self) -> None:
+        """A view of an item scanned from several is in and the next is due (no verdict yet)."""
 
     def close(self) -> None:
         pass
@@ -73,6 +77,13 @@ class GpioIndicator(NullIndicator):
         if verdict is not None:
             on, off, count = BEEPS[verdict]
             self.buzzer.beep(on_time=on, off_time=off, n=count, background=True)
+
+    def view_taken(self) -> None:
+        """Every LED off (no verdict yet: the last one belonged to the item before) and one click."""
+        for led in self.leds.values():
+            led.off()
+        on, off, count = VIEW_TAKEN
+        self.buzzer.beep(on_time=on, off_time=off, n=count, background=True)
 
     def close(self) -> None:
         for device in (self.button, self.buzzer, *self.leds.values()):

@@ -226,8 +226,12 @@ def run_live(
                 trigger = trigger or key in KEY_SCAN
             if trigger and not worker.busy:
                 worker.submit(frame)
-            if (done := worker.poll()) is not None and (ready := item.add(*done)) is not None:
-                finish(*ready)
+            if (done := worker.poll()) is not None:
+                if (ready := item.add(*done)) is not None:
+                    finish(*ready)
+                else:
+                    shown = None  # the banner of the item before is no longer about what is in view
+                    indicator.view_taken()
     finally:
         for done in worker.close():
             if (options.max_scans is None or scans < options.max_scans) and (ready := item.add(*done)) is not None:

@@ -80,3 +80,15 @@ def test_pin_conflict_falls_back_with_a_warning(factory, caplog):
     clash = GpioConfig(green_pin=17)  # the trigger button already holds GPIO17
     ind = make_indicator(clash)
     assert type(ind) is NullIndicator and "GPIO unavailable" in caplog.text
+
+
+def test_a_view_taken_clears_the_last_verdict_and_clicks_once(indicator, factory):
+    """[live] views = 2: between an item's views no LED may still show the verdict of the item before."""
+    indicator.show(Verdict.SUSPECT)
+    time.sleep(1.7)  # the suspect's three beeps are over
+    before = len(factory.pin(CONFIG.buzzer_pin).states)
+    indicator.view_taken()
+    assert _leds(factory) == {"green": False, "amber": False, "red": False}
+    time.sleep(0.2)
+    states = [s.state for s in factory.pin(CONFIG.buzzer_pin).states][before - 1 :]
+    assert sum(1 for a, b in zip(states, states[1:], strict=False) if not a and b) == 1

@@ -12,7 +12,7 @@ from gpiozero.pins.mock import MockFactory
 
 from scanner.camera import open_camera
 from scanner.config import CameraConfig, GpioConfig, LiveConfig, QualityConfig, ScannerConfig
-from scanner.gpio import GpioIndicator
+from scanner.gpio import GpioIndicator, NullIndicator
 from scanner.imageio import read_image
 from scanner.live import LiveOptions, SteadyTrigger, run_live
 from scanner.pipeline import Pipeline
@@ -111,6 +111,16 @@ def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
     config = ScannerConfig()
     live = LiveConfig(steady_frames=4, views=2)
     results = []
+
+    class Cues(NullIndicator):  # what the LEDs and buzzer were told, in order
+        said: list[str] = []
+
+        def show(self, verdict):
+            self.said.append(verdict.value)
+
+        def view_taken(self):
+            self.said.append("view taken")
+
     with Pipeline(config, demo_index_path) as pipeline, open_camera("picamera2", CameraConfig()) as camera:
         scans = run_live(
             pipeline,
@@ -119,8 +129,11 @@ def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
             live,
             config.quality,
             lambda frame, result: results.append(result),
+            None,
+            Cues(),
         )
     assert scans == 1 and len(results) == 1
+    assert Cues.said == ["view taken", "pass"]
     item = results[0]
     assert (item.verdict, item.brand) == (Verdict.PASS, "ferrari")
     assert [v["verdict"] for v in item.views] == ["pass", "pass"]
