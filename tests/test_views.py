@@ -140,3 +140,23 @@ def test_scan_item_gives_one_line_for_all_views(built_two_views):
 @pytest.fixture
 def built_two_views(demo_index_path, tmp_path):
     return demo_index_path, _views(tmp_path, load_mark(BRANDS / "mcdonalds" / "logo.png"), "genuine", 3)
+
+
+def test_an_item_is_recorded_once_with_its_views(built_two_views, tmp_path):
+    """The store keeps one record for the item, its JSON listing every view (what the hub receives)."""
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    db, paths = built_two_views
+    store = tmp_path / "scans.db"
+    scanned = CliRunner().invoke(
+        main, ["scan", "--db", str(db), "--json", "--store", str(store), "--item", *map(str, paths)]
+    )
+    assert scanned.exit_code == 0, scanned.output
+    record = json.loads(next(line for line in scanned.output.splitlines() if line.startswith("{")))["record"]
+    listed = CliRunner().invoke(main, ["scans", "list", "--store", str(store), "--json"])
+    assert len([line for line in listed.output.splitlines() if line.startswith("{")]) == 1
+    shown = CliRunner().invoke(main, ["scans", "show", record, "--store", str(store)])
+    kept = json.loads(shown.output[shown.output.index("{") :])["result"]
+    assert [v["image"] for v in kept["views"]] == [str(p) for p in paths]
