@@ -176,6 +176,9 @@ class CameraConfig:
     )
 
 
+MORE_VIEWS_FOR = ("all", "suspect")
+
+
 @dataclass(frozen=True)
 class LiveConfig:
     auto: bool = _field(False, "Scan by itself once the frame has been sharp and steady for a moment.")
@@ -187,11 +190,21 @@ class LiveConfig:
         "Scans per item: with 2 or more, the operator turns the item between scans and one verdict comes from "
         "all of them (scanner/views.py); a frame sent to rescan does not count as a view.",
     )
+    more_views_for: str = _field(
+        "all",
+        "With views of 2 or more, which items get the views after the first: all, or suspect (only an item whose "
+        "first view is `suspect`: far fewer genuine items flagged, a few more counterfeits passed; scanner eval "
+        "follows it too).",
+    )
     fullscreen: bool = _field(True, "Fill the display (the Pi's screen); false gives a window.")
 
     def __post_init__(self) -> None:
         if self.views < 1:
             raise ConfigError("[live] views must be at least 1 (scans per item)")
+        if self.more_views_for not in MORE_VIEWS_FOR:
+            raise ConfigError(
+                f"[live] more_views_for must be one of {', '.join(MORE_VIEWS_FOR)}, not {self.more_views_for!r}"
+            )
 
 
 @dataclass(frozen=True)

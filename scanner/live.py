@@ -24,6 +24,7 @@ from .gpio import NullIndicator
 from .pipeline import Pipeline, ScanResult
 from .quality import analysis_grey, sharpness
 from .verdict import Verdict
+from .views import wants_more_views
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,8 @@ class ItemViews:
     """Gathers the scans of one item until it has `views` of them, then gives the item's result
     (Pipeline.combine). A frame sent to rescan is passed on at once, to say what to fix, and is not a view."""
 
-    def __init__(self, pipeline: Pipeline, views: int) -> None:
-        self.pipeline, self.views = pipeline, views
+    def __init__(self, pipeline: Pipeline, views: int, more_views_for: str = "all") -> None:
+        self.pipeline, self.views, self.more_views_for = pipeline, views, more_views_for
         self._taken: list[tuple[Frame, ScanResult]] = []
 
     @property
@@ -143,6 +144,8 @@ class ItemViews:
     def add(self, frame: Frame, result: ScanResult) -> tuple[Frame, ScanResult] | None:
         """The result to show and record: this scan's, the item's once complete, or None while views are due."""
         if self.views == 1 or result.verdict is Verdict.RESCAN:
+            return frame, result
+        if not self._taken and not wants_more_views(result, self.more_views_for):
             return frame, result
         self._taken.append((frame, result))
         if len(self._taken) < self.views:
@@ -189,7 +192,7 @@ def run_live(
     indicator.on_trigger(pressed.set)
     worker = InlineWorker(pipeline) if window is None and not camera.live else ThreadWorker(pipeline)
     steady = SteadyTrigger(config, quality)
-    item = ItemViews(pipeline, config.views)
+    item = ItemViews(pipeline, config.views, config.more_views_for)
     pace = 1.0 / camera.fps if window is not None and not camera.live and camera.fps else 0.0
     shown: tuple[ScanResult, float] | None = None
     scans = 0

@@ -23,6 +23,11 @@ JUDGED = (Verdict.PASS, Verdict.SUSPECT)
 CONSISTENT = "consistent with the genuine reference"
 
 
+def wants_more_views(first: ScanResult, more_views_for: str) -> bool:
+    """Whether an item whose first view gave `first` is to be scanned again ([live] more_views_for)."""
+    return more_views_for == "all" or first.verdict is Verdict.SUSPECT
+
+
 def combine_views(views: list[ScanResult], views_threshold: float) -> tuple[int, ScanResult]:
     """(the index of the view whose image, box and heatmap the item's result shows, the item's result) from its
     views' results, in the order taken (none may be an unreadable file)."""

@@ -245,3 +245,24 @@ def test_a_row_with_more_views_is_scored_as_one_item(tmp_path, demo_index_path):
     assert both.outcomes[0].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))
     assert first.outcomes[0].authenticity == pytest.approx(alone[0].authenticity)
     assert both.outcomes[1] == first.outcomes[1]  # a row with one view is the same either way
+
+
+def test_with_more_views_for_suspect_a_passed_first_view_is_the_item(tmp_path, demo_index_path):
+    """[live] more_views_for = "suspect": scanner eval scans the other views only where the device would."""
+    from dataclasses import replace
+
+    for name in ("genuine_starbucks_0.jpg", "stretch_starbucks_0.jpg"):
+        shutil.copy(PHOTOS / name, tmp_path / name)
+    (tmp_path / "labels.csv").write_text(
+        "file,expected,brand,kind,magnitude,changes,more_views\n"
+        "genuine_starbucks_0.jpg,pass,starbucks,genuine,,,stretch_starbucks_0.jpg\n"
+        "stretch_starbucks_0.jpg,suspect,starbucks,proportions,0.6,,genuine_starbucks_0.jpg\n"
+    )
+    config = ScannerConfig()
+    config = replace(config, live=replace(config.live, views=2, more_views_for="suspect"))
+    with Pipeline(config, demo_index_path) as pipeline:
+        alone = [pipeline.scan_file(tmp_path / n)[1] for n in ("genuine_starbucks_0.jpg", "stretch_starbucks_0.jpg")]
+        result = evaluate(pipeline, read_labels(tmp_path / "labels.csv"))
+    assert [r.verdict.value for r in alone] == ["pass", "suspect"]
+    assert result.outcomes[0].authenticity == pytest.approx(alone[0].authenticity)  # passed: one view
+    assert result.outcomes[1].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))  # confirmed

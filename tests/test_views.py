@@ -160,3 +160,33 @@ def test_an_item_is_recorded_once_with_its_views(built_two_views, tmp_path):
     shown = CliRunner().invoke(main, ["scans", "show", record, "--store", str(store)])
     kept = json.loads(shown.output[shown.output.index("{") :])["result"]
     assert [v["image"] for v in kept["views"]] == [str(p) for p in paths]
+
+
+def test_with_more_views_for_suspect_only_a_flagged_first_view_waits_for_another(pipeline):
+    """[live] more_views_for = "suspect": a first view that passes is the item's verdict at once; a flagged one
+    is confirmed or cleared by the next view."""
+    from scanner.camera import Frame
+    from scanner.live import ItemViews
+
+    frame = Frame(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), 0)
+    item = ItemViews(pipeline, 2, "suspect")
+    passed = view(Verdict.PASS, 0.9)
+    assert item.add(frame, passed) == (frame, passed) and item.taken == 0
+    assert item.add(frame, view(Verdict.SUSPECT, 0.40, findings=["element missing near top"])) is None
+    assert item.taken == 1
+    shown, cleared = item.add(frame, view(Verdict.PASS, 0.95))
+    assert cleared.verdict is Verdict.PASS and cleared.authenticity == pytest.approx(0.675) and item.taken == 0
+    every = ItemViews(pipeline, 2, "all")
+    assert every.add(frame, passed) is None  # every item gets its second view
+
+
+def test_a_config_names_the_items_that_get_more_views(tmp_path):
+    from scanner.config import load_config
+    from scanner.exc import ConfigError
+
+    path = tmp_path / "scanner.toml"
+    path.write_text('[live]\nviews = 2\nmore_views_for = "suspect"\n')
+    assert load_config(path).live.more_views_for == "suspect"
+    path.write_text('[live]\nmore_views_for = "pass"\n')
+    with pytest.raises(ConfigError, match="more_views_for must be one of all, suspect"):
+        load_config(path)
