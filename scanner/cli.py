@@ -574,18 +574,17 @@ def eval_command(
 
 
 def _scans(pipeline, paths: list[Path], item: bool):  # type: ignore[no-untyped-def]
-    """(path, frame, result) per image, or with `item` one for all of them: the view the item's result came
-    from (an unreadable view is reported on its own and left out of the item)."""
-    scanned = [(path, *pipeline.scan_file(path)) for path in paths] if item else None
-    if scanned is None:
+    """(path, frame, result) per image, or with `item` one for all of them (the view the item's result shows),
+    after one for each view that could not be read."""
+    if not item:
         for path in paths:
             yield (path, *pipeline.scan_file(path))
         return
-    readable = [(path, frame, result) for path, frame, result in scanned if result.error is None]
-    yield from ((path, frame, result) for path, frame, result in scanned if result.error is not None)
-    if readable:
-        shown, combined = pipeline.combine([result for _, _, result in readable])
-        yield readable[shown][0], readable[shown][1], combined
+    frame, result, unreadable = pipeline.scan_item(paths)
+    for failed in unreadable:
+        yield Path(failed.image), None, failed
+    if result.error is None:
+        yield Path(result.image), frame, result
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]

@@ -31,7 +31,6 @@ from .imageio import read_image
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
 from .verify import COLOUR_WORDS, MAP_HOTTEST, at_side, dilated, region_named
-from .views import wants_more_views
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"
@@ -309,16 +308,11 @@ def evaluate(
 
 
 def _scan_sample(pipeline: Pipeline, sample: Sample, first_view_only: bool) -> tuple[np.ndarray | None, ScanResult]:
-    """(the frame the result came from, the result) for the sample's photo, or its item's views combined."""
-    frame, result = pipeline.scan_file(sample.file)
-    if first_view_only or not sample.more_views or not wants_more_views(result, pipeline.config.live.more_views_for):
-        return frame, result
-    scanned = [(frame, result)] + [pipeline.scan_file(path) for path in sample.more_views]
-    readable = [(f, r) for f, r in scanned if r.error is None]
-    if not readable:
-        return frame, result
-    shown, combined = pipeline.combine([r for _, r in readable])
-    return readable[shown][0], combined
+    """(the frame the result came from, the result) for the sample's photo, or for its item from its views."""
+    if first_view_only or not sample.more_views:
+        return pipeline.scan_file(sample.file)
+    frame, result, _ = pipeline.scan_item([sample.file, *sample.more_views], pipeline.config.live.more_views_for)
+    return frame, result
 
 
 def format_report(evaluation: Evaluation) -> str:

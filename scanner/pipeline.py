@@ -211,6 +211,25 @@ class Pipeline:
 
         return combine_views(views, self.views_threshold)
 
+    def scan_item(
+        self, paths: list[Path], more_views_for: str = "all"
+    ) -> tuple[np.ndarray | None, ScanResult, list[ScanResult]]:
+        """(the frame the item's result shows, that result, the results of views that could not be read) for image
+        files that are views of one item. The views after the first are scanned only where `more_views_for`
+        wants them ([live] more_views_for). With no readable view, the first view's error result and no frame."""
+        from .views import wants_more_views
+
+        frame, first = self.scan_file(paths[0])
+        if first.error is None and not wants_more_views(first, more_views_for):
+            return frame, first, []
+        scanned = [(frame, first)] + [self.scan_file(path) for path in paths[1:]]
+        readable = [(f, r) for f, r in scanned if r.error is None]
+        unreadable = [r for _, r in scanned if r.error is not None]
+        if not readable:
+            return None, first, unreadable
+        shown, item = self.combine([r for _, r in readable])
+        return readable[shown][0], item, unreadable
+
     def scan(self, frame: np.ndarray) -> ScanResult:
         start = time.perf_counter()
         timer = _Timer()

@@ -190,3 +190,19 @@ def test_a_config_names_the_items_that_get_more_views(tmp_path):
     path.write_text('[live]\nmore_views_for = "pass"\n')
     with pytest.raises(ConfigError, match="more_views_for must be one of all, suspect"):
         load_config(path)
+
+
+def test_an_unreadable_view_is_named_and_the_item_judged_from_the_rest(built_two_views, tmp_path):
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    db, paths = built_two_views
+    broken = tmp_path / "torn.jpg"
+    broken.write_bytes(b"\\xff\\xd8 not a jpeg")
+    args = ["scan", "--db", str(db), "--json", "--no-record", "--item", str(paths[0]), str(broken)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 3  # some inputs could not be scanned
+    rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert rows[0]["image"] == str(broken) and "error" in rows[0]
+    assert rows[1]["verdict"] == "pass" and [v["image"] for v in rows[1]["views"]] == [str(paths[0])]
