@@ -22,6 +22,7 @@ import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -142,16 +143,10 @@ def tilted_corners(side: int, rng: np.random.Generator, max_tilt: float = MAX_TI
     return projected + rng.uniform(-0.02, 0.02, (4, 2)) * side
 
 
-def photograph(
-    mark: np.ndarray,
-    rng: np.random.Generator,
-    kind: str = "genuine",
-    rich: bool = False,
-    inked: bool = False,
-    capture: np.random.Generator | None = None,
-) -> np.ndarray:
-    """Print the RGBA mark on a surface and take a handheld photo of it (see photograph_with_placement)."""
-    return photograph_with_placement(mark, rng, kind, rich, inked, capture)[0]
+def photograph(mark: np.ndarray, rng: np.random.Generator, *options: Any, **named: Any) -> np.ndarray:
+    """Print the RGBA mark on a surface and take a handheld photo of it: photograph_with_placement's photo,
+    for the same arguments."""
+    return photograph_with_placement(mark, rng, *options, **named)[0]
 
 
 def photograph_with_extent(
