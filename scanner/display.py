@@ -145,6 +145,17 @@ def _view(frame: np.ndarray | None, result: ScanResult | None, box_scale: float)
     return screen
 
 
+def banner_numbers(result: ScanResult) -> str:
+    """The scores beside the brand: its match, and the authenticity (an item's mean, with how many views)."""
+    numbers = []
+    if result.brand_name and result.similarity is not None:
+        numbers.append(f"match {result.similarity:.2f}")
+    if result.authenticity is not None:
+        judged = sum(v["authenticity"] is not None and v["brand"] == result.brand for v in result.views)
+        numbers.append(f"authenticity {result.authenticity:.2f}" + (f" ({judged} views)" if judged > 1 else ""))
+    return "  ".join(numbers)
+
+
 def _banner(screen: np.ndarray, result: ScanResult) -> None:
     width, height = SCREEN
     top = height - BANNER_HEIGHT
@@ -158,12 +169,7 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
         _text_line(screen, result.error, (20, top + 85), 0.55, 1)
         return
     _text(screen, HEADLINES[result.verdict] if result.verdict else "?", (20, top + 48), 1.4, 3)
-    numbers = []
-    if result.brand_name and result.similarity is not None:
-        numbers.append(f"match {result.similarity:.2f}")
-    if result.authenticity is not None:
-        numbers.append(f"authenticity {result.authenticity:.2f}")
-    head, tail = result.brand_name or "", "  ".join(numbers)
+    head, tail = result.brand_name or "", banner_numbers(result)
     if head or tail:
         _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)
     if result.reasons:

@@ -206,3 +206,14 @@ def test_an_unreadable_view_is_named_and_the_item_judged_from_the_rest(built_two
     rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert rows[0]["image"] == str(broken) and "error" in rows[0]
     assert rows[1]["verdict"] == "pass" and [v["image"] for v in rows[1]["views"]] == [str(paths[0])]
+
+
+def test_the_banner_says_how_many_views_the_authenticity_is_the_mean_of():
+    from scanner.display import banner_numbers
+
+    one = view(Verdict.PASS, 0.9)
+    assert banner_numbers(one) == "match 0.70  authenticity 0.90"
+    _, item = combine_views([view(Verdict.PASS, 0.8), view(Verdict.PASS, 0.9)], THRESHOLD)
+    assert banner_numbers(item) == "match 0.70  authenticity 0.85 (2 views)"
+    _, alone = combine_views([view(Verdict.PASS, 0.8), view(Verdict.RESCAN)], THRESHOLD)
+    assert banner_numbers(alone) == "match 0.70  authenticity 0.80"  # one view judged it
