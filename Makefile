@@ -20,6 +20,11 @@ demo: $(VENV)/.installed
 	$(BIN)/scanner index info --db out/demo_index.db
 	$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens --evidence out/evidence \
 		samples/photos | tee out/verdicts.txt
+	@echo "two items, each scanned from two angles (one verdict per item):"
+	@for item in samples/views/*/; do \
+		$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens --evidence out/evidence \
+			--item $$item || exit 1; \
+	done | tee out/items.txt
 	@echo "verdict screens: out/screens/*.png; evidence of each verified scan: out/evidence/*.png"
 
 test: $(VENV)/.installed

@@ -313,18 +313,18 @@ def scan(
         context = record_context(config, pipeline, operator, note)
         if not as_json:
             click.echo(f"{'image':<34} {'verdict':<8} {'brand':<16} {'sim':>5} {'auth':>5} {'ms':>6}  reason")
-        for path, frame, result in _scans(pipeline, paths, item):
+        for stem, frame, result in _scans(pipeline, paths, item):
             errors += result.error is not None
             if store is not None and result.error is None:
                 result.record_id = store.record(result, frame, context)
             if screens is not None:
                 from .display import write_screen
 
-                write_screen(screens / f"{Path(path).stem}.png", frame, result)
+                write_screen(screens / f"{stem}.png", frame, result)
             if evidence is not None:
                 from .display import write_evidence
 
-                result.evidence = write_evidence(evidence, Path(path).stem, result)
+                result.evidence = write_evidence(evidence, stem, result)
             click.echo(json.dumps(result.to_json()) if as_json else _table_row(result))
     if store is not None:
         store.close()
@@ -574,21 +574,25 @@ def eval_command(
 
 
 def _scans(pipeline, paths: list[Path], item: bool):  # type: ignore[no-untyped-def]
-    """(path, frame, result) per image, or with `item` one for all of them (the view the item's result shows),
-    after one for each view that could not be read."""
+    """(name for the scan's screen and evidence files, frame, result) per image, or with `item` one for all of
+    them, after one for each view that could not be read. An item is named after the folder and file of the view
+    its result shows (views are often view1.jpg, view2.jpg in a folder per item)."""
     if not item:
         for path in paths:
-            yield (path, *pipeline.scan_file(path))
+            yield (Path(path).stem, *pipeline.scan_file(path))
         return
     frame, result, unreadable = pipeline.scan_item(paths)
     for failed in unreadable:
-        yield Path(failed.image), None, failed
+        yield Path(failed.image).stem, None, failed
     if result.error is None:
-        yield Path(result.image), frame, result
+        shown = Path(result.image)
+        yield f"{shown.parent.name}_{shown.stem}", frame, result
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]
     name = Path(result.image).name if result.image else "-"
+    if result.views and result.image:  # an item: which one, and which of its views is shown
+        name = f"{Path(result.image).parent.name}/{name}"
     if result.error:
         return f"{name:<34} {'ERROR':<8} {'':<16} {'':>5} {'':>5} {'':>6}  {result.error}"
     fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731

@@ -217,3 +217,28 @@ def test_the_banner_says_how_many_views_the_authenticity_is_the_mean_of():
     assert banner_numbers(item) == "match 0.70  authenticity 0.85 (2 views)"
     _, alone = combine_views([view(Verdict.PASS, 0.8), view(Verdict.RESCAN)], THRESHOLD)
     assert banner_numbers(alone) == "match 0.70  authenticity 0.80"  # one view judged it
+
+
+SAMPLE_VIEWS = ROOT / "samples" / "views"
+
+
+@pytest.mark.parametrize(
+    ("item", "alone", "together"),
+    [("genuine_adidas", ["suspect", "pass"], "pass"), ("stroke_newbalance", ["pass", "suspect"], "suspect")],
+)
+def test_the_bundled_two_view_items(pipeline, item, alone, together):
+    """samples/views (tools/make_sample_views.py): each view alone gets one verdict, the other view the
+    other; the item judged from both gets the right one."""
+    paths = sorted((SAMPLE_VIEWS / item).glob("*.jpg"))
+    assert [pipeline.scan_file(p)[1].verdict.value for p in paths] == alone
+    _, result, unreadable = pipeline.scan_item(paths)
+    assert result.verdict.value == together and not unreadable
+
+
+def test_the_sample_views_recipe_makes_the_bundled_photos(tmp_path):
+    from make_sample_views import main as make_views
+
+    assert make_views(["--out", str(tmp_path)]) == 0
+    for bundled in sorted(SAMPLE_VIEWS.glob("*/*.jpg")):
+        made = cv2.imread(str(tmp_path / bundled.parent.name / bundled.name))
+        assert np.abs(made.astype(int) - cv2.imread(str(bundled))).mean() < 0.5, bundled
