@@ -4,8 +4,8 @@
 
 - `genuine_adidas/`: a genuine mark whose first view the verifier flags on its own (authenticity 0.33: a
   hard capture) and whose second view passes (0.88); judged as one item from both, it passes.
-- `stroke_newbalance/`: lines drawn thinner; the first view passes on its own (0.52) and the second does not
-  (0.22); judged from both, the item is `suspect`.
+- `stroke_newbalance/`: lines drawn thinner; the first view passes on its own (0.56) and the second does not
+  (0.24); judged from both, the item is `suspect`.
 
 Each was picked, from the first 400 seeds of this recipe on the 20 bundled brands, as the first of its
 kind where the two views disagree and the item's verdict is the right one (one-off search,
