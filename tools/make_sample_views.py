@@ -7,9 +7,10 @@
 - `stroke_newbalance/`: lines drawn thinner; the first view passes on its own (0.56) and the second does not
   (0.24); judged from both, the item is `suspect`.
 
-Each was picked, from the first 400 seeds of this recipe on the 20 bundled brands, as the first of its
-kind where the two views disagree and the item's verdict is the right one (one-off search,
-`build/m25/find_demo.py`). `scanner scan --item samples/views/stroke_newbalance/*.jpg` scans one.
+Both were picked from the first 400 seeds of this recipe on the 20 bundled brands (one-off search,
+`build/m25/find_demo.py`): of the items whose first view alone gets the verdict wrong and whose two views
+together get it right (8 genuine, 11 counterfeit), a familiar brand and a kind the scanner words.
+`scanner scan --item samples/views/stroke_newbalance/*.jpg` scans one.
 """
 
 from __future__ import annotations
