@@ -9,7 +9,7 @@
 
 Both were picked from the first 400 seeds of this recipe on the 20 bundled brands (one-off search,
 `build/m25/find_demo.py`): of the items whose first view alone gets the verdict wrong and whose two views
-together get it right (8 genuine, 11 counterfeit), a familiar brand and a kind the scanner words.
+together get it right (6 genuine, 11 counterfeit), a familiar brand and a kind the scanner words.
 `scanner scan --item samples/views/stroke_newbalance/*.jpg` scans one.
 """
 
