@@ -190,6 +190,11 @@ class LiveConfig:
         "Scans per item: with 2 or more, the operator turns the item between scans and one verdict comes from "
         "all of them (scanner/views.py); a frame sent to rescan does not count as a view.",
     )
+    view_wait_seconds: float = _field(
+        20.0,
+        "With views of 2 or more: how long the next view of an item may keep it waiting; past that the item is "
+        "judged from the views taken (and recorded), so a walk-away never joins two items (0: wait for ever).",
+    )
     more_views_for: str = _field(
         "all",
         "With views of 2 or more, which items get the views after the first: all, or suspect (only an item whose "
@@ -201,6 +206,8 @@ class LiveConfig:
     def __post_init__(self) -> None:
         if self.views < 1:
             raise ConfigError("[live] views must be at least 1 (scans per item)")
+        if self.view_wait_seconds < 0:
+            raise ConfigError("[live] view_wait_seconds must be 0 (wait for ever) or more")
         if self.more_views_for not in MORE_VIEWS_FOR:
             raise ConfigError(
                 f"[live] more_views_for must be one of {', '.join(MORE_VIEWS_FOR)}, not {self.more_views_for!r}"

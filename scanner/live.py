@@ -130,11 +130,15 @@ class ThreadWorker:
 
 class ItemViews:
     """Gathers the scans of one item until it has `views` of them, then gives the item's result
-    (Pipeline.combine). A frame sent to rescan is passed on at once, to say what to fix, and is not a view."""
+    (Pipeline.combine). A frame sent to rescan is passed on at once, to say what to fix, and is not a view.
+    Views still due when the operator walks away (`overdue`) or the loop ends (`flush`) do not hold the item back:
+    it is judged from the views taken, and recorded."""
 
-    def __init__(self, pipeline: Pipeline, views: int, more_views_for: str = "all") -> None:
+    def __init__(self, pipeline: Pipeline, views: int, more_views_for: str = "all", wait_seconds: float = 0.0) -> None:
         self.pipeline, self.views, self.more_views_for = pipeline, views, more_views_for
+        self.wait_seconds = wait_seconds
         self._taken: list[tuple[Frame, ScanResult]] = []
+        self._last = 0.0  # when the last view came in (time.monotonic)
 
     @property
     def taken(self) -> int:
@@ -148,7 +152,18 @@ class ItemViews:
         if not self._taken and not wants_more_views(result, self.more_views_for):
             return frame, result
         self._taken.append((frame, result))
-        if len(self._taken) < self.views:
+        self._last = time.monotonic()
+        return None if len(self._taken) < self.views else self.flush()
+
+    def overdue(self, now: float) -> tuple[Frame, ScanResult] | None:
+        """The item judged from the views taken, once the next has been due for `wait_seconds` (0: never)."""
+        if self._taken and self.wait_seconds and now - self._last > self.wait_seconds:
+            return self.flush()
+        return None
+
+    def flush(self) -> tuple[Frame, ScanResult] | None:
+        """The item judged from the views taken so far (None when there are none), and a fresh start."""
+        if not self._taken:
             return None
         taken, self._taken = self._taken, []
         shown, combined = self.pipeline.combine([r for _, r in taken])
@@ -192,7 +207,7 @@ def run_live(
     indicator.on_trigger(pressed.set)
     worker = InlineWorker(pipeline) if window is None and not camera.live else ThreadWorker(pipeline)
     steady = SteadyTrigger(config, quality)
-    item = ItemViews(pipeline, config.views, config.more_views_for)
+    item = ItemViews(pipeline, config.views, config.more_views_for, config.view_wait_seconds)
     pace = 1.0 / camera.fps if window is not None and not camera.live and camera.fps else 0.0
     shown: tuple[ScanResult, float] | None = None
     scans = 0
@@ -235,8 +250,12 @@ def run_live(
                 else:
                     shown = None  # the banner of the item before is no longer about what is in view
                     indicator.view_taken()
+            elif not worker.busy and (ready := item.overdue(time.monotonic())) is not None:
+                finish(*ready)
     finally:
         for done in worker.close():
             if (options.max_scans is None or scans < options.max_scans) and (ready := item.add(*done)) is not None:
                 finish(*ready)
+        if (options.max_scans is None or scans < options.max_scans) and (ready := item.flush()) is not None:
+            finish(*ready)  # a view taken is never lost: the item is judged from what was taken
     return scans

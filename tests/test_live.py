@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 from gpiozero import Device
@@ -139,3 +140,33 @@ def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
     assert [v["verdict"] for v in item.views] == ["pass", "pass"]
     assert "in 2 views" in item.reasons[0]
     assert status_line(True, False, (1, 2)) == "view 1 of 2 taken: turn the item a little, then hold"
+
+
+def test_views_still_due_when_the_video_ends_are_judged_and_kept(demo_index_path, tmp_path):
+    """[live] views = 2 on the sample video, whose four items are each held once: the first two (a genuine and
+    an altered Ferrari mark) are taken as two views of one item, the dark frame is a rescan at once and is not
+    a view, and the unenrolled mark left waiting for its second view is judged alone when the video ends."""
+    config = tmp_path / "two.toml"
+    config.write_text("[live]\nviews = 2\n")
+    command = [sys.executable, "-m", "scanner.cli", "--config", str(config)]
+    command += live_run(demo_index_path, "--headless", "--auto")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["verdict"], len(r.get("views", []))) for r in rows] == [("suspect", 2), ("rescan", 0), ("unknown", 1)]
+    assert [v["verdict"] for v in rows[0]["views"]] == ["pass", "suspect"]
+
+
+def test_an_item_waiting_too_long_for_its_next_view_is_judged_from_those_taken(demo_index_path):
+    from scanner.camera import Frame
+    from scanner.live import ItemViews
+
+    frame = Frame(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), 0)
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        first = pipeline.scan(read_image(PHOTOS / "genuine_ferrari_0.jpg"))
+        item = ItemViews(pipeline, 2, "all", wait_seconds=5.0)
+        assert item.add(frame, first) is None
+        assert item.overdue(time.monotonic() + 1) is None and item.taken == 1
+        _, alone = item.overdue(time.monotonic() + 6)
+    assert alone.verdict is Verdict.PASS and [v["view"] for v in alone.views] == [1] and item.taken == 0
+    assert item.flush() is None  # nothing left waiting
