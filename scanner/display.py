@@ -146,14 +146,18 @@ def _view(frame: np.ndarray | None, result: ScanResult | None, box_scale: float)
 
 
 def banner_numbers(result: ScanResult) -> str:
-    """The scores beside the brand: its match, and the authenticity (an item's mean, with how many views)."""
+    """The scores beside the brand: its match and authenticity (for an item, the mean over its views)."""
     numbers = []
     if result.brand_name and result.similarity is not None:
         numbers.append(f"match {result.similarity:.2f}")
     if result.authenticity is not None:
-        judged = sum(v["authenticity"] is not None and v["brand"] == result.brand for v in result.views)
-        numbers.append(f"authenticity {result.authenticity:.2f}" + (f" ({judged} views)" if judged > 1 else ""))
+        numbers.append(f"authenticity {result.authenticity:.2f}")
     return "  ".join(numbers)
+
+
+def views_judged(result: ScanResult) -> int:
+    """How many views of an item the verdict came from (1 for a single scan)."""
+    return max(1, sum(v["authenticity"] is not None and v["brand"] == result.brand for v in result.views))
 
 
 def _banner(screen: np.ndarray, result: ScanResult) -> None:
@@ -168,7 +172,11 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
         _text(screen, "ERROR", (20, top + 45), 1.2, 3)
         _text_line(screen, result.error, (20, top + 85), 0.55, 1)
         return
-    _text(screen, HEADLINES[result.verdict] if result.verdict else "?", (20, top + 48), 1.4, 3)
+    headline = HEADLINES[result.verdict] if result.verdict else "?"
+    _text(screen, headline, (20, top + 48), 1.4, 3)
+    if views_judged(result) > 1:  # beside the headline: the scores after the brand are each view's mean
+        right = 20 + cv2.getTextSize(headline, FONT, 1.4, 3)[0][0] + 12
+        _text(screen, f"{views_judged(result)} views", (right, top + 45), 0.6, 2)
     head, tail = result.brand_name or "", banner_numbers(result)
     if head or tail:
         _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)

@@ -208,15 +208,24 @@ def test_an_unreadable_view_is_named_and_the_item_judged_from_the_rest(built_two
     assert rows[1]["verdict"] == "pass" and [v["image"] for v in rows[1]["views"]] == [str(paths[0])]
 
 
-def test_the_banner_says_how_many_views_the_authenticity_is_the_mean_of():
-    from scanner.display import banner_numbers
+def test_the_screen_says_how_many_views_the_verdict_came_from():
+    from scanner.display import banner_numbers, render_screen, views_judged
 
     one = view(Verdict.PASS, 0.9)
-    assert banner_numbers(one) == "match 0.70  authenticity 0.90"
     _, item = combine_views([view(Verdict.PASS, 0.8), view(Verdict.PASS, 0.9)], THRESHOLD)
-    assert banner_numbers(item) == "match 0.70  authenticity 0.85 (2 views)"
     _, alone = combine_views([view(Verdict.PASS, 0.8), view(Verdict.RESCAN)], THRESHOLD)
-    assert banner_numbers(alone) == "match 0.70  authenticity 0.80"  # one view judged it
+    assert [views_judged(r) for r in (one, item, alone)] == [1, 2, 1]  # the rescan view judged nothing
+    assert banner_numbers(item) == "match 0.70  authenticity 0.85"  # the mean, beside the brand
+    # "2 views" is written right of the headline, where a single scan's banner stays plain.
+    from scanner.display import BANNER_HEIGHT, FONT, HEADLINES, SCREEN
+
+    top, right = SCREEN[1] - BANNER_HEIGHT, 20 + cv2.getTextSize(HEADLINES[Verdict.PASS], FONT, 1.4, 3)[0][0] + 4
+    beside = (slice(top + 25, top + 55), slice(right, 320))
+
+    def white(screen: np.ndarray) -> int:
+        return int((screen[beside].min(axis=2) > 200).sum())  # text pixels: the banner itself is green
+
+    assert white(render_screen(None, item)) > 20 and white(render_screen(None, one)) == 0
 
 
 SAMPLE_VIEWS = ROOT / "samples" / "views"
