@@ -22,6 +22,7 @@ class Verdict(StrEnum):
 
 
 TOO_SMALL = "logo too small in the frame: move closer"
+CONSISTENT = "consistent with the genuine reference"
 
 
 def too_small(location: Location, config: ScannerConfig) -> bool:
@@ -50,4 +51,4 @@ def _closest(candidate: Candidate) -> str:
 def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
     if verification.authenticity < threshold or verification.overruled:
         return Verdict.SUSPECT, verification.reasons or ["deviates from the genuine reference"]
-    return Verdict.PASS, ["consistent with the genuine reference"]
+    return Verdict.PASS, [CONSISTENT]

@@ -17,10 +17,9 @@ from dataclasses import replace
 from typing import Any
 
 from .pipeline import ScanResult
-from .verdict import Verdict
+from .verdict import CONSISTENT, Verdict
 
 JUDGED = (Verdict.PASS, Verdict.SUSPECT)
-CONSISTENT = "consistent with the genuine reference"
 
 
 def wants_more_views(first: ScanResult, more_views_for: str) -> bool:
@@ -62,7 +61,8 @@ def _averaged(
     if mean < threshold or overruled:
         telling = min(voting, key=lambda v: v.authenticity or 0.0)  # the view that shows the deviation best
         words = telling.findings or ["deviates from the genuine reference"]
-        tally = f"{len(voting)} views: authenticity {scored}, mean {mean:.2f} (suspect under {threshold:.2f})"
+        why = f"under {threshold:.2f}" if mean < threshold else "the check above fired in every view"
+        tally = f"{len(voting)} views: authenticity {scored}, mean {mean:.2f} ({why})"
         item = replace(telling, verdict=Verdict.SUSPECT, authenticity=mean, reasons=[*words, tally], views=summary)
         return telling, item
     steady = max(voting, key=lambda v: v.authenticity or 0.0)

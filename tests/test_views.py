@@ -52,7 +52,7 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
     assert item.verdict is Verdict.SUSPECT and item.image == "b.jpg" and shown == 1
     assert item.authenticity == pytest.approx(0.45)
     assert item.reasons[0] == "element missing near top"
-    assert "2 views: authenticity 0.55 and 0.35, mean 0.45" in item.reasons[-1]
+    assert item.reasons[-1] == "2 views: authenticity 0.55 and 0.35, mean 0.45 (under 0.50)"
     assert [v["verdict"] for v in item.views] == ["pass", "suspect"]
 
 
@@ -70,6 +70,7 @@ def test_a_check_beside_the_score_flags_the_item_only_when_every_view_shows_it()
     twice = [view(Verdict.SUSPECT, 0.9, findings=colour, overruled=True)] * 2
     _, item = combine_views(twice, THRESHOLD)
     assert item.verdict is Verdict.SUSPECT and item.reasons[0] == colour[0]
+    assert item.reasons[-1] == "2 views: authenticity 0.90 and 0.90, mean 0.90 (the check above fired in every view)"
 
 
 def test_views_that_were_not_judged_do_not_vote():
