@@ -78,4 +78,5 @@ def _summary(n: int, view: ScanResult) -> dict[str, Any]:
         "verdict": view.verdict.value if view.verdict else None,
         "brand": view.brand,
         "authenticity": None if view.authenticity is None else round(view.authenticity, 4),
+        "reason": view.reasons[0] if view.reasons else None,  # what this view alone would have said first
     }

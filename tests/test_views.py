@@ -54,6 +54,7 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
     assert item.reasons[0] == "element missing near top"
     assert item.reasons[-1] == "2 views: authenticity 0.55 and 0.35, mean 0.45 (under 0.50)"
     assert [v["verdict"] for v in item.views] == ["pass", "suspect"]
+    assert [v["reason"] for v in item.views] == ["consistent with the genuine reference", "element missing near top"]
 
 
 def test_a_view_flagged_by_the_light_is_outvoted():
