@@ -253,3 +253,23 @@ def test_the_sample_views_recipe_makes_the_bundled_photos(tmp_path):
     for bundled in sorted(SAMPLE_VIEWS.glob("*/*.jpg")):
         made = cv2.imread(str(tmp_path / bundled.parent.name / bundled.name))
         assert np.abs(made.astype(int) - cv2.imread(str(bundled))).mean() < 0.5, bundled
+
+
+def test_a_borderline_first_view_is_the_one_that_asks_for_another():
+    """more_views_for = "borderline": only a first view scored near the thresholds (BORDERLINE) is scanned again;
+    a clear pass, a clear fake and a mark no brand matched are not."""
+    from scanner.views import BORDERLINE, wants_more_views
+
+    low, high = BORDERLINE
+    asks = [
+        wants_more_views(view(v, a), "borderline")
+        for v, a in [
+            (Verdict.PASS, high - 0.01),
+            (Verdict.SUSPECT, low),
+            (Verdict.PASS, high),
+            (Verdict.SUSPECT, low - 0.01),
+        ]
+    ]
+    assert asks == [True, True, False, False]
+    assert not wants_more_views(view(Verdict.UNKNOWN), "borderline")
+    assert wants_more_views(view(Verdict.UNKNOWN), "all") and not wants_more_views(view(Verdict.PASS, 0.5), "suspect")
