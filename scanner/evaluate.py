@@ -124,6 +124,7 @@ class Evaluation:
     outcomes: list[Outcome] = field(default_factory=list)  # every figure below is read off these
     # Verified misses, as evidence strips (photo crop | aligned query | reference | heatmap), for the gallery.
     miss_strips: dict[str, np.ndarray] = field(default_factory=dict)
+    views_per_item: int = 1  # the most views any row was judged from (more_views)
 
     @property
     def confusion(self) -> Counter:
@@ -202,6 +203,7 @@ class Evaluation:
     def as_dict(self) -> dict:
         return {
             "photos": self.total,
+            "views_per_item": self.views_per_item,
             "accuracy": self.accuracy,
             "brand_top1": self.top1,
             "brand_top1_genuine": self.genuine_top1,
@@ -284,6 +286,7 @@ def evaluate(
     evaluation = Evaluation()
     for sample in samples:
         frame, result = _scan_sample(pipeline, sample, first_view_only)
+        evaluation.views_per_item = max(evaluation.views_per_item, len(result.views))
         on_result(sample, result)
         predicted = result.verdict.value if result.verdict else ERROR
         if gallery and predicted != sample.expected and frame is not None and result.aligned is not None:
@@ -328,7 +331,10 @@ def format_report(evaluation: Evaluation) -> str:
     for verdict in VERDICTS:
         lines.append(f"{verdict:<10}{pct(evaluation.precision(verdict)):>10}{pct(evaluation.recall(verdict)):>9}")
     lines.append("")
-    lines.append(f"photos                        {evaluation.total}")
+    if evaluation.views_per_item > 1:
+        lines.append(f"items (up to {evaluation.views_per_item} views each) {evaluation.total}")
+    else:
+        lines.append(f"photos                        {evaluation.total}")
     lines.append(f"verdict accuracy              {pct(evaluation.accuracy)}")
     lines.append(f"brand top-1 (enrolled brands) {pct(evaluation.top1)}")
     lines.append(f"brand top-1 (genuine photos)  {pct(evaluation.genuine_top1)}")

@@ -245,6 +245,8 @@ def test_a_row_with_more_views_is_scored_as_one_item(tmp_path, demo_index_path):
     assert both.outcomes[0].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))
     assert first.outcomes[0].authenticity == pytest.approx(alone[0].authenticity)
     assert both.outcomes[1] == first.outcomes[1]  # a row with one view is the same either way
+    assert both.views_per_item == 2 and first.views_per_item == 1
+    assert "items (up to 2 views each) 2" in format_report(both) and "photos" in format_report(first)
 
 
 def test_with_more_views_for_suspect_a_passed_first_view_is_the_item(tmp_path, demo_index_path):
