@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,6 @@ class Settings:
         return self._config
 
     def _load(self):  # type: ignore[no-untyped-def]
-        from dataclasses import replace
-
         from .config import load_config
 
         require_opencv()
@@ -341,6 +340,12 @@ def scan(
 @click.option("--windowed", is_flag=True, help="A window instead of full screen.")
 @click.option("--max-scans", type=click.IntRange(1), help="Stop after this many scans.")
 @click.option("--screens", type=click.Path(path_type=Path, file_okay=False), help="Write each scan's screen as a PNG.")
+@click.option(
+    "--views",
+    type=click.IntRange(1),
+    help="Scans per item: 2 asks the operator to turn the item and scan it again, one verdict from both "
+    "(default: [live] views; [live] more_views_for says which items).",
+)
 @record_options
 @pass_settings
 @fail_cleanly
@@ -353,6 +358,7 @@ def run(
     windowed: bool,
     max_scans: int | None,
     screens: Path | None,
+    views: int | None,
     no_record: bool,
     store_path: Path | None,
     operator: str | None,
@@ -370,6 +376,8 @@ def run(
     from .pipeline import Pipeline
 
     config = settings.config()
+    if views is not None:
+        config = replace(config, live=replace(config.live, views=views))
     spec = camera_spec or config.camera.source
     options = LiveOptions(auto=config.live.auto if auto is None else auto, max_scans=max_scans)
     store = None if no_record else open_store(config, store_path)

@@ -142,14 +142,12 @@ def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
     assert status_line(True, False, (1, 2)) == "view 1 of 2 taken: turn the item a little, then hold"
 
 
-def test_views_still_due_when_the_video_ends_are_judged_and_kept(demo_index_path, tmp_path):
-    """[live] views = 2 on the sample video, whose four items are each held once: the first two (a genuine and
-    an altered Ferrari mark) are taken as two views of one item, the dark frame is a rescan at once and is not
-    a view, and the unenrolled mark left waiting for its second view is judged alone when the video ends."""
-    config = tmp_path / "two.toml"
-    config.write_text("[live]\nviews = 2\n")
-    command = [sys.executable, "-m", "scanner.cli", "--config", str(config)]
-    command += live_run(demo_index_path, "--headless", "--auto")
+def test_views_still_due_when_the_video_ends_are_judged_and_kept(demo_index_path):
+    """`scanner run --views 2` ([live] views = 2) on the sample video, whose four items are each held once: the
+    first two (a genuine and an altered Ferrari mark) are taken as two views of one item, the dark frame is a
+    rescan at once and is not a view, and the unenrolled mark left waiting for its second view is judged alone
+    when the video ends."""
+    command = [sys.executable, "-m", "scanner.cli", *live_run(demo_index_path, "--headless", "--auto", "--views", "2")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
