@@ -69,6 +69,7 @@ class ScanResult:
     findings: list[str] = field(default_factory=list)  # what verification found deviating, kept on a pass too
     overruled: bool = False  # a check beside the learned score flagged the mark (verify.Verification.overruled)
     views: list[dict[str, Any]] = field(default_factory=list)  # per view, for an item scanned from several
+    view_frames: list[np.ndarray] = field(default_factory=list)  # those views' frames, for the record (not JSON)
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -228,6 +229,7 @@ class Pipeline:
         if not readable:
             return None, first, unreadable
         shown, item = self.combine([r for _, r in readable])
+        item.view_frames = [f for f, _ in readable if f is not None]
         return readable[shown][0], item, unreadable
 
     def scan(self, frame: np.ndarray) -> ScanResult:

@@ -25,6 +25,7 @@ import numpy as np
 
 from .exc import StoreError
 from .pipeline import ScanResult
+from .protocol import IMAGE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ MIGRATIONS = [
     """
     alter table scans add column verifier_sha256 text;
     """,
+    # 4: an item scanned from several views keeps all of them, side by side (scanner/views.py).
+    """
+    alter table scans add column views_jpeg blob;
+    """,
 ]
 LIST_COLUMNS = (
     "uuid",
@@ -92,6 +97,7 @@ LIST_COLUMNS = (
     "longitude",
 )
 JPEG_QUALITY = 90
+VIEWS_HEIGHT = 240  # px: an item's views side by side, enough to show the goods from each angle
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,7 @@ class ScanStore:
             "frame_jpeg": _jpeg(frame),
             "heatmap_png": _heatmap_png(result.heatmap),
             "reference_png": result.reference_png or _png(result.reference),  # the index's bytes: no re-encoding
+            "views_jpeg": _views_jpeg(result.view_frames),
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
@@ -298,8 +305,7 @@ class ScanStore:
                 r[0]
                 for r in self.conn.execute(
                     "select s.uuid from scans s left join outbox o using (uuid) "
-                    "where s.images_evicted = 0 and (s.frame_jpeg is not null or s.heatmap_png is not null "
-                    "or s.reference_png is not null) "
+                    f"where s.images_evicted = 0 and ({' or '.join(f's.{f} is not null' for f in IMAGE_FIELDS)}) "
                     "and (o.uuid is null or o.acked_at is not null) order by s.created_at limit 20"
                 )
             ]
@@ -313,7 +319,7 @@ class ScanStore:
                 break
             marks = ",".join("?" * len(victims))
             self.conn.execute(
-                "update scans set frame_jpeg = null, heatmap_png = null, reference_png = null, images_evicted = 1 "
+                f"update scans set {', '.join(f'{f} = null' for f in IMAGE_FIELDS)}, images_evicted = 1 "
                 f"where uuid in ({marks})",
                 victims,
             )
@@ -346,6 +352,16 @@ def _jpeg(frame: np.ndarray | None) -> bytes | None:
         return None
     ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     return data.tobytes() if ok else None
+
+
+def _views_jpeg(frames: list[np.ndarray]) -> bytes | None:
+    """An item's views side by side, each VIEWS_HEIGHT px high (None for fewer than two)."""
+    if len(frames) < 2:
+        return None
+    scaled = [cv2.resize(f, (round(f.shape[1] * VIEWS_HEIGHT / f.shape[0]), VIEWS_HEIGHT)) for f in frames]
+    gap = np.full((VIEWS_HEIGHT, 8, 3), 255, np.uint8)
+    sheet = np.hstack([part for frame in scaled for part in (frame, gap)][:-1])
+    return _jpeg(sheet)
 
 
 def _png(image: np.ndarray | None) -> bytes | None:

@@ -177,3 +177,27 @@ def test_review_in_a_real_browser(console):
         page.goto(f"{console.url}/scans?decision=confirmed_counterfeit")
         assert page.locator("tr[data-uuid]").count() == 1
         browser.close()
+
+
+def test_an_item_scanned_from_two_views_shows_every_view(console, demo_index_path, tmp_path):
+    """The flagged two-view sample item, scanned with --item and synced: its page shows both views side by
+    side with each view's verdict and score, and serves them as one JPEG."""
+    store_path = tmp_path / "item.db"
+    item = ROOT / "samples" / "views" / "stroke_newbalance"
+    subprocess.run(
+        [*SCANNER, "scan", "--db", str(demo_index_path), "--store", str(store_path), "--item", str(item)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    with ScanStore(store_path) as store:
+        assert push_outbox(store, console.client()).sent == 1
+        uuid = next(iter(store.uuids()))
+    with httpx.Client(base_url=console.url) as client:
+        login(client)
+        page = client.get(f"/scans/{uuid}").text
+        assert 'id="views"' in page and "2 views: view 1 pass 0.56; view 2 suspect 0.24" in " ".join(page.split())
+        views = client.get(f"/scans/{uuid}/views.jpg")
+        assert views.status_code == 200 and views.content[:3] == b"\xff\xd8\xff"
+        single = next(r["uuid"] for r in console.storage().list_scans() if r["brand"] == "ferrari")
+        assert 'id="views"' not in client.get(f"/scans/{single}").text  # a single scan has no such figure

@@ -385,3 +385,32 @@ def test_sync_reports_an_unreachable_hub_and_keeps_the_queue(tmp_path):
     )
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "unreachable" in out.stderr and "2 flagged scans stay queued" in out.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_from_an_older_hub_gains_the_new_columns_and_keeps_its_scans(backend, tmp_path):
+    """create_all makes only missing tables: a hub database from before views_jpeg gets the column added when
+    the hub opens it, its scans kept."""
+    import sqlalchemy as sa
+
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("set SCANNER_TEST_DATABASE_URL to a PostgreSQL database (.ci/run does)")
+    url = database_url(tmp_path, PG_URL if backend == "postgresql" else None)
+    storage = HubStorage(url)
+    with storage.engine.begin() as conn:
+        for table in ("decisions", "scans", "devices"):
+            conn.execute(sa.text(f"delete from {table}"))  # PostgreSQL's database is shared between tests
+        conn.execute(sa.text("alter table scans drop column views_jpeg"))  # as an older hub made it
+    storage.add_device("old-kit")
+    with storage.engine.begin() as conn:
+        conn.execute(
+            sa.text("insert into scans (uuid, device, received_at, record) values ('u1', 'old-kit', 't', '{}')")
+        )
+    storage.dispose()
+    reopened = HubStorage(url)
+    try:
+        assert reopened.count_scans() == 1 and reopened.scan_image("u1", "views_jpeg") is None
+        assert reopened.put_scan("old-kit", {"uuid": "u2"}, {"views_jpeg": b"\xff\xd8\xff views"})
+        assert reopened.scan_image("u2", "views_jpeg") == b"\xff\xd8\xff views"
+    finally:
+        reopened.dispose()

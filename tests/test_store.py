@@ -189,7 +189,7 @@ def test_verifier_is_recorded_and_an_older_store_is_upgraded_in_place(tmp_path):
     conn.close()
     context = RecordContext(device_id="kit-01", model_sha256="m" * 64, verifier_sha256="v" * 64)
     with ScanStore(path) as s:
-        assert s.conn.execute("pragma user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert s.conn.execute("pragma user_version").fetchone()[0] == len(MIGRATIONS) >= 3
         assert s.get("old-1")["verdict"] == "pass" and s.get("old-1")["verifier_sha256"] is None
         verified = s.record(result(), FRAME, context)
         unverified = result(Verdict.UNKNOWN, None)
@@ -199,3 +199,38 @@ def test_verifier_is_recorded_and_an_older_store_is_upgraded_in_place(tmp_path):
         assert s.get(unknown)["verifier_sha256"] is None  # never verified: no verifier judged it
         exported = {r["uuid"]: r["verifier_sha256"] for r in s.rows_for_export()}
         assert exported == {"old-1": None, verified: "v" * 64, unknown: None}
+
+
+def test_an_item_keeps_every_view_side_by_side_and_a_single_scan_none(store):
+    """An item scanned from two views (scanner/views.py) records both frames as one JPEG; the budget drops it
+    like the other images once the scan is synced."""
+    import cv2
+
+    from scanner.store import VIEWS_HEIGHT
+
+    item = result()
+    item.view_frames = [FRAME, np.zeros((60, 160, 3), np.uint8)]  # 160x120 and 160x60
+    both = store.get(store.record(item, FRAME, CONTEXT))["views_jpeg"]
+    sheet = cv2.imdecode(np.frombuffer(both, np.uint8), cv2.IMREAD_COLOR)
+    assert sheet.shape == (VIEWS_HEIGHT, 320 + 8 + 640, 3)  # each view at the same height, a gap between
+    assert store.get(store.record(result(), FRAME, CONTEXT))["views_jpeg"] is None
+
+
+def test_an_older_store_gains_the_views_column_and_keeps_its_scans(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:3]:
+        conn.executescript(migration)
+    conn.execute(
+        "insert into scans (uuid, created_at, device_id, verdict, result) values ('old', 't', 'k', 'pass', '{}')"
+    )
+    conn.execute("pragma user_version = 3")
+    conn.commit()
+    conn.close()
+    with ScanStore(path) as s:
+        assert s.get("old")["verdict"] == "pass" and s.get("old")["views_jpeg"] is None
+        item = result()
+        item.view_frames = [FRAME, FRAME]
+        assert s.get(s.record(item, FRAME, CONTEXT))["views_jpeg"][:3] == b"\xff\xd8\xff"

@@ -30,6 +30,7 @@ IMAGE_TYPES = {
     "frame.jpg": ("frame_jpeg", "image/jpeg"),
     "heatmap.png": ("heatmap_png", "image/png"),
     "reference.png": ("reference_png", "image/png"),
+    "views.jpg": ("views_jpeg", "image/jpeg"),
 }
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -41,6 +41,7 @@ scans = sa.Table(
     sa.Column("frame_jpeg", sa.LargeBinary),
     sa.Column("heatmap_png", sa.LargeBinary),
     sa.Column("reference_png", sa.LargeBinary),
+    sa.Column("views_jpeg", sa.LargeBinary),  # an item's views side by side (added after the first release)
 )
 sa.Index("scans_by_received", scans.c.received_at)
 reviewers = sa.Table(
@@ -122,8 +123,20 @@ class HubStorage:
 
         try:
             metadata.create_all(self.engine)
+            self._add_missing_columns()
         except sa.exc.OperationalError as err:
             raise ScannerError(f"cannot open the hub database: {err.orig}") from err
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an older hub gains the nullable columns added since (create_all makes only missing
+        tables): the scans it holds keep their rows, with nothing in the new columns."""
+        with self.engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present:
+                        kind = column.type.compile(dialect=conn.dialect)
+                        conn.execute(sa.text(f"alter table {table.name} add column {column.name} {kind}"))
 
     @classmethod
     def open(cls, data_dir: Path, url: str | None = None) -> HubStorage:
@@ -272,6 +285,7 @@ class HubStorage:
                     (scans.c.frame_jpeg.is_not(None)).label("has_frame"),
                     (scans.c.heatmap_png.is_not(None)).label("has_heatmap"),
                     (scans.c.reference_png.is_not(None)).label("has_reference"),
+                    (scans.c.views_jpeg.is_not(None)).label("has_views"),
                 ).where(scans.c.uuid == scan_id)
             ).first()
             if row is None:
