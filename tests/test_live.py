@@ -139,6 +139,7 @@ def test_two_views_of_one_item_give_one_verdict(demo_index_path, monkeypatch):
     assert (item.verdict, item.brand) == (Verdict.PASS, "ferrari")
     assert [v["verdict"] for v in item.views] == ["pass", "pass"]
     assert "in 2 views" in item.reasons[0]
+    assert len(item.view_frames) == 2  # both frames, for the record's side-by-side image
     assert status_line(True, False, (1, 2)) == "view 1 of 2 taken: turn the item a little, then hold"
 
 

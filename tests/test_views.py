@@ -244,6 +244,7 @@ def test_the_bundled_two_view_items(pipeline, item, alone, together):
     assert [pipeline.scan_file(p)[1].verdict.value for p in paths] == alone
     _, result, unreadable = pipeline.scan_item(paths)
     assert result.verdict.value == together and not unreadable
+    assert [f.shape for f in result.view_frames] == [(480, 640, 3)] * 2  # kept for the record
 
 
 def test_the_sample_views_recipe_makes_the_bundled_photos(tmp_path):
