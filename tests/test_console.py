@@ -201,3 +201,5 @@ def test_an_item_scanned_from_two_views_shows_every_view(console, demo_index_pat
         assert views.status_code == 200 and views.content[:3] == b"\xff\xd8\xff"
         single = next(r["uuid"] for r in console.storage().list_scans() if r["brand"] == "ferrari")
         assert 'id="views"' not in client.get(f"/scans/{single}").text  # a single scan has no such figure
+        listed = client.get("/scans?brand=newbalance").text
+        assert "several views" in listed and "several views" not in client.get("/scans?brand=ferrari").text

@@ -251,6 +251,7 @@ class HubStorage:
             scans.c.received_at,
             decisions.c.decision,
             decisions.c.reviewer,
+            (scans.c.views_jpeg.is_not(None)).label("has_views"),
         ).select_from(
             scans.outerjoin(latest, latest.c.uuid == scans.c.uuid).outerjoin(decisions, decisions.c.id == latest.c.id)
         )
