@@ -166,8 +166,7 @@ class ItemViews:
         if not self._taken:
             return None
         taken, self._taken = self._taken, []
-        shown, combined = self.pipeline.combine([r for _, r in taken])
-        combined.view_frames = [frame.image for frame, _ in taken]
+        shown, combined = self.pipeline.combine([r for _, r in taken], [frame.image for frame, _ in taken])
         return taken[shown][0], combined
 
 

@@ -206,11 +206,14 @@ class Pipeline:
         result.image = str(path)
         return frame, result
 
-    def combine(self, views: list[ScanResult]) -> tuple[int, ScanResult]:
-        """(the view it shows, one result for an item) from the results of its views (scanner/views.py)."""
+    def combine(self, views: list[ScanResult], frames: list[np.ndarray]) -> tuple[int, ScanResult]:
+        """(the view it shows, one result for an item) from the results of its views (scanner/views.py) and the
+        frames they were scanned from, which the result keeps for the record."""
         from .views import combine_views
 
-        return combine_views(views, self.views_threshold)
+        shown, item = combine_views(views, self.views_threshold)
+        item.view_frames = frames
+        return shown, item
 
     def scan_item(
         self, paths: list[Path], more_views_for: str = "all"
@@ -228,8 +231,7 @@ class Pipeline:
         unreadable = [r for _, r in scanned if r.error is not None]
         if not readable:
             return None, first, unreadable
-        shown, item = self.combine([r for _, r in readable])
-        item.view_frames = [f for f, _ in readable if f is not None]
+        shown, item = self.combine([r for _, r in readable], [f for f, _ in readable if f is not None])
         return readable[shown][0], item, unreadable
 
     def scan(self, frame: np.ndarray) -> ScanResult:

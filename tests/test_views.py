@@ -110,15 +110,15 @@ def _views(tmp_path, artwork: np.ndarray, name: str, seed: int) -> list:
 def test_two_real_views_of_a_genuine_item_and_of_a_counterfeit(pipeline, tmp_path):
     """Real photos from the generator's two-view capture, the shipped models and the demo index."""
     mark = load_mark(BRANDS / "mcdonalds" / "logo.png")
-    genuine = [pipeline.scan_file(p)[1] for p in _views(tmp_path, mark, "genuine", 3)]
-    _, item = pipeline.combine(genuine)
+    frames, genuine = zip(*(pipeline.scan_file(p) for p in _views(tmp_path, mark, "genuine", 3)), strict=True)
+    _, item = pipeline.combine(list(genuine), list(frames))
     assert [v.verdict for v in genuine] == [Verdict.PASS, Verdict.PASS]
     assert item.verdict is Verdict.PASS and item.brand == "mcdonalds"
     assert item.authenticity == pytest.approx(np.mean([v.authenticity for v in genuine]))
     altered = mark.copy()
     altered[: altered.shape[0] // 2, : altered.shape[1] // 2, 3] = 0  # the top left quarter left out
-    fakes = [pipeline.scan_file(p)[1] for p in _views(tmp_path, altered, "missing", 3)]
-    _, item = pipeline.combine(fakes)
+    frames, fakes = zip(*(pipeline.scan_file(p) for p in _views(tmp_path, altered, "missing", 3)), strict=True)
+    _, item = pipeline.combine(list(fakes), list(frames))
     assert item.verdict is Verdict.SUSPECT
     assert item.reasons[-1].startswith("2 views: authenticity")
     assert item.heatmap is not None and item.aligned is not None  # the telling view's evidence
