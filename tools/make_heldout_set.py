@@ -40,7 +40,7 @@ sys.path.insert(0, str(TOOLS))
 from counterfeits import KINDS, changes_a_part  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_photo, make_views  # noqa: E402
+from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_views  # noqa: E402
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
 
     def save(
-        shot: np.ndarray | list[np.ndarray],
+        views: list[np.ndarray],
         name: str,
         expected: str,
         brand: str,
@@ -102,12 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         magnitude: str = "",
         changed: str = "",
     ) -> None:
-        names = (
-            [name]
-            if args.views == 1
-            else [name] + [name.replace(".jpg", f".view{n}.jpg") for n in range(2, 1 + args.views)]
-        )
-        for image, file in zip(shot if isinstance(shot, list) else [shot], names, strict=True):
+        names = [name] + [name.replace(".jpg", f".view{n}.jpg") for n in range(2, 1 + len(views))]
+        for image, file in zip(views, names, strict=True):
             cv2.imwrite(str(photos / file), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         more = ";".join(f"photos/{n}" for n in names[1:])
         rows.append((f"photos/{name}", expected, brand, kind, magnitude, changed) + ((more,) if more else ()))
@@ -116,25 +112,19 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal seed
         seed += 1
         label = "unknown" if expected == "unknown" else kind
-        shot = (
-            make_photo(logo, kind, seed, rich=True)
-            if args.views == 1
-            else make_views(logo, kind, seed, args.views, rich=True)
-        )
-        save(shot, name, expected, brand, label)
+        save(make_views(logo, kind, seed, args.views, rich=True), name, expected, brand, label)
 
     def shoot_counterfeit(logo: Path, kind: str, brand: str, magnitude: float) -> None:
         nonlocal seed
         seed += 1
         rng = np.random.default_rng(seed)
-        views = 0 if args.views == 1 else args.views
-        image, kind, where, description = counterfeit_photo(load_mark(logo), kind, magnitude, rng, views)
+        views, kind, where, description = counterfeit_photo(load_mark(logo), kind, magnitude, rng, args.views)
         stem = f"{kind}_{brand}_{magnitude:.2f}"
         changed = ""
         if changes_a_part(kind, description):
             changed = f"changes/{stem}.png"
             cv2.imwrite(str(args.out / changed), framed_as_reference(where, logo))
-        save(image, f"{stem}.jpg", "suspect", brand, kind, f"{magnitude:.2f}", changed)
+        save(views, f"{stem}.jpg", "suspect", brand, kind, f"{magnitude:.2f}", changed)
 
     with ablated(*args.without):
         for i, slug in enumerate(enrolled):

@@ -332,7 +332,10 @@ def photograph_views(
 ) -> list[np.ndarray]:
     """`views` photos of one item: the same goods (surface, ink, print style: drawn by `rng` from where it
     stands, alike for each view) taken from independent handheld captures (pose, light, shadow, blur, noise),
-    as an inspector gets by scanning an item again from another angle."""
+    as an inspector gets by scanning an item again from another angle. One view is the photo `photograph`
+    takes, goods and capture from the one stream, as every one-view evaluation set was made."""
+    if views == 1:
+        return [photograph(mark, rng, kind, rich, inked)]
     goods = rng.bit_generator.state
     captures = rng.spawn(views)  # children of rng's seed: no draws taken from the goods' stream
     photos = []
