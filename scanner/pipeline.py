@@ -80,15 +80,15 @@ class ScanResult:
             "verdict": self.verdict.value if self.verdict else None,
             "brand": self.brand,
             "brand_name": self.brand_name,
-            "similarity": _round(self.similarity),
-            "authenticity": _round(self.authenticity),
+            "similarity": rounded(self.similarity),
+            "authenticity": rounded(self.authenticity),
             **({"colour_deviation": round(self.colour_deviation, 1)} if self.colour_deviation is not None else {}),
             **({"stroke_offset": round(self.stroke_offset, 2)} if self.stroke_offset is not None else {}),
             **({"part_colour": round(self.part_colour, 1)} if self.part_colour is not None else {}),
             "reasons": self.reasons,
             "box": self.box.as_list() if self.box else None,
             "quality": {k: round(v, 3) for k, v in self.quality.items()},
-            "candidates": [{"brand": c.brand_id, "similarity": _round(c.similarity)} for c in self.candidates],
+            "candidates": [{"brand": c.brand_id, "similarity": rounded(c.similarity)} for c in self.candidates],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             **({"shape_inliers": self.shape_inliers} if self.shape_inliers is not None else {}),
             **({"align_correlation": round(self.align_correlation, 4)} if self.align_correlation is not None else {}),
@@ -97,7 +97,8 @@ class ScanResult:
         }
 
 
-def _round(value: float | None) -> float | None:
+def rounded(value: float | None) -> float | None:
+    """A score as the JSON gives it (4 decimals); None stays None."""
     return None if value is None else round(value, 4)
 
 

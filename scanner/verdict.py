@@ -23,6 +23,7 @@ class Verdict(StrEnum):
 
 TOO_SMALL = "logo too small in the frame: move closer"
 CONSISTENT = "consistent with the genuine reference"
+DEVIATES = "deviates from the genuine reference"  # a suspect's words when nothing more particular was found
 
 
 def too_small(location: Location, config: ScannerConfig) -> bool:
@@ -50,5 +51,5 @@ def _closest(candidate: Candidate) -> str:
 
 def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
     if verification.authenticity < threshold or verification.overruled:
-        return Verdict.SUSPECT, verification.reasons or ["deviates from the genuine reference"]
+        return Verdict.SUSPECT, verification.reasons or [DEVIATES]
     return Verdict.PASS, [CONSISTENT]

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .pipeline import ScanResult
-from .verdict import CONSISTENT, Verdict
+from .pipeline import ScanResult, rounded
+from .verdict import CONSISTENT, DEVIATES, Verdict
 
 JUDGED = (Verdict.PASS, Verdict.SUSPECT)
 
@@ -74,7 +74,7 @@ def _averaged(
     scored = " and ".join(f"{s:.2f}" for s in scores)
     if mean < threshold or overruled:
         telling = min(voting, key=lambda v: v.authenticity or 0.0)  # the view that shows the deviation best
-        words = telling.findings or ["deviates from the genuine reference"]
+        words = telling.findings or [DEVIATES]
         why = f"under {threshold:.2f}" if mean < threshold else "the check above fired in every view"
         tally = f"{len(voting)} views: authenticity {scored}, mean {mean:.2f} ({why})"
         item = replace(telling, verdict=Verdict.SUSPECT, authenticity=mean, reasons=[*words, tally], views=summary)
@@ -91,6 +91,6 @@ def _summary(n: int, view: ScanResult) -> dict[str, Any]:
         "image": view.image,
         "verdict": view.verdict.value if view.verdict else None,
         "brand": view.brand,
-        "authenticity": None if view.authenticity is None else round(view.authenticity, 4),
+        "authenticity": rounded(view.authenticity),
         "reason": view.reasons[0] if view.reasons else None,  # what this view alone would have said first
     }
