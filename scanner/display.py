@@ -174,9 +174,9 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
         return
     headline = HEADLINES[result.verdict] if result.verdict else "?"
     _text(screen, headline, (20, top + 48), 1.4, 3)
-    if views_judged(result) > 1:  # beside the headline: the scores after the brand are each view's mean
+    if (judged := views_judged(result)) > 1:  # beside the headline: the scores after the brand are the mean
         right = 20 + cv2.getTextSize(headline, FONT, 1.4, 3)[0][0] + 12
-        _text(screen, f"{views_judged(result)} views", (right, top + 45), 0.6, 2)
+        _text(screen, f"{judged} views", (right, top + 45), 0.6, 2)
     head, tail = result.brand_name or "", banner_numbers(result)
     if head or tail:
         _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)

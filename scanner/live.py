@@ -212,6 +212,10 @@ def run_live(
     shown: tuple[ScanResult, float] | None = None
     scans = 0
 
+    def room() -> bool:
+        """Whether another result may still be shown (max_scans)."""
+        return options.max_scans is None or scans < options.max_scans
+
     def finish(frame: Frame, result: ScanResult) -> None:
         nonlocal shown, scans
         shown = (result, time.monotonic())
@@ -220,7 +224,7 @@ def run_live(
         on_result(frame, result)
 
     try:
-        while options.max_scans is None or scans < options.max_scans:
+        while room():
             started = time.monotonic()
             frame = camera.read()
             if frame is None:
@@ -254,8 +258,8 @@ def run_live(
                 finish(*ready)
     finally:
         for done in worker.close():
-            if (options.max_scans is None or scans < options.max_scans) and (ready := item.add(*done)) is not None:
+            if room() and (ready := item.add(*done)) is not None:
                 finish(*ready)
-        if (options.max_scans is None or scans < options.max_scans) and (ready := item.flush()) is not None:
+        if room() and (ready := item.flush()) is not None:
             finish(*ready)  # a view taken is never lost: the item is judged from what was taken
     return scans
