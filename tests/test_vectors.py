@@ -46,7 +46,10 @@ def test_large_index_builds_and_reuses_a_graph(big_index):
     assert graph.stat().st_mtime_ns == built  # fresh: loaded, not rebuilt
 
 
-def test_graph_answers_like_exact_search(big_index):
+def test_graph_answers_like_exact_search(big_index, monkeypatch):
+    # Built on one thread: on every core the links depend on how the threads interleave, and under load (CI
+    # beside another job) a build once agreed on only 44 of 50. One thread gives one graph: 49 of 50 here.
+    monkeypatch.setattr(vectors.os, "cpu_count", lambda: 1)
     rng = np.random.default_rng(1)
     with BrandIndex.open(big_index, SHA) as idx:
         vectors_by_id = dict(idx.db.execute("select id, embedding from refs").fetchall())
@@ -60,10 +63,9 @@ def test_graph_answers_like_exact_search(big_index):
             agree += graph_best.reference_id == int(ref_id[0])
             true_similarity = float(matrix[list(ids).index(graph_best.reference_id)] @ q)
             close += float(similarity[0]) - true_similarity < 0.03
-    # Random vectors have near-ties that int8 graph vectors can order the other way, and the graph is built
-    # on every core, so its links (and its rare real misses) vary from run to run: what it returns is the
-    # true nearest or one within int8 rounding of it, all but once or twice (measured: 49 of 50 agree, the
-    # other 0.001 short; under load once 48 agree and one answer 0.057 short).
+    # Random vectors have near-ties that int8 graph vectors can order the other way: what the graph returns is
+    # the true nearest or one within int8 rounding of it, all but once or twice (measured: 49 of 50 agree, and
+    # all 50 within 0.03; on every core under load once 48 agree and one answer 0.057 short, once 44 agree).
     assert agree >= 46 and close >= 48
 
 
