@@ -1,4 +1,5 @@
-"""Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes[,more_views]]]).
+"""Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes[,more_views]]]
+and an optional `colourway`).
 
 `expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
 unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
@@ -11,7 +12,9 @@ mask of what a counterfeit altered in one part of the mark, framed as the brand'
 the heatmap of a detected counterfeit points at that part (`points_at`) and how often its first reason says
 where that part is (`says_where`). With the optional `more_views` (other photos of the same item, `;` between
 them: tools/make_heldout_set.py --views), each row is scored as one item from all its views
-(scanner/views.py), unless told to take the first view only.
+(scanner/views.py), unless told to take the first view only. With the optional `colourway` (how the goods
+print the mark: tools/make_heldout_set.py --colourways), genuine photos flagged and called unknown, and
+counterfeits detected, per colourway.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Sample:
     magnitude: float | None = None  # counterfeit magnitude 0..1
     changes: Path | None = None  # 0/255 mask of the part a counterfeit altered, framed as the brand's reference
     more_views: list[Path] = field(default_factory=list)  # other photos of the same item
+    colourway: str | None = None  # how the goods print the mark, when not in the artwork's colour
 
 
 def band(magnitude: float) -> str:
@@ -86,6 +90,7 @@ class Outcome:
     first_reason: str | None = None
     placed: bool | None = None  # the heatmap points at the altered part (None: no part mask, or not verified)
     said_where: bool | None = None  # the first reason names where the altered part is (None: as for `placed`)
+    colourway: str | None = None
 
 
 def names_kind(outcome: Outcome) -> bool | None:
@@ -181,6 +186,22 @@ class Evaluation:
         """Share of genuine photos (expected pass) called suspect."""
         return _share([o.predicted == "suspect" for o in self.outcomes if o.expected == "pass"])
 
+    def by_colourway(self) -> dict[str, dict[str, float | int | None]]:
+        """{colourway: {"genuine": n, "flagged", "unknown": shares of those genuine photos called suspect and
+        unknown, "counterfeits": n, "detected": share of them called suspect}} for labelled colourways."""
+        table: dict[str, dict[str, float | int | None]] = {}
+        for way in sorted({o.colourway for o in self.outcomes if o.colourway}):
+            genuine = [o for o in self.outcomes if o.colourway == way and o.expected == "pass"]
+            fakes = [o for o in self.outcomes if o.colourway == way and o.expected == "suspect"]
+            table[way] = {
+                "genuine": len(genuine),
+                "flagged": _share([o.predicted == "suspect" for o in genuine]),
+                "unknown": _share([o.predicted == "unknown" for o in genuine]),
+                "counterfeits": len(fakes),
+                "detected": _detected(fakes),
+            }
+        return table
+
     def counterfeit_detection(self) -> dict[str, dict[str, float | int | None]]:
         """{kind: {"all", "subtle", "obvious": share called suspect, "count": n, "named": share of those called
         suspect whose first reason names the kind (None where it has no words or none was called suspect)}}
@@ -256,6 +277,7 @@ def read_labels(labels_csv: Path) -> list[Sample]:
                 value,
                 labels_csv.parent / changes if changes else None,
                 more_views,
+                row.get("colourway") or None,
             )
         )
     return samples
@@ -305,6 +327,7 @@ def evaluate(
                 sample.magnitude,
                 result.reasons[0] if result.reasons else None,
                 *_placed(sample, result),
+                sample.colourway,
             )
         )
     return evaluation
@@ -353,4 +376,13 @@ def format_report(evaluation: Evaluation) -> str:
         lines.append("named: of those detected, the first reason names what was done (no words for warp)")
         lines.append("placed: of those detected that altered one part, the heatmap's hottest pixels lie on that part")
         lines.append("where: of those, the first reason names a place ('near top right') that the part reaches")
+    colourways = evaluation.by_colourway()
+    if colourways:
+        lines.append("")
+        lines.append(f"{'colourway':<18}{'genuine':>8}{'flagged':>9}{'unknown':>9}{'fakes':>7}{'detected':>10}")
+        for way, row in colourways.items():
+            lines.append(
+                f"{way:<18}{row['genuine']:>8}{pct(row['flagged']):>9}{pct(row['unknown']):>9}"
+                f"{row['counterfeits']:>7}{pct(row['detected']):>10}"
+            )
     return "\n".join(lines)

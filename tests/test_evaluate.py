@@ -268,3 +268,35 @@ def test_with_more_views_for_suspect_a_passed_first_view_is_the_item(tmp_path, d
     assert [r.verdict.value for r in alone] == ["pass", "suspect"]
     assert result.outcomes[0].authenticity == pytest.approx(alone[0].authenticity)  # passed: one view
     assert result.outcomes[1].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))  # confirmed
+
+
+def test_colourways_are_tallied_apart(tmp_path):
+    """labels.csv's colourway column (make_heldout_set.py --colourways): per colourway, the genuine photos flagged
+    and called unknown and the counterfeits detected; a set without the column has no such table."""
+    (tmp_path / "labels.csv").write_text(
+        "file,expected,brand,kind,magnitude,changes,colourway\n"
+        "a.jpg,pass,apple,genuine,,,one_colour_light\nb.jpg,pass,apple,genuine,,,\n"
+    )
+    assert [s.colourway for s in read_labels(tmp_path / "labels.csv")] == ["one_colour_light", None]
+
+    def outcome(expected: str, predicted: str, way: str | None) -> Outcome:
+        kind = "genuine" if expected == "pass" else "stroke"
+        return Outcome("x.jpg", expected, predicted, "apple", "apple", 0.8, 0.5, kind, 0.3, None, colourway=way)
+
+    tallied = Evaluation(
+        [
+            outcome("pass", "pass", "reversed"),
+            outcome("pass", "suspect", "reversed"),
+            outcome("pass", "unknown", "reversed"),
+            outcome("pass", "pass", "reversed"),
+            outcome("suspect", "suspect", "reversed"),
+            outcome("pass", "suspect", "one_colour_dark"),
+            outcome("pass", "suspect", None),  # printed as drawn: in no colourway's row
+        ]
+    )
+    table = tallied.by_colourway()
+    assert table["reversed"] == {"genuine": 4, "flagged": 0.25, "unknown": 0.25, "counterfeits": 1, "detected": 1.0}
+    assert table["one_colour_dark"]["flagged"] == 1.0 and table["one_colour_dark"]["detected"] is None
+    assert list(table) == ["one_colour_dark", "reversed"]
+    assert "reversed                 4    25.0%    25.0%      1    100.0%" in format_report(tallied)
+    assert "colourway" not in format_report(Evaluation([outcome("pass", "pass", None)]))

@@ -37,10 +37,20 @@ from scanner.locate import CROP_SIZE, crop
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
-from counterfeits import KINDS, changes_a_part  # noqa: E402
+from counterfeits import COLOUR_KINDS, KINDS, Invisible, changes_a_part, counterfeit_any  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
-from synth_photos import ABLATIONS, EXPECTED, ablated, counterfeit_photo, load_mark, make_views  # noqa: E402
+from synth_photos import (  # noqa: E402
+    ABLATIONS,
+    COLOURWAYS,
+    EXPECTED,
+    ablated,
+    colourway,
+    counterfeit_photo,
+    load_mark,
+    make_views,
+    photograph,
+)
 
 ENROLLED, UNKNOWN = 100, 50
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
@@ -62,6 +72,45 @@ def framed_as_reference(where: np.ndarray, logo: Path) -> np.ndarray:
     return ((framed > 127) * 255).astype(np.uint8)
 
 
+SHAPE_KINDS = tuple(k for k in KINDS if k not in COLOUR_KINDS)  # what a colourway print leaves to judge
+
+
+def colourway_rows(enrolled: list[str], refs: Path, photos: Path, seed: int) -> list[tuple]:
+    """Per brand, a genuine photo in each colourway and a counterfeit of a shape kind printed in one (the
+    kinds and colourways in turn, magnitudes over both bands), written under `photos`: labels.csv rows."""
+    rows: list[tuple] = []
+    seed += 900_000  # apart from the split's own photos
+    for i, slug in enumerate(enrolled):
+        mark = load_mark(refs / slug / "logo.png")
+        for way in COLOURWAYS:
+            seed += 1
+            rng = np.random.default_rng(seed)
+            name = f"genuine_{way}_{slug}.jpg"
+            cv2.imwrite(str(photos / name), photograph(colourway(mark, way, rng), rng, "genuine", True, True))
+            rows.append((f"photos/{name}", "pass", slug, "genuine", "", "", way))
+        seed += 1
+        rng = np.random.default_rng(seed)
+        magnitude = float(rng.uniform(0, 0.5) + 0.5 * (i // len(SHAPE_KINDS) % 2))
+        way = COLOURWAYS[i % len(COLOURWAYS)]
+        try:
+            kind, altered, _, _ = counterfeit_any(mark, SHAPE_KINDS[i % len(SHAPE_KINDS)], magnitude, rng)
+        except Invisible:
+            continue
+        if kind in COLOUR_KINDS:  # no shape kind shows on this mark, and a colourway would hide a colour one
+            continue
+        name = f"{kind}_{way}_{slug}_{magnitude:.2f}.jpg"
+        cv2.imwrite(str(photos / name), photograph(colourway(altered, way, rng), rng, "genuine", True, True))
+        rows.append((f"photos/{name}", "suspect", slug, kind, f"{magnitude:.2f}", "", way))
+    return rows
+
+
+def write_labels(out: Path, rows: list[tuple], extra: list[str]) -> None:
+    with (out / "labels.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "expected", "brand", "kind", "magnitude", "changes", *extra])
+        writer.writerows(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tarball", type=Path)
@@ -76,7 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         "captures; labels.csv names the first view in `file` and the others in `more_views` (a new set: the "
         "first views are not the one-view set's photos)",
     )
+    parser.add_argument(
+        "--colourways",
+        action="store_true",
+        help="instead of the split's photos, its enrolled brands' marks as genuine goods also print them: one "
+        "genuine photo per colourway (synth_photos.COLOURWAYS) and one counterfeit of a shape kind printed in "
+        "a colourway, per brand; labels.csv names each photo's colourway",
+    )
     args = parser.parse_args(argv)
+    if args.colourways and (args.views > 1 or args.without):
+        parser.error("--colourways makes one photo per item with the full generator")
     if (args.out / "labels.csv").exists():
         raise SystemExit(f"{args.out} already holds an evaluation set; remove it first")
 
@@ -126,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
             cv2.imwrite(str(args.out / changed), framed_as_reference(where, logo))
         save(views, f"{stem}.jpg", "suspect", brand, kind, f"{magnitude:.2f}", changed)
 
+    if args.colourways:
+        rows = colourway_rows(enrolled, refs, photos, seed)
+        write_labels(args.out, rows, ["colourway"])
+        print(f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(rows)} photos in colourways", file=sys.stderr)
+        return 0
+
     with ablated(*args.without):
         for i, slug in enumerate(enrolled):
             logo = refs / slug / "logo.png"
@@ -141,12 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         for slug in unknown:
             for n in range(2):
                 shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
-    with (args.out / "labels.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(
-            ["file", "expected", "brand", "kind", "magnitude", "changes"] + (["more_views"] if args.views > 1 else [])
-        )
-        writer.writerows(rows)
+    write_labels(args.out, rows, ["more_views"] if args.views > 1 else [])
     print(
         f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(unknown)} unknown, {len(rows)} photos",
         file=sys.stderr,

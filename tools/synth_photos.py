@@ -123,6 +123,40 @@ def tamper(mark: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
     return mark
 
 
+# Genuine colourways: goods carry a brand's mark in one neutral ink or reversed out of a field of the brand's
+# colour as often as in the artwork's colour, and every one of them is genuine. (A counterfeit's colour kinds
+# turn the hue or print a neutral mark in a colour: tools/counterfeits.py.)
+COLOURWAYS = ("one_colour_dark", "one_colour_light", "reversed")
+
+
+def colourway(mark: np.ndarray, way: str, rng: np.random.Generator) -> np.ndarray:
+    """The RGBA artwork as genuine goods print it in `way`: in near-black or near-white ink, or reversed (the
+    mark in white inside a field of the artwork's ink colour, on a canvas grown to hold the field)."""
+    if way not in COLOURWAYS:
+        raise ValueError(f"unknown colourway {way!r}; known: {COLOURWAYS}")
+    out = mark.copy()
+    if way != "reversed":
+        level = rng.uniform(15, 45) if way == "one_colour_dark" else rng.uniform(225, 250)
+        out[..., :3] = np.uint8(level)
+        return out
+    side = mark.shape[0]
+    grown = int(round(side * 1.5))
+    pad = (grown - side) // 2
+    out = cv2.copyMakeBorder(mark, pad, grown - side - pad, pad, grown - side - pad, cv2.BORDER_CONSTANT, value=0)
+    ink = out[..., 3] > 127
+    brand = np.median(out[..., :3][ink], axis=0)
+    ys, xs = np.nonzero(ink)
+    margin = int(side * rng.uniform(0.08, 0.2))
+    field = np.zeros(ink.shape, np.uint8)
+    x0, y0 = max(0, xs.min() - margin), max(0, ys.min() - margin)
+    x1, y1 = min(grown - 1, xs.max() + margin), min(grown - 1, ys.max() + margin)
+    cv2.rectangle(field, (int(x0), int(y0)), (int(x1), int(y1)), 255, -1)
+    weight = out[..., 3:4].astype(np.float32) / 255.0
+    white = rng.uniform(235, 250)
+    rgb = brand[None, None, :] * (1 - weight) + white * weight
+    return np.dstack([rgb, field]).astype(np.uint8)
+
+
 def tilted_corners(side: int, rng: np.random.Generator, max_tilt: float = MAX_TILT) -> np.ndarray:
     """Image positions (relative to the mark's centre) of a side x side mark's corners when the goods are
     tilted by up to `max_tilt` degrees about a random axis in their plane, seen by a pinhole camera.
