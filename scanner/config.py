@@ -159,6 +159,13 @@ class VerifyConfig:
         "split reached (8.4; tools/calibrate_verifier.py prints it).",
     )
 
+    colourways: bool = _field(
+        True,
+        "With a pair model and an artwork reference: a mark printed in one neutral ink (black, grey or white) "
+        "or light on a coloured ground, as genuine goods print it, is scored in the artwork's colours "
+        "(scanner/colourway.py); false scores every mark as photographed.",
+    )
+
     def __post_init__(self) -> None:
         for key in ("colour_bound", "stroke_bound", "part_colour_bound"):
             if getattr(self, key) < 0:

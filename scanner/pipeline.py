@@ -309,6 +309,7 @@ class Pipeline:
             colour_bound=bounds.colour_bound,
             stroke_bound=bounds.stroke_bound,
             part_colour_bound=bounds.part_colour_bound,
+            colourways=bounds.colourways,
         )
         return verification, box
 

@@ -50,6 +50,8 @@ def _closest(candidate: Candidate) -> str:
 
 
 def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
+    # A colourway the mark was compared in is said last: how it was judged, not what deviates.
+    how = [verification.colourway] if verification.colourway else []
     if verification.authenticity < threshold or verification.overruled:
-        return Verdict.SUSPECT, verification.reasons or [DEVIATES]
-    return Verdict.PASS, [CONSISTENT]
+        return Verdict.SUSPECT, [*(verification.reasons or [DEVIATES]), *how]
+    return Verdict.PASS, [CONSISTENT, *how]

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colour
+from .colourway import in_artwork_colours, read_colourway
 from .index import ReferenceImage
 from .locate import CROP_SIZE, Box, crop, foreground_mask
 from .mirror import MIRROR_SIDE, MirroredPart, PartBoxes, mirrored_part, part_boxes
@@ -84,6 +85,7 @@ class Verification:
     stroke_offset: float | None = None  # see stroke.stroke_offset; None when not measured
     part_colour: float | None = None  # see colour.part_colour; None when not measured
     overruled_by: tuple[str, ...] = ()  # the checks beside the score past their bounds (COLOUR, STROKE, ...)
+    colourway: str | None = None  # words for the genuine colourway the score was taken in (scanner/colourway.py)
 
     @property
     def overruled(self) -> bool:
@@ -702,6 +704,7 @@ def judge(
     colour_bound: float = 0.0,
     stroke_bound: float = 0.0,
     part_colour_bound: float = 0.0,
+    colourways: bool = False,
 ) -> Verification:
     """Score an alignment: with the learned pair model when one is given, else with the v0 rules.
 
@@ -713,11 +716,15 @@ def judge(
     rule measurements still supply the words (how much wider, which colour, what is missing where), after a
     mirrored part's and thinner lines' (_named_before_rules), and the model's deviation map says where when
     nothing else was named. With the operating `threshold` given, a mark that passes skips the rule
-    measurements (about 1 ms): only a suspect needs its reasons worded.
+    measurements (about 1 ms): only a suspect needs its reasons worded. With `colourways`, a mark printed in a
+    genuine colourway (scanner/colourway.py) is scored repainted in the artwork's colours, and its words say so;
+    the checks beside the score read it as photographed.
     """
     if model is None:
         return rule_checks(a)
-    authenticity, deviation = model.score(a.aligned, a.reference)
+    way = read_colourway(a.aligned, a.reference, a.ref_mask) if colourways and a.inks is not NO_INKS else None
+    scored = a.aligned if way is None else in_artwork_colours(a.aligned, a.reference, a.ref_mask, way)
+    authenticity, deviation = model.score(scored, a.reference)
     checks = checks_beside_score(a, colour_bound, stroke_bound, part_colour_bound)
     verification = Verification(
         authenticity,
@@ -731,6 +738,7 @@ def judge(
         stroke_offset=checks.stroke_offset,
         part_colour=checks.part_colour,
         overruled_by=tuple(checks.found),
+        colourway=None if way is None else way.words,
     )
     if threshold is not None and authenticity >= threshold and not checks.found:
         return verification

@@ -1,0 +1,157 @@
+"""Genuine colourways (scanner/colourway.py): a mark printed in black, grey or white, or white on a coloured
+ground, is told from a counterfeit's colour and an embossed mark, and scored in the artwork's colours."""
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from scanner.colourway import in_artwork_colours, read_colourway
+from scanner.config import ScannerConfig
+from scanner.pipeline import Pipeline
+from scanner.verdict import Verdict
+from tests.conftest import BRANDS, ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from counterfeits import counterfeit  # noqa: E402
+from synth_photos import COLOURWAYS, colourway, load_mark, photograph  # noqa: E402
+
+ORANGE, BLACK, WHITE = (20, 120, 240), (25, 25, 25), (240, 240, 240)  # BGR
+TAN, NAVY, MAGENTA, CHARCOAL = (120, 160, 200), (90, 30, 20), (170, 60, 200), (60, 60, 60)
+
+
+def _ring_mask() -> np.ndarray:
+    """A thick ring, as a mark with strokes and a hole."""
+    mask = np.zeros((128, 128), np.uint8)
+    cv2.circle(mask, (64, 64), 40, 255, 14)
+    return mask
+
+
+def _artwork(ink: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(reference crop, mask): the ring in `ink` on the index's white background."""
+    mask = _ring_mask()
+    reference = np.full((128, 128, 3), 255, np.uint8)
+    reference[mask > 0] = ink
+    return reference, mask
+
+
+def _printed(mark: tuple[int, int, int], ground: tuple[int, int, int]) -> np.ndarray:
+    """The ring printed flat in `mark` on `ground`, with a little sensor noise."""
+    image = np.empty((128, 128, 3), np.float32)
+    image[:] = ground
+    image[_ring_mask() > 0] = mark
+    noise = np.random.default_rng(0).normal(0, 3, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("ink", "mark", "ground", "words"),
+    [
+        (ORANGE, WHITE, CHARCOAL, "printed in white"),  # a white print on dark goods
+        (ORANGE, WHITE, NAVY, "printed in white on a coloured ground"),  # ...on goods of a colour
+        (ORANGE, BLACK, WHITE, "printed in black"),  # a black print of a coloured mark
+        (ORANGE, WHITE, ORANGE, "printed in white on a coloured ground"),  # reversed out of a field
+        (BLACK, WHITE, CHARCOAL, "printed in white"),  # a black artwork printed white
+    ],
+)
+def test_a_neutral_print_is_read_as_a_colourway(ink, mark, ground, words):
+    reference, mask = _artwork(ink)
+    way = read_colourway(_printed(mark, ground), reference, mask)
+    assert way is not None
+    assert way.words == f"{words}: compared in the artwork's colours"
+
+
+@pytest.mark.parametrize(
+    ("ink", "mark", "ground"),
+    [
+        (ORANGE, ORANGE, NAVY),  # printed as drawn, on dark goods
+        (ORANGE, ORANGE, TAN),  # printed as drawn
+        (ORANGE, MAGENTA, TAN),  # a counterfeit's turned hue: for the colour checks, not explained away
+        (BLACK, MAGENTA, WHITE),  # a neutral mark printed in a colour: likewise
+        (BLACK, BLACK, TAN),  # a black mark printed black
+    ],
+)
+def test_a_mark_in_a_colour_or_as_drawn_is_left_as_photographed(ink, mark, ground):
+    reference, mask = _artwork(ink)
+    assert read_colourway(_printed(mark, ground), reference, mask) is None
+
+
+def test_an_embossed_mark_is_no_colourway():
+    """No ink: the surface itself, lit along one side of each stroke and shaded along the other, and a little
+    darker on top (as tools/synth_photos.py embosses)."""
+    reference, mask = _artwork(ORANGE)
+    relief = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), 1.5)
+    light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)
+    surface = np.full((128, 128, 3), 220, np.float32)
+    embossed = surface * (1 + 0.9 * light[..., None]) * (1 - 0.12 * relief[..., None])
+    assert read_colourway(np.clip(embossed, 0, 255).astype(np.uint8), reference, mask) is None
+
+
+def test_a_repainted_print_takes_the_artworks_colours_and_keeps_its_shape():
+    reference, mask = _artwork(ORANGE)
+    photo = _printed(WHITE, NAVY)
+    way = read_colourway(photo, reference, mask)
+    assert way is not None
+    repainted = in_artwork_colours(photo, reference, mask, way).astype(np.float32)
+    inside = cv2.erode(mask, np.ones((5, 5), np.uint8)) > 0
+    outside = cv2.dilate(mask, np.ones((5, 5), np.uint8)) == 0
+    assert np.abs(np.median(repainted[inside], axis=0) - ORANGE).max() < 12
+    assert np.abs(np.median(repainted[outside], axis=0) - 255).max() < 12
+    # The ring is where it was: each pixel nearer the ink than the background lies on the mark.
+    inked = np.linalg.norm(repainted - ORANGE, axis=2) < np.linalg.norm(repainted - 255, axis=2)
+    overlap = (inked & (mask > 0)).sum() / (inked | (mask > 0)).sum()
+    assert overlap > 0.95
+
+
+def test_the_generator_prints_each_colourway():
+    mark = load_mark(BRANDS / "starbucks" / "logo.png")
+    rng = np.random.default_rng(0)
+    inked = mark[..., 3] > 127
+    dark, light = colourway(mark, "one_colour_dark", rng), colourway(mark, "one_colour_light", rng)
+    assert dark[..., :3][inked].max() < 50 and light[..., :3][inked].min() > 220
+    assert np.array_equal(dark[..., 3], mark[..., 3])  # the same mark, another ink
+    reversed_out = colourway(mark, "reversed", rng)
+    assert reversed_out.shape[0] > mark.shape[0]  # grown to hold the field
+    field = reversed_out[..., 3] > 127
+    assert field.sum() > 1.2 * inked.sum()
+    brand = np.median(mark[..., :3][inked], axis=0)
+    assert np.abs(np.median(reversed_out[..., :3][field], axis=0) - brand).max() < 40
+    with pytest.raises(ValueError, match="colourway"):
+        colourway(mark, "gold foil", rng)
+    assert set(COLOURWAYS) == {"one_colour_dark", "one_colour_light", "reversed"}
+
+
+def _pipelines(db: Path) -> tuple[Pipeline, Pipeline]:
+    config = ScannerConfig()
+    return Pipeline(config, db), Pipeline(replace(config, verify=replace(config.verify, colourways=False)), db)
+
+
+def test_a_white_print_of_a_genuine_mark_passes_where_as_photographed_it_is_flagged(demo_index_path):
+    """A generated photo of the Apple mark printed white on goods, through the shipped models."""
+    rng = np.random.default_rng(0)
+    photo = photograph(
+        colourway(load_mark(BRANDS / "apple" / "logo.png"), "one_colour_light", rng), rng, "genuine", True, True
+    )
+    with_colourways, as_photographed = _pipelines(demo_index_path)
+    with with_colourways, as_photographed:
+        judged, raw = with_colourways.scan(photo), as_photographed.scan(photo)
+    assert judged.brand == raw.brand == "apple"
+    assert raw.verdict is Verdict.SUSPECT
+    assert judged.verdict is Verdict.PASS
+    assert "printed in white: compared in the artwork's colours" in judged.reasons
+
+
+def test_a_counterfeit_printed_white_is_still_flagged(demo_index_path):
+    mark = load_mark(BRANDS / "apple" / "logo.png")
+    rng = np.random.default_rng(0)
+    altered, _, _ = counterfeit(mark, "moved", 0.7, rng)
+    photo = photograph(colourway(altered, "one_colour_light", rng), rng, "genuine", True, True)
+    with_colourways, _ = _pipelines(demo_index_path)
+    with with_colourways:
+        result = with_colourways.scan(photo)
+    assert result.brand == "apple"
+    assert result.verdict is Verdict.SUSPECT
+    assert result.reasons[-1] == "printed in white: compared in the artwork's colours"
