@@ -112,12 +112,12 @@ def read_colourway(aligned: np.ndarray, reference: np.ndarray, ref_mask: np.ndar
     if inside.sum() < MIN_PIXELS or around.sum() < MIN_PIXELS or (ref_mask <= 127).sum() < MIN_PIXELS:
         return None
     mark = np.median(aligned[inside], axis=0).astype(np.float32)
+    if _chroma(mark) >= NEUTRAL_CHROMA:
+        return None  # a mark in a colour is judged as printed (most scans stop here): the colour checks see it
     surroundings = np.median(aligned[around], axis=0).astype(np.float32)
     if _delta_e(mark, surroundings) < MIN_CONTRAST or not _two_tone(aligned, inside, around, mark, surroundings):
         return None
     ink = np.median(reference[inside], axis=0).astype(np.float32)
-    if _chroma(mark) >= NEUTRAL_CHROMA:
-        return None  # a mark in a colour is judged as printed: the colour checks and the model see it
     if _chroma(ink) > CHROMATIC:
         reversed_out = _chroma(surroundings) > CHROMATIC and _luma(mark) > _luma(surroundings)
         return Colourway("reversed" if reversed_out else "one colour", mark, surroundings)
