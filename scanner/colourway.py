@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+COMPARED = "compared in the artwork's colours"  # how a colourway's reason ends
 RING = (2, 8)  # px at 128: the surroundings a mark is told from, outside the reference's mask
 NEUTRAL_CHROMA = 14.0  # Lab a*b* distance from grey under which an ink reads as black, grey or white
 CHROMATIC = 30.0  # ...and over which the artwork's ink has a colour of its own
@@ -49,7 +50,12 @@ class Colourway:
         lightness = _lightness(self.mark)
         ink = "white" if lightness > 70 else "black" if lightness < 30 else "grey"
         ground = " on a coloured ground" if self.kind == "reversed" else ""
-        return f"printed in {ink}{ground}: compared in the artwork's colours"
+        return f"printed in {ink}{ground}: {COMPARED}"
+
+
+def colourway_said(reasons: list[str]) -> str | None:
+    """The colourway a scan's reasons name ("printed in white"), or None."""
+    return next((r.removesuffix(f": {COMPARED}") for r in reasons if r.endswith(f": {COMPARED}")), None)
 
 
 def _luma(bgr: np.ndarray) -> float:

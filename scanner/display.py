@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .colourway import colourway_said
 from .exc import ScannerError
 from .pipeline import ScanResult
 from .verdict import Verdict
@@ -181,7 +182,11 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
     if head or tail:
         _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)
     if result.reasons:
-        _text_line(screen, result.reasons[0], (20, top + 95), 0.65, 2)
+        line = result.reasons[0]
+        printed = colourway_said(result.reasons) if result.verdict == Verdict.PASS else None
+        if printed:  # why a white or black print passes: it was compared in the artwork's colours
+            line = f"{line} ({printed})"
+        _text_line(screen, line, (20, top + 95), 0.65, 2)
 
 
 def _guide(screen: np.ndarray) -> None:

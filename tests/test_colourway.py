@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.colourway import in_artwork_colours, read_colourway
+from scanner.colourway import COMPARED, colourway_said, in_artwork_colours, read_colourway
 from scanner.config import ScannerConfig
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
@@ -155,3 +155,10 @@ def test_a_counterfeit_printed_white_is_still_flagged(demo_index_path):
     assert result.brand == "apple"
     assert result.verdict is Verdict.SUSPECT
     assert result.reasons[-1] == "printed in white: compared in the artwork's colours"
+
+
+def test_the_colourway_is_read_back_from_the_reasons():
+    assert (
+        colourway_said(["consistent with the genuine reference", "printed in black: " + COMPARED]) == "printed in black"
+    )
+    assert colourway_said(["consistent with the genuine reference"]) is None

@@ -115,3 +115,20 @@ def test_a_suspects_faint_heatmap_shows_where_it_is_hottest_at_full_strength():
     assert int(as_measured[10, 118].min()) > 150  # the pass's is a faint tint over the white reference
     blank = heatmap_overlay(reference, np.full((128, 128), 0.01, np.float32), relative=True)
     assert int(blank[60, 60].min()) > 150  # a map of nothing is raised at most 20-fold: still nearly white
+
+
+def test_a_pass_in_a_colourway_says_how_it_was_printed():
+    """The banner's line reads "consistent with the genuine reference (printed in white)": the words are drawn
+    wider than the reason alone, and a suspect's line is its reason alone."""
+    white = "printed in white: compared in the artwork's colours"
+    banner = slice(SCREEN[1] - 40, SCREEN[1])
+
+    def inked_columns(verdict: Verdict, reasons: list[str]) -> int:
+        screen = render_screen(FRAME, _suspect(verdict=verdict, reasons=reasons))[banner]
+        return int((screen == 255).all(axis=2).any(axis=0).sum())
+
+    consistent = "consistent with the genuine reference"
+    assert inked_columns(Verdict.PASS, [consistent, white]) > inked_columns(Verdict.PASS, [consistent]) + 100
+    assert inked_columns(Verdict.SUSPECT, ["element missing", white]) == inked_columns(
+        Verdict.SUSPECT, ["element missing"]
+    )
