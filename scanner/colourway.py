@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .locate import dilated, disc
+
 COMPARED = "compared in the artwork's colours"  # how a colourway's reason ends
 RING = (2, 8)  # px at 128: the surroundings a mark is told from, outside the reference's mask
 NEUTRAL_CHROMA = 14.0  # Lab a*b* distance from grey under which an ink reads as black, grey or white
@@ -85,12 +87,9 @@ def _ring(mask: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     """(inside, surroundings) pixel masks at side x side: the mark eroded a little, and a band around it."""
     scale = side / 128
     inner, outer = (max(1, round(r * scale)) for r in RING)
-    ink = mask > 127
-    disc = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))  # noqa: E731
-    inside = cv2.erode(ink.astype(np.uint8), disc(1)) > 0
-    near = cv2.dilate(ink.astype(np.uint8), disc(inner)) > 0
-    far = cv2.dilate(ink.astype(np.uint8), disc(outer)) > 0
-    return inside, far & ~near
+    ink = (mask > 127).astype(np.uint8)
+    inside = cv2.erode(ink, disc(1)) > 0
+    return inside, dilated(ink, outer) & ~dilated(ink, inner)
 
 
 def _placed(pixels: np.ndarray, mark: np.ndarray, surroundings: np.ndarray) -> np.ndarray:

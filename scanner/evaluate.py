@@ -31,9 +31,10 @@ import numpy as np
 from .display import evidence_strip
 from .exc import ImageError, ScannerError
 from .imageio import read_image
+from .locate import dilated
 from .pipeline import Pipeline, ScanResult
 from .verdict import Verdict
-from .verify import COLOUR_WORDS, MAP_HOTTEST, at_side, dilated, region_named
+from .verify import COLOUR_WORDS, MAP_HOTTEST, at_side, region_named
 
 VERDICTS = [v.value for v in Verdict]
 ERROR = "error"

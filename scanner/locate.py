@@ -14,6 +14,7 @@ enrolled brand (pipeline.Pipeline, scene search), so a framed logo costs nothing
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -162,3 +163,14 @@ def crop(frame: np.ndarray, box: Box, size: int | None = None, border: int = cv2
         interpolation = cv2.INTER_AREA if patch.shape[0] > size else cv2.INTER_LINEAR
         patch = cv2.resize(patch, (size, size), interpolation=interpolation)
     return patch
+
+
+@functools.cache
+def disc(radius: int) -> np.ndarray:
+    """A filled disc of `radius` pixels around its centre, for growing and shrinking masks."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
+    """Where `mask` has a pixel within `tolerance` (a disc)."""
+    return cv2.dilate(mask, disc(tolerance)) > 0

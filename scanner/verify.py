@@ -32,7 +32,7 @@ import numpy as np
 from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colour
 from .colourway import in_artwork_colours, read_colourway
 from .index import ReferenceImage
-from .locate import CROP_SIZE, Box, crop, foreground_mask
+from .locate import CROP_SIZE, Box, crop, dilated, foreground_mask
 from .mirror import MIRROR_SIDE, MirroredPart, PartBoxes, mirrored_part, part_boxes
 from .pair_model import PairVerifier
 from .refine import (
@@ -446,16 +446,6 @@ def _tolerance(size: int) -> int:
 def _reference_at_size(reference: ReferenceImage, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """_reference_at for `reference`, kept per reference and side."""
     return reference.derive(("at", size), lambda: _reference_at(reference, size, _tolerance(size)))
-
-
-@functools.cache
-def _disc(tolerance: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
-
-
-def dilated(mask: np.ndarray, tolerance: int) -> np.ndarray:
-    """Where `mask` has a pixel within `tolerance` (a disc)."""
-    return cv2.dilate(mask, _disc(tolerance)) > 0
 
 
 def align(
