@@ -189,3 +189,30 @@ def test_a_part_change_is_told_from_one_of_the_whole_mark():
         "warp": True,
     }
     assert not changes_a_part("mirrored", description("mirrored", 0.9))  # the whole mark flipped
+
+
+def test_pairs_in_genuine_colourways(tmp_path):
+    """--colourways: that share of a brand's photos printed in black, white or reversed out of a field; the
+    red Ferrari mark's genuine pairs then show a neutral mark where the artwork is red. Without it the photos
+    are the ones the renderer made before the option (no random number drawn for it)."""
+    from make_verifier_set import brand_pairs
+    from synth_photos import load_mark
+
+    from scanner.config import ScannerConfig
+    from scanner.enroll import frame_reference
+
+    logo = ROOT / "samples" / "brands" / "ferrari" / "logo.png"
+    _, mask, _ = frame_reference(load_mark(logo), ScannerConfig().locate)
+    mark = cv2.resize(mask, (128, 128)) > 127
+
+    def genuine_saturation(share: float) -> float:
+        _, samples = brand_pairs((0, "ferrari", logo, 8, 3, 128, True, share))
+        aligned = [s[0] for s in samples if s[2]]
+        assert len(aligned) >= 3
+        return float(np.median([np.median(cv2.cvtColor(a, cv2.COLOR_BGR2HSV)[..., 1][mark]) for a in aligned]))
+
+    assert genuine_saturation(0.0) > 100 and genuine_saturation(1.0) < 60
+    _, plain = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 0.0))
+    _, printed = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 1.0))
+    assert not np.array_equal(plain[0][0], printed[0][0])
+    assert {s[3] for s in printed if not s[2]} <= set(KINDS)

@@ -2,7 +2,7 @@
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
     python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
-        [--size 128] [--align similarity|refined] [--minutes M]
+        [--size 128] [--align similarity|refined] [--minutes M] [--colourways SHARE]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
@@ -35,9 +35,9 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
-from counterfeits import KINDS, Invisible  # noqa: E402
+from counterfeits import COLOUR_KINDS, KINDS, Invisible, counterfeit_any  # noqa: E402
 from splits import training_brands  # noqa: E402
-from synth_photos import counterfeit_photo, load_mark, photograph  # noqa: E402
+from synth_photos import COLOURWAYS, colourway, counterfeit_photo, load_mark, photograph  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
@@ -69,8 +69,8 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int, refin
     return align_in_frame(photo, location.box, reference, size, refined)[0].aligned
 
 
-def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.ndarray, list[tuple]]:
-    index, brand, logo, per_brand, seed, size, refined = job
+def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float]) -> tuple[np.ndarray, list[tuple]]:
+    index, brand, logo, per_brand, seed, size, refined, colourways = job
     grid = size // CELL
     rng = np.random.default_rng(9_000_011 * index + 17 + 1_000_003 * seed)  # seed 0: the shipped v2's pairs
     mark = load_mark(logo)
@@ -81,12 +81,19 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.nda
     for n in range(per_brand):
         genuine = n % 2 == 0
         kind, magnitude, target = "genuine", 0.0, np.zeros((grid, grid), np.uint8)
+        # No draw without --colourways: a set made without it is the set made before it existed.
+        way = COLOURWAYS[rng.integers(len(COLOURWAYS))] if colourways and rng.random() < colourways else None
         if genuine:
-            photo = photograph(mark, rng, "genuine", rich=True)
+            printed = mark if way is None else colourway(mark, way, rng)
+            photo = photograph(printed, rng, "genuine", rich=True, inked=way is not None)
         else:
             magnitude = float(rng.uniform(0, 1))
+            kind = KINDS[(index + n // 2) % len(KINDS)]
             try:
-                photo, kind, where, _ = counterfeit_photo(mark, KINDS[(index + n // 2) % len(KINDS)], magnitude, rng)
+                if way is None or kind in COLOUR_KINDS:
+                    photo, kind, where, _ = counterfeit_photo(mark, kind, magnitude, rng)
+                else:
+                    photo, kind, where = _counterfeit_in(mark, kind, magnitude, way, rng)
             except Invisible:
                 continue
             target = deviation_target(where, box, grid)
@@ -94,6 +101,17 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool]) -> tuple[np.nda
         if aligned is not None:
             samples.append((aligned, target, genuine, kind, magnitude, brand))
     return ref_small, samples
+
+
+def _counterfeit_in(mark: np.ndarray, kind: str, magnitude: float, way: str, rng: np.random.Generator) -> tuple:
+    """(photo, kind, where) of a shape counterfeit printed in a one-ink colourway. Reversed prints grow the
+    canvas (synth_photos.colourway), which would move `where` off the reference's frame: those get one colour
+    light instead."""
+    kind, altered, where, _ = counterfeit_any(mark, kind, magnitude, rng)
+    if kind in COLOUR_KINDS:
+        raise Invisible(f"{kind}: a colourway would hide it")
+    printed = colourway(altered, "one_colour_light" if way == "reversed" else way, rng)
+    return photograph(printed, rng, "genuine", rich=True, inked=True), kind, where
 
 
 def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
@@ -149,13 +167,29 @@ def main(argv: list[str] | None = None) -> int:
         "--align", choices=ALIGNMENTS, default="similarity", help="how the query is brought onto the reference"
     )
     parser.add_argument("--minutes", type=float, help="stop after this long, keeping the brands finished by then")
+    parser.add_argument(
+        "--colourways",
+        type=float,
+        default=0.0,
+        help="share of photos printed in a genuine colourway (synth_photos.COLOURWAYS: black, white, reversed); "
+        "a counterfeit of a shape kind is printed in it too",
+    )
     args = parser.parse_args(argv)
     if args.size % CELL:
         parser.error(f"--size must be a multiple of {CELL}")
 
     train = training_brands(args.refs, args.limit)
     jobs = [
-        (i, slug, args.refs / slug / "logo.png", args.per_brand, args.seed, args.size, args.align == "refined")
+        (
+            i,
+            slug,
+            args.refs / slug / "logo.png",
+            args.per_brand,
+            args.seed,
+            args.size,
+            args.align == "refined",
+            args.colourways,
+        )
         for i, slug in enumerate(train)
     ]
     jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
