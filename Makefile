@@ -25,6 +25,9 @@ demo: $(VENV)/.installed
 		$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens --evidence out/evidence \
 			--item $$item || exit 1; \
 	done | tee out/items.txt
+	@echo "genuine marks printed in white, black or reversed out of a field, and a counterfeit printed white:"
+	$(BIN)/scanner scan --db out/demo_index.db --store out/scans.db --screens out/screens --evidence out/evidence \
+		samples/colourways | tee out/colourways.txt
 	@echo "verdict screens: out/screens/*.png; evidence of each verified scan: out/evidence/*.png"
 
 test: $(VENV)/.installed

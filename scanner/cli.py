@@ -598,13 +598,15 @@ def _scans(pipeline, paths: list[Path], item: bool):  # type: ignore[no-untyped-
 
 
 def _table_row(result) -> str:  # type: ignore[no-untyped-def]
+    from .display import shown_reason
+
     name = Path(result.image).name if result.image else "-"
     if result.views and result.image:  # an item: which one, and which of its views is shown
         name = f"{Path(result.image).parent.name}/{name}"
     if result.error:
         return f"{name:<34} {'ERROR':<8} {'':<16} {'':>5} {'':>5} {'':>6}  {result.error}"
     fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
-    reason = result.reasons[0] if result.reasons else ""
+    reason = shown_reason(result)
     return (
         f"{name:<34} {result.verdict.value:<8} {result.brand or '-':<16} {fmt(result.similarity):>5} "
         f"{fmt(result.authenticity):>5} {result.timings_ms['total']:>6.1f}  {reason}"

@@ -156,6 +156,14 @@ def banner_numbers(result: ScanResult) -> str:
     return "  ".join(numbers)
 
 
+def shown_reason(result: ScanResult) -> str:
+    """The one line of reasons a screen or a table has room for: the first, and for a pass scored in a
+    colourway how the mark was printed ("consistent with the genuine reference (printed in white)")."""
+    line = result.reasons[0] if result.reasons else ""
+    printed = colourway_said(result.reasons) if result.verdict == Verdict.PASS else None
+    return f"{line} ({printed})" if printed else line
+
+
 def views_judged(result: ScanResult) -> int:
     """How many views of an item the verdict came from (1 for a single scan)."""
     return max(1, sum(v["authenticity"] is not None and v["brand"] == result.brand for v in result.views))
@@ -182,11 +190,7 @@ def _banner(screen: np.ndarray, result: ScanResult) -> None:
     if head or tail:
         _text_line(screen, head, (330, top + 45), 0.7, 2, tail=f"  {tail}" if head and tail else tail)
     if result.reasons:
-        line = result.reasons[0]
-        printed = colourway_said(result.reasons) if result.verdict == Verdict.PASS else None
-        if printed:  # why a white or black print passes: it was compared in the artwork's colours
-            line = f"{line} ({printed})"
-        _text_line(screen, line, (20, top + 95), 0.65, 2)
+        _text_line(screen, shown_reason(result), (20, top + 95), 0.65, 2)
 
 
 def _guide(screen: np.ndarray) -> None:

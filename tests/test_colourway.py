@@ -162,3 +162,35 @@ def test_the_colourway_is_read_back_from_the_reasons():
         colourway_said(["consistent with the genuine reference", "printed in black: " + COMPARED]) == "printed in black"
     )
     assert colourway_said(["consistent with the genuine reference"]) is None
+
+
+SAMPLES = ROOT / "samples" / "colourways"
+
+
+def test_the_bundled_colourway_photos(demo_index_path):
+    """samples/colourways (tools/make_sample_colourways.py): each gets the verdict its labels name; the genuine
+    ones only in the artwork's colours (as photographed, each is flagged), and a pass says how it was printed."""
+    from scanner.display import shown_reason
+    from scanner.evaluate import read_labels
+
+    samples = read_labels(SAMPLES / "labels.csv")
+    assert {s.colourway for s in samples} == set(COLOURWAYS)
+    with_colourways, as_photographed = _pipelines(demo_index_path)
+    with with_colourways, as_photographed:
+        for sample in samples:
+            _, judged = with_colourways.scan_file(sample.file)
+            _, raw = as_photographed.scan_file(sample.file)
+            assert (judged.verdict.value, judged.brand) == (sample.expected, sample.brand), sample.file.name
+            assert raw.verdict is Verdict.SUSPECT, sample.file.name
+            if judged.verdict is Verdict.PASS:
+                assert shown_reason(judged).startswith("consistent with the genuine reference (printed in ")
+
+
+def test_the_sample_colourways_recipe_makes_the_bundled_photos(tmp_path):
+    from make_sample_colourways import main as make_samples
+
+    assert make_samples(["--out", str(tmp_path)]) == 0
+    assert (tmp_path / "labels.csv").read_text() == (SAMPLES / "labels.csv").read_text()
+    for bundled in sorted(SAMPLES.glob("*.jpg")):
+        made = cv2.imread(str(tmp_path / bundled.name))
+        assert np.abs(made.astype(int) - cv2.imread(str(bundled))).mean() < 0.5, bundled

@@ -64,14 +64,14 @@ in_root /opt/venv/bin/pip install --quiet --disable-pip-version-check -c /opt/sc
 in_root /opt/venv/bin/python -c "import platform, numpy, cv2, tflite_runtime; print('arm64 packages:', platform.machine(), 'numpy', numpy.__version__, 'opencv', cv2.__version__, 'tflite-runtime', tflite_runtime.__version__)"
 
 # The root gets the files git tracks: a model not yet added is missing there, so show why a scan failed.
-if ! in_root sh -c "cd /opt/scanner && rm -f /tmp/arm64.db && scanner --runtime tflite index build samples/brands --db /tmp/arm64.db && scanner --runtime tflite scan --json --db /tmp/arm64.db samples/photos && for item in samples/views/*/; do scanner --runtime tflite scan --json --no-record --db /tmp/arm64.db --item \$item; done" > "$OUT/arm64.jsonl" 2> "$OUT/arm64.err"; then
+if ! in_root sh -c "cd /opt/scanner && rm -f /tmp/arm64.db && scanner --runtime tflite index build samples/brands --db /tmp/arm64.db && scanner --runtime tflite scan --json --db /tmp/arm64.db samples/photos samples/colourways && for item in samples/views/*/; do scanner --runtime tflite scan --json --no-record --db /tmp/arm64.db --item \$item; done" > "$OUT/arm64.jsonl" 2> "$OUT/arm64.err"; then
   grep -v '^INFO' "$OUT/arm64.err" | tail -n 5
   echo "arm64 check: FAIL, the scanner did not run in the arm64 root (only files git tracks are copied there)"
   exit 1
 fi
 rm -f "$OUT/x86.db"
 .venv/bin/scanner --runtime tflite index build samples/brands --db "$OUT/x86.db" 2>/dev/null
-.venv/bin/scanner --runtime tflite scan --json --db "$OUT/x86.db" samples/photos 2>/dev/null > "$OUT/x86.jsonl"
+.venv/bin/scanner --runtime tflite scan --json --db "$OUT/x86.db" samples/photos samples/colourways 2>/dev/null > "$OUT/x86.jsonl"
 for item in samples/views/*/; do  # the two-view items, one verdict each
   .venv/bin/scanner --runtime tflite scan --json --no-record --db "$OUT/x86.db" --item "$item" 2>/dev/null >> "$OUT/x86.jsonl"
 done
