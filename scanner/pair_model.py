@@ -8,7 +8,8 @@ reference's resolution. One output keeps the file loadable by the same single-ou
 
 The model's calibrated operating point lives beside it in `<model>.json` (`suspect_threshold`, chosen on
 held-out brands by tools/calibrate_verifier.py; the config can override it), with the alignment its training
-pairs used (`alignment`, written by tools/train_verifier.py).
+pairs used (`alignment`) and whether they included genuine colourways (`colourways`), both written by
+tools/train_verifier.py.
 """
 
 from __future__ import annotations
@@ -90,6 +91,13 @@ class PairVerifier:
     def refined(self) -> bool:
         """Whether the model expects the refined alignment (scanner/refine.py)."""
         return self.alignment == "refined"
+
+    @property
+    def trained_on_colourways(self) -> bool:
+        """Whether its genuine training pairs included marks printed in black, white or reversed
+        (make_verifier_set.py --colourways): such a model scores them as photographed, without the repaint of
+        scanner/colourway.py."""
+        return bool(self.calibration.get("colourways", False))
 
     def score(self, aligned: np.ndarray, reference: np.ndarray) -> tuple[float, np.ndarray]:
         """(authenticity 0..1, deviation 0..1 at the pair's resolution) for an aligned pair."""

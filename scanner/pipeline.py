@@ -188,6 +188,12 @@ class Pipeline:
         """Whether scans align as the verifier's training pairs were: refined (its .json says); v0 rules: no."""
         return bool(self.verifier and self.verifier.refined)
 
+    @property
+    def repaints_colourways(self) -> bool:
+        """Whether a mark printed in a genuine colourway is scored in the artwork's colours: where the config
+        asks for it and the verifier was not trained on colourways itself."""
+        return bool(self.config.verify.colourways and self.verifier and not self.verifier.trained_on_colourways)
+
     def close(self) -> None:
         self.index.close()
 
@@ -309,7 +315,7 @@ class Pipeline:
             colour_bound=bounds.colour_bound,
             stroke_bound=bounds.stroke_bound,
             part_colour_bound=bounds.part_colour_bound,
-            colourways=bounds.colourways,
+            colourways=self.repaints_colourways,
         )
         return verification, box
 

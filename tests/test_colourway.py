@@ -194,3 +194,41 @@ def test_the_sample_colourways_recipe_makes_the_bundled_photos(tmp_path):
     for bundled in sorted(SAMPLES.glob("*.jpg")):
         made = cv2.imread(str(tmp_path / bundled.name))
         assert np.abs(made.astype(int) - cv2.imread(str(bundled))).mean() < 0.5, bundled
+
+
+def test_a_verifier_trained_on_colourways_scores_them_as_photographed(demo_index_path):
+    """models/verifier_v7_int8.json records `colourways`: its pairs included such prints, so the pipeline does
+    not repaint for it, while it does for v6 (trained without them)."""
+    config = ScannerConfig()
+    v7 = replace(config, verify=replace(config.verify, model=str(ROOT / "models" / "verifier_v7_int8.tflite")))
+    rng = np.random.default_rng(0)
+    mark = load_mark(BRANDS / "apple" / "logo.png")
+    photo = photograph(colourway(mark, "one_colour_light", rng), rng, "genuine", True, True)
+    with Pipeline(config, demo_index_path) as shipped, Pipeline(v7, demo_index_path) as trained:
+        assert shipped.repaints_colourways and not trained.repaints_colourways
+        assert trained.verifier is not None and trained.verifier.trained_on_colourways
+        judged = trained.scan(photo)
+    assert judged.verdict is Verdict.PASS and judged.brand == "apple"
+    assert colourway_said(judged.reasons) is None  # scored as photographed: nothing repainted to say
+
+
+def test_pair_sets_say_whether_they_hold_colourways(tmp_path):
+    """training.load_pair_sets: the largest --colourways share of the sets joined (a set written before the
+    option held none), which train_verifier records in the model's .json."""
+    from training import load_pair_sets
+
+    def pair_set(name: str, **extra: np.ndarray) -> Path:
+        path = tmp_path / name
+        np.savez(
+            path,
+            references=np.zeros((1, 8, 8, 3), np.uint8),
+            reference_index=np.zeros(2, np.int32),
+            aligned=np.zeros((2, 8, 8, 3), np.uint8),
+            alignment=np.array("refined"),
+            **extra,
+        )
+        return path
+
+    old, printed = pair_set("old.npz"), pair_set("printed.npz", colourways=np.float32(0.5))
+    assert float(load_pair_sets([old])["colourways"]) == 0.0
+    assert float(load_pair_sets([old, printed])["colourways"]) == 0.5

@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     np.savez(
         args.out,
         references=np.stack(references),
+        colourways=np.float32(args.colourways),
         reference_index=np.array([r[0] for r in rows], np.int32),
         aligned=np.stack([r[1] for r in rows]),
         target=np.stack([r[2] for r in rows]),

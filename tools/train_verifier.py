@@ -254,7 +254,7 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
         pair[0, 0], pair[-1, -1] = 0, 255  # pin the input range: int8 input scale 1, zero point -128
         samples.append(pair[None])
     quantize(float_path, out, samples, OUTPUT_RANGE)
-    record_calibration(out, {"alignment": str(data["alignment"])})
+    record_calibration(out, {"alignment": str(data["alignment"]), "colourways": bool(data["colourways"] > 0)})
     print(
         f"int8: {out} ({out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(out)}; float32: {float_path}", file=sys.stderr
     )

@@ -98,11 +98,14 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     alignments = {path.name: str(pairs.pop("alignment", "similarity")) for path, pairs in zip(paths, sets, strict=True)}
     if len(set(alignments.values())) > 1:
         raise SystemExit(f"pair sets aligned differently cannot be trained on together: {alignments}")
+    # The share of photos printed in a genuine colourway (make_verifier_set.py --colourways; none before it).
+    colourways = max(float(pairs.pop("colourways", 0.0)) for pairs in sets)
     offsets = np.cumsum([0] + [len(s["references"]) for s in sets[:-1]])
     for offset, pairs in zip(offsets, sets, strict=True):
         pairs["reference_index"] = pairs["reference_index"] + offset
     joined = {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
     joined["alignment"] = np.array(next(iter(alignments.values())))
+    joined["colourways"] = np.float32(colourways)
     return joined
 
 
