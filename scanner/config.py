@@ -163,7 +163,8 @@ class VerifyConfig:
         True,
         "With a pair model and an artwork reference: a mark printed in one neutral ink (black, grey or white) "
         "or light on a coloured ground, as genuine goods print it, is scored in the artwork's colours "
-        "(scanner/colourway.py); false scores every mark as photographed.",
+        "(scanner/colourway.py), unless the verifier's .json says it learned colourways (v7); false scores every "
+        "mark as photographed.",
     )
 
     def __post_init__(self) -> None:
