@@ -78,21 +78,24 @@ EVIDENCE_SIDE = 256
 
 def evidence_images(result: ScanResult, side: int) -> dict[str, np.ndarray]:
     """For a verified scan, {role: side x side image}: the aligned query, the reference and the heatmap over
-    it (a suspect's as the screen shows it); empty for a scan that was never verified."""
+    it (a suspect's as the screen shows it), and where a colourway was repainted the query as the verifier
+    compared it (`query_compared`, in the artwork's colours); empty for a scan that was never verified."""
     if result.aligned is None or result.reference is None or result.heatmap is None:
         return {}
     suspect = result.verdict == Verdict.SUSPECT
-    return {
-        "query_aligned": cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR),
-        "reference": cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA),
-        "heatmap": heatmap_overlay(result.reference, result.heatmap, side, relative=suspect),
-    }
+    images = {"query_aligned": cv2.resize(result.aligned, (side, side), interpolation=cv2.INTER_LINEAR)}
+    if result.compared is not None:
+        images["query_compared"] = cv2.resize(result.compared, (side, side), interpolation=cv2.INTER_LINEAR)
+    images["reference"] = cv2.resize(result.reference, (side, side), interpolation=cv2.INTER_AREA)
+    images["heatmap"] = heatmap_overlay(result.reference, result.heatmap, side, relative=suspect)
+    return images
 
 
 def evidence_strip(frame: np.ndarray, result: ScanResult, side: int = 112) -> np.ndarray:
     """One row for a gallery: the located logo in the photo, then the scan's evidence images."""
     images = evidence_images(result, side)
     assert images, "only a verified scan has evidence"
+    images.pop("query_compared", None)  # every gallery row the same width
     if result.box is not None:
         from .locate import crop
 

@@ -62,6 +62,7 @@ class ScanResult:
     reference: np.ndarray | None = None  # the reference crop the scan was verified against
     reference_png: bytes | None = None  # the same, as the index stores it (the scan store keeps these bytes)
     aligned: np.ndarray | None = None  # the query warped onto that reference, at the verifier's size
+    compared: np.ndarray | None = None  # `aligned` in the artwork's colours, where a colourway was repainted
     evidence: dict[str, str] = field(default_factory=dict)  # evidence files written for this scan
     record_id: str | None = None  # uuid in the scan store, once recorded
     shape_inliers: int | None = None  # best local-feature match count, when no brand matched by similarity
@@ -297,7 +298,7 @@ class Pipeline:
         result.part_colour = verification.part_colour
         result.heatmap = verification.deviation
         result.reference, result.reference_png = reference.crop, reference.png
-        result.aligned = verification.aligned
+        result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
         result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
         result.reasons += named_by

@@ -86,6 +86,7 @@ class Verification:
     part_colour: float | None = None  # see colour.part_colour; None when not measured
     overruled_by: tuple[str, ...] = ()  # the checks beside the score past their bounds (COLOUR, STROKE, ...)
     colourway: str | None = None  # words for the genuine colourway the score was taken in (scanner/colourway.py)
+    compared: np.ndarray | None = None  # the query as the model scored it, where it was repainted for a colourway
 
     @property
     def overruled(self) -> bool:
@@ -729,6 +730,7 @@ def judge(
         part_colour=checks.part_colour,
         overruled_by=tuple(checks.found),
         colourway=None if way is None else way.words,
+        compared=None if way is None else scored,
     )
     if threshold is not None and authenticity >= threshold and not checks.found:
         return verification

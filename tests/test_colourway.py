@@ -232,3 +232,23 @@ def test_pair_sets_say_whether_they_hold_colourways(tmp_path):
     old, printed = pair_set("old.npz"), pair_set("printed.npz", colourways=np.float32(0.5))
     assert float(load_pair_sets([old])["colourways"]) == 0.0
     assert float(load_pair_sets([old, printed])["colourways"]) == 0.5
+
+
+def test_the_evidence_shows_the_query_as_it_was_compared(demo_index_path, tmp_path):
+    """--evidence for a repainted scan adds the query in the artwork's colours (query_compared) beside the
+    photo's; a scan printed as drawn has none, and a gallery row stays four images wide either way."""
+    from scanner.display import evidence_strip, write_evidence
+
+    with Pipeline(ScannerConfig(), demo_index_path) as pipeline:
+        frame, white = pipeline.scan_file(SAMPLES / "genuine_white_apple.jpg")
+        _, drawn = pipeline.scan_file(ROOT / "samples" / "photos" / "genuine_apple_0.jpg")
+    written = write_evidence(tmp_path, "white", white)
+    assert list(written) == ["query_aligned", "query_compared", "reference", "heatmap"]
+    compared = cv2.imread(written["query_compared"])
+    reference = cv2.imread(written["reference"])
+    assert (
+        np.abs(compared.astype(int) - reference).mean()
+        < np.abs(cv2.imread(written["query_aligned"]).astype(int) - reference).mean()
+    )
+    assert "query_compared" not in write_evidence(tmp_path, "drawn", drawn)
+    assert evidence_strip(frame, white).shape[1] == 4 * 112
