@@ -16,8 +16,7 @@ from scanner.verdict import Verdict
 from tests.conftest import BRANDS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from counterfeits import counterfeit  # noqa: E402
-from synth_photos import COLOURWAYS, colourway, load_mark, photograph  # noqa: E402
+from synth_photos import COLOURWAYS, colourway, colourway_photo, counterfeit_colourway_photo, load_mark  # noqa: E402
 
 ORANGE, BLACK, WHITE = (20, 120, 240), (25, 25, 25), (240, 240, 240)  # BGR
 TAN, NAVY, MAGENTA, CHARCOAL = (120, 160, 200), (90, 30, 20), (170, 60, 200), (60, 60, 60)
@@ -132,9 +131,7 @@ def _pipelines(db: Path) -> tuple[Pipeline, Pipeline]:
 def test_a_white_print_of_a_genuine_mark_passes_where_as_photographed_it_is_flagged(demo_index_path):
     """A generated photo of the Apple mark printed white on goods, through the shipped models."""
     rng = np.random.default_rng(0)
-    photo = photograph(
-        colourway(load_mark(BRANDS / "apple" / "logo.png"), "one_colour_light", rng), rng, "genuine", True, True
-    )
+    photo = colourway_photo(load_mark(BRANDS / "apple" / "logo.png"), "one_colour_light", rng)
     with_colourways, as_photographed = _pipelines(demo_index_path)
     with with_colourways, as_photographed:
         judged, raw = with_colourways.scan(photo), as_photographed.scan(photo)
@@ -147,8 +144,7 @@ def test_a_white_print_of_a_genuine_mark_passes_where_as_photographed_it_is_flag
 def test_a_counterfeit_printed_white_is_still_flagged(demo_index_path):
     mark = load_mark(BRANDS / "apple" / "logo.png")
     rng = np.random.default_rng(0)
-    altered, _, _ = counterfeit(mark, "moved", 0.7, rng)
-    photo = photograph(colourway(altered, "one_colour_light", rng), rng, "genuine", True, True)
+    photo, _, _ = counterfeit_colourway_photo(mark, "moved", 0.7, "one_colour_light", rng)
     with_colourways, _ = _pipelines(demo_index_path)
     with with_colourways:
         result = with_colourways.scan(photo)
@@ -203,7 +199,7 @@ def test_a_verifier_trained_on_colourways_scores_them_as_photographed(demo_index
     v7 = replace(config, verify=replace(config.verify, model=str(ROOT / "models" / "verifier_v7_int8.tflite")))
     rng = np.random.default_rng(0)
     mark = load_mark(BRANDS / "apple" / "logo.png")
-    photo = photograph(colourway(mark, "one_colour_light", rng), rng, "genuine", True, True)
+    photo = colourway_photo(mark, "one_colour_light", rng)
     with Pipeline(config, demo_index_path) as shipped, Pipeline(v7, demo_index_path) as trained:
         assert shipped.repaints_colourways and not trained.repaints_colourways
         assert trained.verifier is not None and trained.verifier.trained_on_colourways

@@ -37,7 +37,7 @@ from scanner.locate import CROP_SIZE, crop
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
-from counterfeits import COLOUR_KINDS, KINDS, Invisible, changes_a_part, counterfeit_any  # noqa: E402
+from counterfeits import COLOUR_KINDS, KINDS, Invisible, changes_a_part  # noqa: E402
 from import_simple_icons import import_brands, read_tarball, slug_of  # noqa: E402
 from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
 from synth_photos import (  # noqa: E402
@@ -45,11 +45,11 @@ from synth_photos import (  # noqa: E402
     COLOURWAYS,
     EXPECTED,
     ablated,
-    colourway,
+    colourway_photo,
+    counterfeit_colourway_photo,
     counterfeit_photo,
     load_mark,
     make_views,
-    photograph,
 )
 
 ENROLLED, UNKNOWN = 100, 50
@@ -86,20 +86,18 @@ def colourway_rows(enrolled: list[str], refs: Path, photos: Path, seed: int) -> 
             seed += 1
             rng = np.random.default_rng(seed)
             name = f"genuine_{way}_{slug}.jpg"
-            cv2.imwrite(str(photos / name), photograph(colourway(mark, way, rng), rng, "genuine", True, True))
+            cv2.imwrite(str(photos / name), colourway_photo(mark, way, rng))
             rows.append((f"photos/{name}", "pass", slug, "genuine", "", "", way))
         seed += 1
         rng = np.random.default_rng(seed)
         magnitude = float(rng.uniform(0, 0.5) + 0.5 * (i // len(SHAPE_KINDS) % 2))
         way = COLOURWAYS[i % len(COLOURWAYS)]
         try:
-            kind, altered, _, _ = counterfeit_any(mark, SHAPE_KINDS[i % len(SHAPE_KINDS)], magnitude, rng)
-        except Invisible:
-            continue
-        if kind in COLOUR_KINDS:  # no shape kind shows on this mark, and a colourway would hide a colour one
+            photo, kind, _ = counterfeit_colourway_photo(mark, SHAPE_KINDS[i % len(SHAPE_KINDS)], magnitude, way, rng)
+        except Invisible:  # no shape kind shows on this mark, and a colourway would hide a colour one
             continue
         name = f"{kind}_{way}_{slug}_{magnitude:.2f}.jpg"
-        cv2.imwrite(str(photos / name), photograph(colourway(altered, way, rng), rng, "genuine", True, True))
+        cv2.imwrite(str(photos / name), photo)
         rows.append((f"photos/{name}", "suspect", slug, kind, f"{magnitude:.2f}", "", way))
     return rows
 

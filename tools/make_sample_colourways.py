@@ -24,8 +24,7 @@ import numpy as np
 TOOLS = Path(__file__).resolve().parent
 BRANDS = TOOLS.parent / "samples" / "brands"
 sys.path.insert(0, str(TOOLS))
-from counterfeits import counterfeit  # noqa: E402
-from synth_photos import colourway, load_mark, photograph  # noqa: E402
+from synth_photos import colourway_photo, counterfeit_colourway_photo, load_mark  # noqa: E402
 
 # file: (brand, colourway, seed, counterfeit kind or None for genuine, expected verdict)
 PHOTOS = {
@@ -39,9 +38,9 @@ PHOTOS = {
 def sample_photo(brand: str, way: str, seed: int, kind: str | None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     mark = load_mark(BRANDS / brand / "logo.png")
-    if kind is not None:
-        mark, _, _ = counterfeit(mark, kind, 0.7, rng)
-    return photograph(colourway(mark, way, rng), rng, "genuine", rich=True, inked=True)
+    if kind is None:
+        return colourway_photo(mark, way, rng)
+    return counterfeit_colourway_photo(mark, kind, 0.7, way, rng)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,9 +35,16 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
-from counterfeits import COLOUR_KINDS, KINDS, Invisible, counterfeit_any  # noqa: E402
+from counterfeits import COLOUR_KINDS, KINDS, Invisible  # noqa: E402
 from splits import training_brands  # noqa: E402
-from synth_photos import COLOURWAYS, colourway, counterfeit_photo, load_mark, photograph  # noqa: E402
+from synth_photos import (  # noqa: E402
+    COLOURWAYS,
+    colourway_photo,
+    counterfeit_colourway_photo,
+    counterfeit_photo,
+    load_mark,
+    photograph,
+)
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
@@ -84,8 +91,7 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float]) -> tuple
         # No draw without --colourways: a set made without it is the set made before it existed.
         way = COLOURWAYS[rng.integers(len(COLOURWAYS))] if colourways and rng.random() < colourways else None
         if genuine:
-            printed = mark if way is None else colourway(mark, way, rng)
-            photo = photograph(printed, rng, "genuine", rich=True, inked=way is not None)
+            photo = photograph(mark, rng, "genuine", rich=True) if way is None else colourway_photo(mark, way, rng)
         else:
             magnitude = float(rng.uniform(0, 1))
             kind = KINDS[(index + n // 2) % len(KINDS)]
@@ -93,7 +99,10 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float]) -> tuple
                 if way is None or kind in COLOUR_KINDS:
                     photo, kind, where, _ = counterfeit_photo(mark, kind, magnitude, rng)
                 else:
-                    photo, kind, where = _counterfeit_in(mark, kind, magnitude, way, rng)
+                    # A reversed print grows the canvas (synth_photos.colourway), which would move `where` off
+                    # the reference's frame: such a counterfeit is printed one colour light instead.
+                    printed = "one_colour_light" if way == "reversed" else way
+                    photo, kind, where = counterfeit_colourway_photo(mark, kind, magnitude, printed, rng)
             except Invisible:
                 continue
             target = deviation_target(where, box, grid)
@@ -101,17 +110,6 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float]) -> tuple
         if aligned is not None:
             samples.append((aligned, target, genuine, kind, magnitude, brand))
     return ref_small, samples
-
-
-def _counterfeit_in(mark: np.ndarray, kind: str, magnitude: float, way: str, rng: np.random.Generator) -> tuple:
-    """(photo, kind, where) of a shape counterfeit printed in a one-ink colourway. Reversed prints grow the
-    canvas (synth_photos.colourway), which would move `where` off the reference's frame: those get one colour
-    light instead."""
-    kind, altered, where, _ = counterfeit_any(mark, kind, magnitude, rng)
-    if kind in COLOUR_KINDS:
-        raise Invisible(f"{kind}: a colourway would hide it")
-    printed = colourway(altered, "one_colour_light" if way == "reversed" else way, rng)
-    return photograph(printed, rng, "genuine", rich=True, inked=True), kind, where
 
 
 def job_order(count: int, seed: int, shuffled: bool) -> list[int]:

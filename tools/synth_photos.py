@@ -356,6 +356,25 @@ def counterfeit_photo(mark: np.ndarray, kind: str, magnitude: float, rng: np.ran
     return photograph(altered, rng, "genuine", rich=True, inked=inked), kind, where, description
 
 
+def colourway_photo(mark: np.ndarray, way: str, rng: np.random.Generator) -> np.ndarray:
+    """A rich photo of `mark` as genuine goods print it in colourway `way` (colourway), in ink: never embossed,
+    which would hide the colourway."""
+    return photograph(colourway(mark, way, rng), rng, "genuine", rich=True, inked=True)
+
+
+def counterfeit_colourway_photo(
+    mark: np.ndarray, kind: str, magnitude: float, way: str, rng: np.random.Generator
+) -> tuple[np.ndarray, str, np.ndarray]:
+    """(rich photo, kind made, 0/255 mask of what changed in the artwork) of a counterfeit of `mark` printed in
+    colourway `way`. Raises Invisible when the kind that shows is a colour kind: the colourway would hide it."""
+    from counterfeits import COLOUR_KINDS, Invisible, counterfeit_any
+
+    kind, altered, where, _ = counterfeit_any(mark, kind, magnitude, rng)
+    if kind in COLOUR_KINDS:
+        raise Invisible(f"{kind}: a colourway would hide it")
+    return colourway_photo(altered, way, rng), kind, where
+
+
 def photograph_views(
     mark: np.ndarray,
     rng: np.random.Generator,
