@@ -110,32 +110,53 @@ def _two_tone(
     )
 
 
-def read_colourway(aligned: np.ndarray, reference: np.ndarray, ref_mask: np.ndarray) -> Colourway | None:
-    """The colourway the aligned query is printed in, or None where it is printed as the artwork is (or where
-    there is too little mark or contrast to tell)."""
-    inside, around = _ring(ref_mask, aligned.shape[0])
-    if inside.sum() < MIN_PIXELS or around.sum() < MIN_PIXELS or (ref_mask <= 127).sum() < MIN_PIXELS:
+@dataclass(frozen=True)
+class ColourwayLayout:
+    """What the colourway reader needs of one reference, worked out once per reference (Alignment's
+    `colourway_layout`): where its mark and its surroundings lie, and its colours."""
+
+    inside: np.ndarray  # the mark, eroded a little
+    around: np.ndarray  # a band around it
+    ink: np.ndarray  # BGR median of the artwork's ink over `inside`: what a colourway is told from
+    paint: np.ndarray  # the same over the whole mark: what a repainted mark takes
+    background: np.ndarray  # BGR median of the reference outside the mark: what its surroundings take
+
+
+def colourway_layout(reference: np.ndarray, ref_mask: np.ndarray) -> ColourwayLayout | None:
+    """The reference's layout for the reader, or None where it has too little mark or background to read by."""
+    inside, around = _ring(ref_mask, ref_mask.shape[0])
+    mark, outside = ref_mask > 127, ref_mask <= 127
+    if inside.sum() < MIN_PIXELS or around.sum() < MIN_PIXELS or outside.sum() < MIN_PIXELS:
         return None
+
+    def median(where: np.ndarray) -> np.ndarray:
+        return np.median(reference[where], axis=0).astype(np.float32)
+
+    return ColourwayLayout(inside, around, median(inside), median(mark), median(outside))
+
+
+def read_colourway(aligned: np.ndarray, layout: ColourwayLayout) -> Colourway | None:
+    """The colourway the aligned query is printed in, or None where it is printed as the artwork is (or where
+    there is too little contrast to tell)."""
+    inside, around = layout.inside, layout.around
     mark = np.median(aligned[inside], axis=0).astype(np.float32)
     if _chroma(mark) >= NEUTRAL_CHROMA:
         return None  # a mark in a colour is judged as printed (most scans stop here): the colour checks see it
     surroundings = np.median(aligned[around], axis=0).astype(np.float32)
     if _delta_e(mark, surroundings) < MIN_CONTRAST or not _two_tone(aligned, inside, around, mark, surroundings):
         return None
-    ink = np.median(reference[inside], axis=0).astype(np.float32)
-    if _chroma(ink) > CHROMATIC:
+    if _chroma(layout.ink) > CHROMATIC:
         reversed_out = _chroma(surroundings) > CHROMATIC and _luma(mark) > _luma(surroundings)
         return Colourway("reversed" if reversed_out else "one colour", mark, surroundings)
-    if abs(_lightness(mark) - _lightness(ink)) > NEUTRAL_SWAP:
+    if abs(_lightness(mark) - _lightness(layout.ink)) > NEUTRAL_SWAP:
         return Colourway("one colour", mark, surroundings)  # a black mark printed white, or a white one black
     return None
 
 
-def in_artwork_colours(aligned: np.ndarray, reference: np.ndarray, ref_mask: np.ndarray, way: Colourway) -> np.ndarray:
+def in_artwork_colours(aligned: np.ndarray, layout: ColourwayLayout, way: Colourway) -> np.ndarray:
     """The aligned query repainted so its mark takes the artwork's ink and its surroundings the reference's
     background: each pixel placed along the axis from the mark's colour to the surroundings'."""
-    ink = np.median(reference[ref_mask > 127], axis=0).astype(np.float32)
-    background = np.median(reference[ref_mask <= 127], axis=0).astype(np.float32)
+    ink, background = layout.paint, layout.background
     pixels = aligned.astype(np.float32)
     axis = way.surroundings - way.mark
     t = _placed(pixels, way.mark, way.surroundings)[..., None]

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colour
-from .colourway import in_artwork_colours, read_colourway
+from .colourway import ColourwayLayout, colourway_layout, in_artwork_colours, read_colourway
 from .index import ReferenceImage
 from .locate import CROP_SIZE, Box, crop, dilated, foreground_mask
 from .mirror import MIRROR_SIDE, MirroredPart, PartBoxes, mirrored_part, part_boxes
@@ -418,6 +418,17 @@ class Alignment:
         return self.source.derive(("inks", side), lambda: ink_layout(self.reference, self.ref_mask))
 
     @property
+    def colourway_layout(self) -> ColourwayLayout | None:
+        """The reference's colourway.colourway_layout, worked out once per reference and side; None for a photo
+        reference (its colours are its own print's) or one with too little mark or background to read by."""
+        if self.source is None:
+            return colourway_layout(self.reference, self.ref_mask)
+        if self.source.mask is None:
+            return None
+        side = self.reference.shape[0]
+        return self.source.derive(("colourway", side), lambda: colourway_layout(self.reference, self.ref_mask))
+
+    @property
     def transform(self) -> np.ndarray:
         """3x3 map query -> reference that `aligned` was warped by."""
         return self.homography if self.homography is not None else homogeneous(self.matrix)
@@ -713,8 +724,9 @@ def judge(
     """
     if model is None:
         return rule_checks(a)
-    way = read_colourway(a.aligned, a.reference, a.ref_mask) if colourways and a.inks is not NO_INKS else None
-    scored = a.aligned if way is None else in_artwork_colours(a.aligned, a.reference, a.ref_mask, way)
+    layout = a.colourway_layout if colourways else None
+    way = read_colourway(a.aligned, layout) if layout is not None else None
+    scored = a.aligned if way is None or layout is None else in_artwork_colours(a.aligned, layout, way)
     authenticity, deviation = model.score(scored, a.reference)
     checks = checks_beside_score(a, colour_bound, stroke_bound, part_colour_bound)
     verification = Verification(

@@ -9,7 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.colourway import COMPARED, colourway_said, in_artwork_colours, read_colourway
+from scanner.colourway import (
+    COMPARED,
+    ColourwayLayout,
+    colourway_layout,
+    colourway_said,
+    in_artwork_colours,
+    read_colourway,
+)
 from scanner.config import ScannerConfig
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
@@ -37,6 +44,12 @@ def _artwork(ink: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     return reference, mask
 
 
+def _layout(reference: np.ndarray, mask: np.ndarray) -> ColourwayLayout:
+    layout = colourway_layout(reference, mask)
+    assert layout is not None
+    return layout
+
+
 def _printed(mark: tuple[int, int, int], ground: tuple[int, int, int]) -> np.ndarray:
     """The ring printed flat in `mark` on `ground`, with a little sensor noise."""
     image = np.empty((128, 128, 3), np.float32)
@@ -58,7 +71,7 @@ def _printed(mark: tuple[int, int, int], ground: tuple[int, int, int]) -> np.nda
 )
 def test_a_neutral_print_is_read_as_a_colourway(ink, mark, ground, words):
     reference, mask = _artwork(ink)
-    way = read_colourway(_printed(mark, ground), reference, mask)
+    way = read_colourway(_printed(mark, ground), _layout(reference, mask))
     assert way is not None
     assert way.words == f"{words}: compared in the artwork's colours"
 
@@ -75,7 +88,7 @@ def test_a_neutral_print_is_read_as_a_colourway(ink, mark, ground, words):
 )
 def test_a_mark_in_a_colour_or_as_drawn_is_left_as_photographed(ink, mark, ground):
     reference, mask = _artwork(ink)
-    assert read_colourway(_printed(mark, ground), reference, mask) is None
+    assert read_colourway(_printed(mark, ground), _layout(reference, mask)) is None
 
 
 def test_an_embossed_mark_is_no_colourway():
@@ -86,15 +99,15 @@ def test_an_embossed_mark_is_no_colourway():
     light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)
     surface = np.full((128, 128, 3), 220, np.float32)
     embossed = surface * (1 + 0.9 * light[..., None]) * (1 - 0.12 * relief[..., None])
-    assert read_colourway(np.clip(embossed, 0, 255).astype(np.uint8), reference, mask) is None
+    assert read_colourway(np.clip(embossed, 0, 255).astype(np.uint8), _layout(reference, mask)) is None
 
 
 def test_a_repainted_print_takes_the_artworks_colours_and_keeps_its_shape():
     reference, mask = _artwork(ORANGE)
     photo = _printed(WHITE, NAVY)
-    way = read_colourway(photo, reference, mask)
+    way = read_colourway(photo, _layout(reference, mask))
     assert way is not None
-    repainted = in_artwork_colours(photo, reference, mask, way).astype(np.float32)
+    repainted = in_artwork_colours(photo, _layout(reference, mask), way).astype(np.float32)
     inside = cv2.erode(mask, np.ones((5, 5), np.uint8)) > 0
     outside = cv2.dilate(mask, np.ones((5, 5), np.uint8)) == 0
     assert np.abs(np.median(repainted[inside], axis=0) - ORANGE).max() < 12
