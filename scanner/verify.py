@@ -405,28 +405,27 @@ class Alignment:
         """The reference's mirror.part_boxes at MIRROR_SIDE."""
         return self._from_artwork("parts", MIRROR_SIDE, part_boxes)
 
+    def _of_reference(self, name: str, make: Callable[[np.ndarray, np.ndarray], T], photo: T) -> T:
+        """`make` of the reference's image and mask as aligned here, worked out once per reference and side and
+        only for an alignment that is judged (naming by outline aligns many windows it never judges); `photo`
+        for a photo reference, whose colours carry its own light and print, not the artwork's inks."""
+        if self.source is None:
+            return make(self.reference, self.ref_mask)
+        if self.source.mask is None:
+            return photo
+        side = self.reference.shape[0]
+        return self.source.derive((name, side), lambda: make(self.reference, self.ref_mask))
+
     @property
     def inks(self) -> InkLayout:
-        """The reference's ink_layout for colour_deviation: read once per reference and side, and only for an
-        alignment that is judged (naming by outline aligns many windows it never judges). A photo reference
-        has none: its colours carry its own light, not the artwork's inks."""
-        if self.source is None:
-            return ink_layout(self.reference, self.ref_mask)
-        if self.source.mask is None:
-            return NO_INKS
-        side = self.reference.shape[0]
-        return self.source.derive(("inks", side), lambda: ink_layout(self.reference, self.ref_mask))
+        """The reference's ink_layout for colour_deviation (none for a photo reference)."""
+        return self._of_reference("inks", ink_layout, NO_INKS)
 
     @property
     def colourway_layout(self) -> ColourwayLayout | None:
-        """The reference's colourway.colourway_layout, worked out once per reference and side; None for a photo
-        reference (its colours are its own print's) or one with too little mark or background to read by."""
-        if self.source is None:
-            return colourway_layout(self.reference, self.ref_mask)
-        if self.source.mask is None:
-            return None
-        side = self.reference.shape[0]
-        return self.source.derive(("colourway", side), lambda: colourway_layout(self.reference, self.ref_mask))
+        """The reference's colourway.colourway_layout: None for a photo reference, or one with too little mark or
+        background to read a colourway by."""
+        return self._of_reference("colourway", colourway_layout, None)
 
     @property
     def transform(self) -> np.ndarray:
