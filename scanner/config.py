@@ -124,6 +124,12 @@ class VerifyConfig:
         "Authenticity (0-1) below this gives `suspect`; 0 takes the verifier's calibrated value "
         "(models/<verifier>.json), or 0.5 with the v0 rules.",
     )
+    photo_suspect_threshold: float = _field(
+        0.0,
+        "Authenticity below this gives `suspect` for a brand verified against a photo of genuine goods (a brand "
+        "enrolled from photos, no artwork); 0 takes the verifier's calibrated value (photo_suspect_threshold in "
+        "models/<verifier>.json), else suspect_threshold.",
+    )
     views_suspect_threshold: float = _field(
         0.0,
         "For an item scanned from several views (`scanner scan --item`, `scanner eval` with more_views): its "

@@ -78,6 +78,13 @@ class PairVerifier:
         return float(self.calibration.get("suspect_threshold", DEFAULT_SUSPECT_THRESHOLD))
 
     @property
+    def photo_suspect_threshold(self) -> float | None:
+        """The threshold for a mark verified against a photo reference, when calibrated: such a pair differs by
+        two captures, not one (tools/calibrate_verifier.py --photo-references)."""
+        value = self.calibration.get("photo_suspect_threshold")
+        return None if value is None else float(value)
+
+    @property
     def views_suspect_threshold(self) -> float | None:
         """The threshold for an item's mean authenticity over several views, when calibrated."""
         value = self.calibration.get("views_suspect_threshold")

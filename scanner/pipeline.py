@@ -177,12 +177,20 @@ class Pipeline:
         self.verify_size = config.verify.size or (self.verifier.size if self.verifier else RULES_SIZE)
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
+        # A brand enrolled from photos only is verified photo against photo, whose genuine pairs score lower.
+        default_photo = self.verifier.photo_suspect_threshold if self.verifier else None
+        self.photo_suspect_threshold = config.verify.photo_suspect_threshold or default_photo or self.suspect_threshold
         # An item's mean authenticity over several views is judged by its own threshold (scanner/views.py).
         default_views = self.verifier.views_suspect_threshold if self.verifier else None
         self.views_threshold = config.verify.views_suspect_threshold or default_views or self.suspect_threshold
         self.index.load(config.match.search_breadth)
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
+
+    def threshold_for(self, reference: ReferenceImage) -> float:
+        """The authenticity below which a mark verified against `reference` is `suspect`: the photo threshold
+        for a photo of genuine goods (no mark mask), the artwork's otherwise."""
+        return self.photo_suspect_threshold if reference.mask is None else self.suspect_threshold
 
     @property
     def refined_alignment(self) -> bool:
@@ -300,7 +308,7 @@ class Pipeline:
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
-        result.verdict, result.reasons = decide_authenticity(verification, self.suspect_threshold)
+        result.verdict, result.reasons = decide_authenticity(verification, self.threshold_for(reference))
         result.reasons += named_by
 
     def _verify(self, frame: np.ndarray, match: _Match, reference: ReferenceImage) -> tuple[Verification, Box]:
@@ -312,7 +320,7 @@ class Pipeline:
         verification = judge(
             a,
             self.verifier,
-            self.suspect_threshold,
+            self.threshold_for(reference),
             colour_bound=bounds.colour_bound,
             stroke_bound=bounds.stroke_bound,
             part_colour_bound=bounds.part_colour_bound,

@@ -206,13 +206,54 @@ def test_pairs_in_genuine_colourways(tmp_path):
     mark = cv2.resize(mask, (128, 128)) > 127
 
     def genuine_saturation(share: float) -> float:
-        _, samples = brand_pairs((0, "ferrari", logo, 8, 3, 128, True, share))
+        _, samples = brand_pairs((0, "ferrari", logo, 8, 3, 128, True, share, 0.0))
         aligned = [s[0] for s in samples if s[2]]
         assert len(aligned) >= 3
         return float(np.median([np.median(cv2.cvtColor(a, cv2.COLOR_BGR2HSV)[..., 1][mark]) for a in aligned]))
 
     assert genuine_saturation(0.0) > 100 and genuine_saturation(1.0) < 60
-    _, plain = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 0.0))
-    _, printed = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 1.0))
+    _, plain = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 0.0, 0.0))
+    _, printed = brand_pairs((0, "ferrari", logo, 4, 3, 128, True, 1.0, 0.0))
     assert not np.array_equal(plain[0][0], printed[0][0])
     assert {s[3] for s in printed if not s[2]} <= set(KINDS)
+
+
+def test_pairs_against_a_photo_reference():
+    """--photo-references: the brand gets a second reference, a genuine photo framed as `scanner enroll` frames
+    one, and that share of its pairs is aligned to it instead of the artwork. The queries are the ones drawn
+    without the option, and a counterfeit's changed part is carried into the photo's frame."""
+    from make_verifier_set import brand_pairs
+
+    logo = ROOT / "samples" / "brands" / "mcdonalds" / "logo.png"
+    artwork_only, plain = brand_pairs((0, "mcdonalds", logo, 10, 3, 128, True, 0.0, 0.0))
+    references, against_photo = brand_pairs((0, "mcdonalds", logo, 10, 3, 128, True, 0.0, 1.0))
+    assert len(artwork_only) == 1 and len(references) == 2
+    assert np.array_equal(references[0], artwork_only[0])
+    assert np.abs(references[1].astype(int) - references[0]).mean() > 10  # a photo: its own surface and light
+    assert {s[-1] for s in plain} == {0} and {s[-1] for s in against_photo} == {1}
+    assert [(s[2], s[3]) for s in plain] == [(s[2], s[3]) for s in against_photo]  # the same queries
+    missing = [s for s in against_photo if s[3] == "missing"]
+    assert missing
+    for aligned, target, *_ in missing:
+        departs = cv2.resize(np.abs(aligned.astype(float) - references[1]).mean(axis=2), (16, 16), cv2.INTER_AREA)
+        changed_cells = target > 127
+        assert departs[changed_cells].mean() > 2 * departs[~changed_cells].mean()
+
+
+def test_pair_sets_say_which_references_are_photos(tmp_path):
+    """make_verifier_set records which references are photos; training.load_pair_sets keeps that beside the
+    joined references, a set written before the option holding none."""
+    from make_verifier_set import main
+    from training import load_pair_sets
+
+    refs, _ = _training_refs(tmp_path, ("ferrari", "starbucks"))
+    old, photos = tmp_path / "old.npz", tmp_path / "photos.npz"
+    assert main([str(refs), "--out", str(old), "--per-brand", "2", "--workers", "1"]) == 0
+    args = [str(refs), "--out", str(photos), "--per-brand", "4", "--workers", "1", "--photo-references", "1"]
+    assert main(args) == 0
+    made = np.load(photos)
+    assert made["reference_is_photo"].tolist() == [False, True, False, True]
+    assert made["reference_is_photo"][made["reference_index"]].all()
+    both = load_pair_sets([old, photos])
+    assert both["reference_is_photo"].tolist() == [False, False, False, True, False, True]
+    assert both["reference_is_photo"][both["reference_index"][: len(np.load(old)["aligned"])]].sum() == 0

@@ -39,7 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from enrol_photos import PHOTO_SEED, enrol_synthetic_photos  # noqa: E402
+from enrol_photos import PHOTO_SEED, enrol_synthetic_photos, name_brands  # noqa: E402
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder, record_calibration  # noqa: E402
@@ -49,14 +49,20 @@ from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
 
 
 @contextlib.contextmanager
-def set_pipeline(config: ScannerConfig, eval_set: Path, photos_per_brand: int = 0) -> Iterator[Pipeline]:
+def set_pipeline(
+    config: ScannerConfig, eval_set: Path, photos_per_brand: int = 0, artwork: bool = True
+) -> Iterator[Pipeline]:
     """A pipeline over a temporary index built from the set's refs/ with the config's embedder, plus
-    `photos_per_brand` synthetic photos of each brand enrolled beside its artwork."""
+    `photos_per_brand` synthetic photos of each brand enrolled beside its artwork (or, without `artwork`, in
+    its place)."""
     embedder = Embedder(Path(config.model.path))
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "cal.db"
         with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
-            build_index(eval_set / "refs", index, embedder, config.locate)
+            if artwork:
+                build_index(eval_set / "refs", index, embedder, config.locate)
+            else:
+                name_brands(index, eval_set / "refs")
             if photos_per_brand:
                 enrol_synthetic_photos(index, embedder, eval_set / "refs", photos_per_brand, PHOTO_SEED)
         with Pipeline(config, db) as pipeline:
@@ -64,11 +70,15 @@ def set_pipeline(config: ScannerConfig, eval_set: Path, photos_per_brand: int = 
 
 
 def scan_set(
-    config: ScannerConfig, eval_set: Path, expected: tuple[str, ...], photos_per_brand: int = 0
+    config: ScannerConfig,
+    eval_set: Path,
+    expected: tuple[str, ...],
+    photos_per_brand: int = 0,
+    artwork: bool = True,
 ) -> Iterator[tuple[dict, ScanResult]]:
     """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`, scanned
     against an index built from the set's refs/ (and photos, see set_pipeline) with the config's embedder."""
-    with set_pipeline(config, eval_set, photos_per_brand) as pipeline:
+    with set_pipeline(config, eval_set, photos_per_brand, artwork) as pipeline:
         yield from scan_rows(pipeline, eval_set, expected)
 
 

@@ -22,6 +22,14 @@ as `views_suspect_threshold`; `suspect_threshold` is left as it is.
 
     python tools/calibrate_verifier.py --model models/verifier_v6_int8.tflite --views-set build/heldout-cal-2v
 
+With `--photo-references N` each brand of the set is enrolled from N generated genuine photos and no artwork,
+as a brand is whose owner supplied no artwork, and the threshold chosen is `photo_suspect_threshold`: the
+scanner judges a mark verified against a photo of genuine goods by it. A pair of two captures differs more
+than a capture and its artwork, so it has its own operating point.
+
+    python tools/calibrate_verifier.py --model models/verifier_v6_int8.tflite --set build/heldout-cal \
+        --photo-references 1
+
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
 enrolled, and they did not beat it (models/README.md).
 """
@@ -64,7 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     sets.add_argument("--set", dest="eval_set", type=Path)
     sets.add_argument("--views-set", type=Path, help="calibrate the several-views threshold on this set instead")
     parser.add_argument("--flag", type=float, default=0.03, help="share of genuine photos flagged")
+    parser.add_argument(
+        "--photo-references",
+        type=int,
+        default=0,
+        metavar="N",
+        help="enrol each brand of --set from N genuine photos and no artwork, and choose photo_suspect_threshold",
+    )
     args = parser.parse_args(argv)
+    if args.photo_references and args.eval_set is None:
+        parser.error("--photo-references calibrates on a one-photo --set")
     if args.views_set is not None:
         return calibrate_views(args.model, args.views_set, args.flag)
 
@@ -76,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     genuine: list[float] = []
     largest = dict.fromkeys(CHECKS, 0.0)  # what each check measured on a genuine photo, at most
     fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, a check overruled it)
-    for row, result in scan_set(config, args.eval_set, ("pass", "suspect")):
+    photos = args.photo_references
+    for row, result in scan_set(config, args.eval_set, ("pass", "suspect"), photos, artwork=not photos):
         if not verified_as_labelled(row, result):
             continue
         values = {key: getattr(result, field) for key, (field, _) in CHECKS.items()}
@@ -95,25 +113,34 @@ def main(argv: list[str] | None = None) -> int:
     detection = detected(every_fake)
     for kind, values in sorted(fakes.items()):
         print(f"  {kind:<16} {detected(values):6.1%} of {len(values)}")
-    for key, (_, margin) in CHECKS.items():
+    for key, (_, margin) in CHECKS.items() if not photos else ():
         print(
             f"[verify] {key}: a verified genuine photo reached {largest[key]:.2f}, {margin:g} times that is "
             f"{margin * largest[key]:.2f} (configured: {configured[key]:g})"
         )
-    path = record_calibration(
-        args.model,
-        {
+    if photos:
+        # Against a photo reference no check beside the score is measured: the threshold is all there is.
+        recorded = {
+            "photo_suspect_threshold": round(threshold, 4),
+            "photo_calibrated_with": f"{photos} genuine photo{'s' if photos > 1 else ''} per brand, no artwork",
+            "photo_counterfeits_detected_on_calibration": round(detection, 4),
+        }
+    else:
+        recorded = {
             "suspect_threshold": round(threshold, 4),
             "calibrated_on": str(args.eval_set.name),
             "genuine_flagged": args.flag,
             "counterfeits_detected_on_calibration": round(detection, 4),
-        },
+        }
+    path = record_calibration(args.model, recorded)
+    checked = (
+        "against photos: no check beside the score"
+        if photos
+        else "with " + ", ".join(f"{key} {value:g}" for key, value in configured.items())
     )
     print(
-        f"{args.model.name}: suspect_threshold {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
-        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits (with "
-        + ", ".join(f"{key} {value:g}" for key, value in configured.items())
-        + f") -> {path}"
+        f"{args.model.name}: {next(iter(recorded))} {threshold:.4f} flags {args.flag:.0%} of {len(genuine)} verified "
+        f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits ({checked}) -> {path}"
     )
     return 0
 

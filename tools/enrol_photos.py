@@ -1,9 +1,11 @@
-"""Add N synthetic photos per brand to an existing brand index (multi-image enrolment experiments).
+"""Add N synthetic photos per brand to an existing brand index (multi-image enrolment experiments), or make
+an index of such photos alone (brands enrolled from photos of genuine goods, with no artwork).
 
-    python tools/enrol_photos.py REFS_DIR --db DB [--per-brand 2] [--seed 900000] [--model M]
+    python tools/enrol_photos.py REFS_DIR --db DB [--per-brand 2] [--seed 900000] [--model M] [--photos-only]
 
 For each brand folder in REFS_DIR, renders N rich photos of its logo.png (seeds distinct from every
-evaluation set) and enrols them with the scanner's own enrolment path, beside the artwork already there.
+evaluation set) and enrols them with the scanner's own enrolment path, beside the artwork already there or,
+with `--photos-only`, in a new index where the brand has nothing else (named from its brand.json).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from synth_photos import make_photo  # noqa: E402
 
 from scanner.config import DEFAULT_MODEL, LocateConfig  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
-from scanner.enroll import enroll_images  # noqa: E402
+from scanner.enroll import brand_folders, enroll_images, read_brand_json  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 
 PHOTO_SEED = 900_000  # first seed of the enrolled photos: distinct from every evaluation set's
@@ -36,12 +38,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-brand", type=int, default=2)
     parser.add_argument("--seed", type=int, default=PHOTO_SEED, help="first photo seed")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--photos-only", action="store_true", help="make DB new, with the photos and no artwork")
     args = parser.parse_args(argv)
     embedder = Embedder(args.model)
-    with BrandIndex.open(args.db, embedder.sha256) as index:
+    if args.photos_only and args.db.exists():
+        parser.error(f"{args.db} exists: --photos-only makes a new index")
+    if args.photos_only:
+        index_file = BrandIndex.create(args.db, embedder.sha256, embedder.dim)
+    else:
+        index_file = BrandIndex.open(args.db, embedder.sha256)
+    with index_file as index:
+        if args.photos_only:
+            name_brands(index, args.refs)
         added = enrol_synthetic_photos(index, embedder, args.refs, args.per_brand, args.seed)
     print(f"{args.db}: {added} photo references added", file=sys.stderr)
     return 0
+
+
+def name_brands(index: BrandIndex, refs: Path) -> None:
+    """Each brand folder's brand, named as its brand.json names it, with no reference yet."""
+    for folder in brand_folders(refs):
+        meta = read_brand_json(folder)
+        index.upsert_brand(
+            folder.name, meta.get("name") or folder.name, meta.get("colour"), list(meta.get("aliases") or [])
+        )
 
 
 def enrol_synthetic_photos(index: BrandIndex, embedder: Embedder, refs: Path, per_brand: int, seed: int) -> int:

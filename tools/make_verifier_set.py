@@ -44,12 +44,13 @@ from synth_photos import (  # noqa: E402
     counterfeit_photo,
     load_mark,
     photograph,
+    photograph_with_placement,
 )
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
-from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
+from scanner.locate import CROP_SIZE, Box, crop, locate  # noqa: E402
 from scanner.pair_model import ALIGNMENTS  # noqa: E402
 from scanner.quality import assess  # noqa: E402
 from scanner.verdict import too_small  # noqa: E402
@@ -57,6 +58,8 @@ from scanner.verify import RULES_SIZE, align_in_frame  # noqa: E402
 
 CONFIG = ScannerConfig()
 CELL = 8  # pixels per deviation-map cell: the pair network's stride
+PHOTO_REFERENCE_TRIES = 5  # captures drawn for a brand's photo reference before it goes without one
+PHOTO_REFERENCE_STREAM = 31  # seeds the photo reference's own generator (numpy SeedSequence entropy)
 
 
 def deviation_target(where: np.ndarray, box, grid: int) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -76,40 +79,68 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int, refin
     return align_in_frame(photo, location.box, reference, size, refined)[0].aligned
 
 
-def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float]) -> tuple[np.ndarray, list[tuple]]:
-    index, brand, logo, per_brand, seed, size, refined, colourways = job
+def photo_reference(mark: np.ndarray, rng: np.random.Generator) -> tuple[ReferenceImage, np.ndarray, Box] | None:
+    """A genuine photo of the mark enrolled as its brand's reference, as `scanner enroll` frames a photo of
+    genuine goods (no mask): (the reference, the homography from the mark's pixels to the photo, the photo's
+    framed box), or None when none of a few captures would pass the scanner's quality gate and locate."""
+    for _ in range(PHOTO_REFERENCE_TRIES):
+        photo, _, placement = photograph_with_placement(mark, rng, "genuine", rich=True)
+        if not assess(photo, CONFIG.quality).ok or too_small(locate(photo, CONFIG.locate), CONFIG):
+            continue
+        ref_crop, _, box = frame_reference(photo, CONFIG.locate)
+        return ReferenceImage(0, "", ref_crop, None), placement, box
+    return None
+
+
+def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float, float]) -> tuple[list[np.ndarray], list[tuple]]:
+    """(the brand's references at the pair's side: its artwork, then a photo of it where `photo_references`;
+    (aligned, target, genuine, kind, magnitude, brand, reference position among those) per pair)."""
+    index, brand, logo, per_brand, seed, size, refined, colourways, photo_references = job
     grid = size // CELL
     rng = np.random.default_rng(9_000_011 * index + 17 + 1_000_003 * seed)  # seed 0: the shipped v2's pairs
     mark = load_mark(logo)
     ref_crop, ref_mask, box = frame_reference(mark, CONFIG.locate)
-    reference = ReferenceImage(0, brand, ref_crop, ref_mask)
-    ref_small = cv2.resize(ref_crop, (size, size), interpolation=cv2.INTER_AREA)
+    artwork = ReferenceImage(0, brand, ref_crop, ref_mask)
+    references = [cv2.resize(ref_crop, (size, size), interpolation=cv2.INTER_AREA)]
+    # The photo reference draws from a generator of its own, so the queries are those of a set made without it.
+    photo_rng = np.random.default_rng([index, seed, PHOTO_REFERENCE_STREAM])
+    photo = photo_reference(mark, photo_rng) if photo_references else None
+    if photo is not None:
+        references.append(cv2.resize(photo[0].crop, (size, size), interpolation=cv2.INTER_AREA))
     samples = []
     for n in range(per_brand):
         genuine = n % 2 == 0
-        kind, magnitude, target = "genuine", 0.0, np.zeros((grid, grid), np.uint8)
+        kind, magnitude, where = "genuine", 0.0, None
         # No draw without --colourways: a set made without it is the set made before it existed.
         way = COLOURWAYS[rng.integers(len(COLOURWAYS))] if colourways and rng.random() < colourways else None
         if genuine:
-            photo = photograph(mark, rng, "genuine", rich=True) if way is None else colourway_photo(mark, way, rng)
+            query = photograph(mark, rng, "genuine", rich=True) if way is None else colourway_photo(mark, way, rng)
         else:
             magnitude = float(rng.uniform(0, 1))
             kind = KINDS[(index + n // 2) % len(KINDS)]
             try:
                 if way is None or kind in COLOUR_KINDS:
-                    photo, kind, where, _ = counterfeit_photo(mark, kind, magnitude, rng)
+                    query, kind, where, _ = counterfeit_photo(mark, kind, magnitude, rng)
                 else:
                     # A reversed print grows the canvas (synth_photos.colourway), which would move `where` off
                     # the reference's frame: such a counterfeit is printed one colour light instead.
                     printed = "one_colour_light" if way == "reversed" else way
-                    photo, kind, where = counterfeit_colourway_photo(mark, kind, magnitude, printed, rng)
+                    query, kind, where = counterfeit_colourway_photo(mark, kind, magnitude, printed, rng)
             except Invisible:
                 continue
-            target = deviation_target(where, box, grid)
-        aligned = aligned_query(photo, reference, size, refined)
+        against_photo = photo is not None and photo_rng.random() < photo_references
+        if against_photo:
+            reference, placement, ref_box = photo  # type: ignore[misc]
+            # The changed part, carried from the mark's pixels into the reference photo's frame.
+            if where is not None:
+                where = cv2.warpPerspective(where, placement, (query.shape[1], query.shape[0]))
+        else:
+            reference, ref_box = artwork, box
+        target = np.zeros((grid, grid), np.uint8) if where is None else deviation_target(where, ref_box, grid)
+        aligned = aligned_query(query, reference, size, refined)
         if aligned is not None:
-            samples.append((aligned, target, genuine, kind, magnitude, brand))
-    return ref_small, samples
+            samples.append((aligned, target, genuine, kind, magnitude, brand, int(against_photo)))
+    return references, samples
 
 
 def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
@@ -121,12 +152,13 @@ def job_order(count: int, seed: int, shuffled: bool) -> list[int]:
     return [int(i) for i in order]
 
 
-def render(jobs: list[tuple], workers: int, minutes: float | None) -> tuple[list[np.ndarray], list[tuple]]:
-    """(reference per brand, (brand position, *sample) rows) of the jobs, in order; with `minutes`, only the
-    brands finished by then."""
+def render(jobs: list[tuple], workers: int, minutes: float | None) -> tuple[list[np.ndarray], list[bool], list[tuple]]:
+    """(the brands' references, whether each is a photo, (reference position, *sample) rows) of the jobs, in
+    order; with `minutes`, only the brands finished by then."""
     start = time.time()
     deadline = start + 60 * minutes if minutes is not None else math.inf
     references: list[np.ndarray] = []
+    photos: list[bool] = []
     rows: list[tuple] = []
     # One worker per core: OpenCV's own thread pool in each would oversubscribe them. Set before the workers
     # fork, not in them: in the test suite a worker calling cv2.setNumThreads after the fork waited forever
@@ -135,9 +167,11 @@ def render(jobs: list[tuple], workers: int, minutes: float | None) -> tuple[list
     cv2.setNumThreads(1)
     try:
         with Pool(workers) as pool:
-            for n, (ref_small, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
-                references.append(ref_small)
-                rows += [(n, *sample) for sample in samples]
+            for n, (brand_references, samples) in enumerate(pool.imap(brand_pairs, jobs, chunksize=8)):
+                first = len(references)
+                references += brand_references
+                photos += [False] + [True] * (len(brand_references) - 1)
+                rows += [(first + sample[-1], *sample[:-1]) for sample in samples]
                 if (n + 1) % 200 == 0:
                     print(
                         f"{n + 1}/{len(jobs)} brands, {len(rows)} pairs, {time.time() - start:.0f} s", file=sys.stderr
@@ -147,7 +181,7 @@ def render(jobs: list[tuple], workers: int, minutes: float | None) -> tuple[list
                     break  # leaving the block terminates the workers still rendering
     finally:
         cv2.setNumThreads(threads)
-    return references, rows
+    return references, photos, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         help="share of photos printed in a genuine colourway (synth_photos.COLOURWAYS: black, white, reversed); "
         "a counterfeit of a shape kind is printed in it too",
     )
+    parser.add_argument(
+        "--photo-references",
+        type=float,
+        default=0.0,
+        help="share of pairs whose reference is a genuine photo of the brand (one per brand, framed as `scanner "
+        "enroll` frames a photo of genuine goods) instead of its artwork",
+    )
     args = parser.parse_args(argv)
     if args.size % CELL:
         parser.error(f"--size must be a multiple of {CELL}")
@@ -187,17 +228,19 @@ def main(argv: list[str] | None = None) -> int:
             args.size,
             args.align == "refined",
             args.colourways,
+            args.photo_references,
         )
         for i, slug in enumerate(train)
     ]
     jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
     start = time.time()
-    references, rows = render(jobs, args.workers, args.minutes)
+    references, photos, rows = render(jobs, args.workers, args.minutes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
         references=np.stack(references),
         colourways=np.float32(args.colourways),
+        reference_is_photo=np.array(photos, bool),
         reference_index=np.array([r[0] for r in rows], np.int32),
         aligned=np.stack([r[1] for r in rows]),
         target=np.stack([r[2] for r in rows]),
@@ -209,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     genuine = sum(r[3] for r in rows)
     print(
-        f"{args.out}: {len(rows)} pairs ({genuine} genuine) of {len(references)} brands in {time.time() - start:.0f} s",
+        f"{args.out}: {len(rows)} pairs ({genuine} genuine) of {len(references) - sum(photos)} brands "
+        f"({sum(photos)} with a photo reference) in {time.time() - start:.0f} s",
         file=sys.stderr,
     )
     return 0

@@ -239,7 +239,14 @@ def validation_metrics(model: PairNet, data: dict, index: np.ndarray) -> dict[st
     s = scores(model, data, index)
     genuine = data["genuine"][index]
     threshold = float(np.quantile(s[genuine], FLAG_RATE))  # flags FLAG_RATE of genuine pairs
-    return {"auc": auc(s[genuine], s[~genuine]), "detection": float((s[~genuine] < threshold).mean())}
+    metrics = {"auc": auc(s[genuine], s[~genuine]), "detection": float((s[~genuine] < threshold).mean())}
+    # Pairs judged against a photo of genuine goods (make_verifier_set.py --photo-references) and against artwork,
+    # each on its own: their scores sit at different levels, which one AUC over both mixes.
+    photo = data["reference_is_photo"][data["reference_index"][index]]
+    if photo.any() and (~photo).any():
+        for name, part in (("photo_auc", photo), ("artwork_auc", ~photo)):
+            metrics[name] = auc(s[part & genuine], s[part & ~genuine])
+    return metrics
 
 
 def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, calibration: int = 200) -> None:
@@ -254,7 +261,14 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
         pair[0, 0], pair[-1, -1] = 0, 255  # pin the input range: int8 input scale 1, zero point -128
         samples.append(pair[None])
     quantize(float_path, out, samples, OUTPUT_RANGE)
-    record_calibration(out, {"alignment": str(data["alignment"]), "colourways": bool(data["colourways"] > 0)})
+    record_calibration(
+        out,
+        {
+            "alignment": str(data["alignment"]),
+            "colourways": bool(data["colourways"] > 0),
+            "photo_references": bool(data["reference_is_photo"].any()),
+        },
+    )
     print(
         f"int8: {out} ({out.stat().st_size / 1e6:.1f} MB) sha256 {sha256(out)}; float32: {float_path}", file=sys.stderr
     )
@@ -442,8 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         history["eval_step"].append(step)
         history["auc"].append(metrics["auc"])
         history["detection"].append(metrics["detection"])
+        apart = f" (against artwork {metrics['artwork_auc']:.3f}, photos {metrics['photo_auc']:.3f})"
         print(
-            f"step {step}: validation AUC {metrics['auc']:.3f}, detection {metrics['detection']:.3f}", file=sys.stderr
+            f"step {step}: validation AUC {metrics['auc']:.3f}{apart if 'photo_auc' in metrics else ''}, "
+            f"detection {metrics['detection']:.3f}",
+            file=sys.stderr,
         )
         if metrics["auc"] > best["auc"]:
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

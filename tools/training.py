@@ -100,6 +100,9 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
         raise SystemExit(f"pair sets aligned differently cannot be trained on together: {alignments}")
     # The share of photos printed in a genuine colourway (make_verifier_set.py --colourways; none before it).
     colourways = max(float(pairs.pop("colourways", 0.0)) for pairs in sets)
+    # Which references are photos of genuine goods (make_verifier_set.py --photo-references; none before it).
+    for pairs in sets:
+        pairs.setdefault("reference_is_photo", np.zeros(len(pairs["references"]), bool))
     offsets = np.cumsum([0] + [len(s["references"]) for s in sets[:-1]])
     for offset, pairs in zip(offsets, sets, strict=True):
         pairs["reference_index"] = pairs["reference_index"] + offset

@@ -1,0 +1,106 @@
+"""Brands enrolled from photos of genuine goods and no artwork: verified photo against photo, and judged by
+their own threshold (`photo_suspect_threshold`, tools/calibrate_verifier.py --photo-references)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from scanner.config import DEFAULT_VERIFIER, ScannerConfig
+from scanner.pipeline import Pipeline
+from scanner.verdict import Verdict
+from tests.conftest import BRANDS, ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from calibrate_verifier import main as calibrate  # noqa: E402
+from enrol_photos import main as enrol_photos  # noqa: E402
+from synth_photos import counterfeit_photo, load_mark, photograph  # noqa: E402
+
+
+def _refs(tmp_path, *slugs: str):
+    refs = tmp_path / "refs"
+    for slug in slugs:
+        shutil.copytree(BRANDS / slug, refs / slug)
+    return refs
+
+
+def _photo_index(tmp_path, *slugs: str):
+    db = tmp_path / "photos.db"
+    assert enrol_photos([str(_refs(tmp_path, *slugs)), "--db", str(db), "--per-brand", "1", "--photos-only"]) == 0
+    return db
+
+
+def _with_thresholds(photo: float) -> ScannerConfig:
+    config = ScannerConfig()
+    return replace(config, verify=replace(config.verify, photo_suspect_threshold=photo))
+
+
+def test_a_photos_only_index_names_its_brands_and_is_made_new(tmp_path):
+    from scanner.embed import Embedder
+    from scanner.index import BrandIndex
+
+    db = _photo_index(tmp_path, "mcdonalds", "starbucks")
+    with BrandIndex.open(db, Embedder(ScannerConfig().model.path).sha256) as index:
+        assert index.brand("mcdonalds").name == "McDonald's"
+        photos = index.db.execute("select count(*), count(mask) from refs where brand_id = 'mcdonalds'").fetchone()
+    assert tuple(photos) == (1, 0)  # one photo, no artwork mask
+    with pytest.raises(SystemExit):
+        enrol_photos([str(tmp_path / "refs"), "--db", str(db), "--photos-only"])  # never over an existing index
+
+
+def test_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, demo_index_path):
+    """The same genuine McDonald's photo: against a photo reference, a photo threshold of 1 flags it and one of
+    0 does not; against the artwork the photo threshold plays no part."""
+    photo = photograph(load_mark(BRANDS / "mcdonalds" / "logo.png"), np.random.default_rng(5), "genuine")
+    db = _photo_index(tmp_path, "mcdonalds", "starbucks", "adidas")
+    with Pipeline(_with_thresholds(1.0), db) as strict, Pipeline(_with_thresholds(1e-6), db) as lenient:
+        flagged, passed = strict.scan(photo), lenient.scan(photo)
+    assert flagged.brand == passed.brand == "mcdonalds"
+    assert flagged.authenticity == passed.authenticity
+    assert flagged.verdict is Verdict.SUSPECT and passed.verdict is Verdict.PASS
+    with Pipeline(_with_thresholds(1.0), demo_index_path) as against_artwork:
+        judged = against_artwork.scan(photo)
+    assert judged.brand == "mcdonalds" and judged.verdict is Verdict.PASS
+
+
+def test_the_shipped_verifier_has_a_photo_threshold_below_its_artwork_one():
+    """A pair of two captures scores lower than a capture and its artwork (models/README.md)."""
+    calibration = json.loads(DEFAULT_VERIFIER.with_suffix(".json").read_text())
+    assert 0 < calibration["photo_suspect_threshold"] < calibration["suspect_threshold"]
+
+
+def test_photo_threshold_is_calibrated_on_photos_and_recorded_beside_the_model(tmp_path, capsys):
+    model = tmp_path / DEFAULT_VERIFIER.name
+    shutil.copy(DEFAULT_VERIFIER, model)
+    shutil.copy(DEFAULT_VERIFIER.with_suffix(".json"), model.with_suffix(".json"))
+    before = json.loads(model.with_suffix(".json").read_text())
+    rows = ["file,expected,brand,kind,magnitude"]
+    (tmp_path / "set" / "photos").mkdir(parents=True)
+    for slug in ("mcdonalds", "starbucks", "adidas"):
+        shutil.copytree(BRANDS / slug, tmp_path / "set" / "refs" / slug)
+        mark = load_mark(BRANDS / slug / "logo.png")
+        for n in range(2):
+            name = f"photos/genuine_{slug}_{n}.jpg"
+            cv2.imwrite(str(tmp_path / "set" / name), photograph(mark, np.random.default_rng(n), "genuine", rich=True))
+            rows.append(f"{name},pass,{slug},genuine,")
+        fake, kind, _, _ = counterfeit_photo(mark, "missing", 0.9, np.random.default_rng(7))
+        cv2.imwrite(str(tmp_path / "set" / f"photos/{kind}_{slug}.jpg"), fake)
+        rows.append(f"photos/{kind}_{slug}.jpg,suspect,{slug},{kind},0.9")
+    (tmp_path / "set" / "labels.csv").write_text("\n".join(rows) + "\n")
+
+    args = ["--model", str(model), "--set", str(tmp_path / "set"), "--flag", "0.5", "--photo-references", "1"]
+    assert calibrate(args) == 0
+    after = json.loads(model.with_suffix(".json").read_text())
+    assert after["suspect_threshold"] == before["suspect_threshold"]  # the artwork's operating point stays
+    assert 0.0 < after["photo_suspect_threshold"] < 1.0
+    assert after["photo_calibrated_with"] == "1 genuine photo per brand, no artwork"
+    printed = capsys.readouterr().out
+    assert "photo_suspect_threshold" in printed and "no check beside the score" in printed
+    with pytest.raises(SystemExit):
+        calibrate(["--model", str(model), "--views-set", str(tmp_path / "set"), "--photo-references", "1"])
