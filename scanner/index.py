@@ -235,13 +235,21 @@ class BrandIndex:
         matched = self.reference(matched_id)
         if matched.mask is not None:
             return matched
+        artwork = self._first_artwork(brand_id)
+        return self.reference(artwork) if artwork is not None else matched
+
+    def has_artwork(self, brand_id: str) -> bool:
+        """Whether the brand is verified against artwork; one enrolled from photos alone is verified against
+        them (verification_reference)."""
+        return self._first_artwork(brand_id) is not None
+
+    def _first_artwork(self, brand_id: str) -> int | None:
         if brand_id not in self._artwork:  # asked on every scan: looked up once per brand
             row = self.db.execute(
                 "select id from refs where brand_id = ? and mask is not null order by id limit 1", [brand_id]
             ).fetchone()
             self._artwork[brand_id] = int(row[0]) if row else None
-        artwork = self._artwork[brand_id]
-        return self.reference(artwork) if artwork is not None else matched
+        return self._artwork[brand_id]
 
     def source_sha(self, brand_id: str, source: str) -> str | None:
         rows = list(

@@ -192,6 +192,14 @@ class Pipeline:
         for a photo of genuine goods (no mark mask), the artwork's otherwise."""
         return self.photo_suspect_threshold if reference.mask is None else self.suspect_threshold
 
+    def views_threshold_for(self, brand_id: str | None) -> float:
+        """The threshold for an item's mean authenticity over views naming `brand_id`. A brand enrolled from
+        photos alone takes its one-view photo threshold: no two-view photo split calibrates one, and the mean of
+        two views falls under a one-view 3% point less often than one view does."""
+        if brand_id is not None and not self.index.has_artwork(brand_id):
+            return self.photo_suspect_threshold
+        return self.views_threshold
+
     @property
     def refined_alignment(self) -> bool:
         """Whether scans align as the verifier's training pairs were: refined (its .json says); v0 rules: no."""
@@ -227,7 +235,7 @@ class Pipeline:
         frames they were scanned from, which the result keeps for the record."""
         from .views import combine_views
 
-        shown, item = combine_views(views, self.views_threshold)
+        shown, item = combine_views(views, self.views_threshold_for)
         item.view_frames = frames
         return shown, item
 

@@ -17,6 +17,7 @@ item, so it is judged by the same threshold more leniently than calibrated (a th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -41,9 +42,12 @@ def wants_more_views(first: ScanResult, more_views_for: str) -> bool:
     return first.authenticity is not None and low <= first.authenticity < high
 
 
-def combine_views(views: list[ScanResult], views_threshold: float) -> tuple[int, ScanResult]:
+def combine_views(
+    views: list[ScanResult], views_threshold: float | Callable[[str | None], float]
+) -> tuple[int, ScanResult]:
     """(the index of the view whose image, box and heatmap the item's result shows, the item's result) from its
-    views' results, in the order taken (none may be an unreadable file)."""
+    views' results, in the order taken (none may be an unreadable file). `views_threshold` judges the mean
+    authenticity, or gives the threshold for the brand the views name."""
     if not views:
         raise ValueError("an item needs at least one view")
     summary = [_summary(n, view) for n, view in enumerate(views, start=1)]
@@ -57,7 +61,8 @@ def combine_views(views: list[ScanResult], views_threshold: float) -> tuple[int,
     if len(voting) == 1:
         source, result = voting[0], replace(voting[0], views=summary)
     else:
-        source, result = _averaged(voting, views_threshold, summary)
+        threshold = views_threshold(brand) if callable(views_threshold) else views_threshold
+        source, result = _averaged(voting, threshold, summary)
     others = sorted({v.brand_name or v.brand or "?" for v in judged if v.brand != brand})
     if others:
         result.reasons = [*result.reasons, f"another view read as {', '.join(others)}"]

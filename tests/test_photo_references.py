@@ -20,7 +20,7 @@ from tests.conftest import BRANDS, ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 from calibrate_verifier import main as calibrate  # noqa: E402
 from enrol_photos import main as enrol_photos  # noqa: E402
-from synth_photos import counterfeit_photo, load_mark, photograph  # noqa: E402
+from synth_photos import counterfeit_photo, load_mark, photograph, photograph_views  # noqa: E402
 
 
 def _refs(tmp_path, *slugs: str):
@@ -104,3 +104,18 @@ def test_photo_threshold_is_calibrated_on_photos_and_recorded_beside_the_model(t
     assert "photo_suspect_threshold" in printed and "no check beside the score" in printed
     with pytest.raises(SystemExit):
         calibrate(["--model", str(model), "--views-set", str(tmp_path / "set"), "--photo-references", "1"])
+
+
+def test_an_item_of_a_photo_enrolled_brand_is_judged_by_the_photo_threshold(tmp_path, demo_index_path):
+    """Two views of genuine McDonald's goods: a brand enrolled from photos alone takes its photo threshold for
+    the views' mean, a brand with artwork the calibrated views threshold."""
+    views = photograph_views(load_mark(BRANDS / "mcdonalds" / "logo.png"), np.random.default_rng(2), 2, rich=True)
+    config = _with_thresholds(1e-6)
+    config = replace(config, verify=replace(config.verify, views_suspect_threshold=1.0))
+    db = _photo_index(tmp_path, "mcdonalds", "starbucks", "adidas")
+    with Pipeline(config, db) as photos, Pipeline(config, demo_index_path) as artwork:
+        against_photos = photos.combine([photos.scan(v) for v in views], views)[1]
+        against_artwork = artwork.combine([artwork.scan(v) for v in views], views)[1]
+    assert against_photos.brand == against_artwork.brand == "mcdonalds"
+    assert len([v for v in against_photos.views if v.get("authenticity") is not None]) == 2
+    assert against_photos.verdict is Verdict.PASS and against_artwork.verdict is Verdict.SUSPECT

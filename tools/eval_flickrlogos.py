@@ -11,7 +11,8 @@ The photos are evaluation-only and are never copied into the project. Two protoc
 Reported: brand top-1 (the nearest enrolled brand is the right one), best window right (the nearest brand
 of the frame's best scene-search window, whatever its similarity: what search could find with a perfect
 threshold), recognised (the scan names the right brand: pass or suspect), another brand named (the scan
-names a wrong one), and unknown rejection (artwork protocol).
+names a wrong one), unknown rejection (artwork protocol), and of the photos verified as their own brand, how
+many are flagged `suspect` (every photo shows genuine goods).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from scanner.embed import Embedder  # noqa: E402
 from scanner.enroll import build_index, enroll_images  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 from scanner.pipeline import Pipeline  # noqa: E402
+from scanner.verdict import Verdict  # noqa: E402
 
 SIMPLE_ICONS = {
     "Adidas": "adidas",
@@ -63,7 +65,7 @@ SIMPLE_ICONS = {
 
 
 def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str, float]:
-    top1 = window_top1 = recognised = wrong = known = unknown_total = rejected = 0
+    top1 = window_top1 = recognised = wrong = known = unknown_total = rejected = verified = flagged = 0
     for path, brand in photos:
         frame, result = pipeline.scan_file(path)
         nearest = result.candidates[0].brand_id if result.candidates else None
@@ -75,6 +77,10 @@ def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str
             top1 += nearest == brand
             recognised += result.brand == brand
             wrong += result.brand not in (None, brand)
+            # Every photo shows genuine goods: a verified one called `suspect` is a false flag.
+            if result.brand == brand and result.authenticity is not None:
+                verified += 1
+                flagged += result.verdict is Verdict.SUSPECT
             if frame is not None:  # the frame's best search window, whatever its similarity
                 found = pipeline.search_scene(frame)
                 window_top1 += bool(found.candidates) and found.candidates[0].brand_id == brand
@@ -86,6 +92,8 @@ def score(pipeline: Pipeline, photos: list[tuple[Path, str | None]]) -> dict[str
         "wrong": wrong / max(1, known),
         "unknown": unknown_total,
         "unknown_rejection": rejected / unknown_total if unknown_total else float("nan"),
+        "verified": verified,
+        "flagged": flagged,
     }
 
 
@@ -130,18 +138,21 @@ def main(argv: list[str] | None = None) -> int:
         report["photo"] = {
             k: sum(r[k] for r in rounds) / len(rounds) for k in ("top1", "window_top1", "recognised", "wrong")
         }
-        report["photo"]["known"] = sum(r["known"] for r in rounds)
+        for count in ("known", "verified", "flagged"):
+            report["photo"][count] = sum(r[count] for r in rounds)
     print(f"model {Path(config.model.path).name} (sha256 {embedder.sha256[:12]}), {len(labels)} photos")
     a, p = report["artwork"], report["photo"]
     print(
         f"artwork enrolment: brand top-1 {a['top1']:.1%}, best window right {a['window_top1']:.1%}, recognised "
         f"{a['recognised']:.1%}, another brand named {a['wrong']:.1%} ({a['known']} photos of "
-        f"21 enrolled brands); unknown rejection {a['unknown_rejection']:.1%} ({a['unknown']} photos of 6 others)"
+        f"21 enrolled brands); unknown rejection {a['unknown_rejection']:.1%} ({a['unknown']} photos of 6 others); "
+        f"genuine goods flagged `suspect`: {a['flagged']} of {a['verified']} verified as their brand"
     )
     print(
         f"photo enrolment:   brand top-1 {p['top1']:.1%}, best window right {p['window_top1']:.1%}, recognised "
         f"{p['recognised']:.1%}, another brand named {p['wrong']:.1%} "
-        f"({p['known']} scans over 5 rounds)"
+        f"({p['known']} scans over 5 rounds); genuine goods flagged `suspect`: {p['flagged']} of {p['verified']} "
+        "verified as their brand"
     )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
