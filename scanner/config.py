@@ -124,6 +124,12 @@ class VerifyConfig:
         "Authenticity (0-1) below this gives `suspect`; 0 takes the verifier's calibrated value "
         "(models/<verifier>.json), or 0.5 with the v0 rules.",
     )
+    photo_model: str = _field(
+        "",
+        "Pair model for a mark verified against a photo of genuine goods (a brand enrolled from photos, no "
+        "artwork), such as models/verifier_v8_int8.tflite, trained with photo references; an empty string uses "
+        "`model` for those too.",
+    )
     photo_suspect_threshold: float = _field(
         0.0,
         "Authenticity below this gives `suspect` for a brand verified against a photo of genuine goods (a brand "

@@ -22,7 +22,7 @@ import numpy as np
 from . import quality as quality_stage
 from .config import ScannerConfig
 from .embed import DEFAULT_UNKNOWN_THRESHOLD, Embedder
-from .exc import ImageError
+from .exc import ImageError, ModelError
 from .imageio import read_image
 from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
@@ -71,6 +71,7 @@ class ScanResult:
     overruled: bool = False  # a check beside the learned score flagged the mark (verify.Verification.overruled)
     views: list[dict[str, Any]] = field(default_factory=list)  # per view, for an item scanned from several
     view_frames: list[np.ndarray] = field(default_factory=list)  # those views' frames, for the record (not JSON)
+    verifier_sha256: str | None = None  # the pair model that scored it (a photo reference may have its own)
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -168,6 +169,7 @@ class Pipeline:
             if config.verify.model
             else None
         )
+        self.photo_verifier = self._photo_verifier(config)
         # Search stops at the first window as close as a typical framed genuine photo (the calibration
         # split's lower quartile): a closer window would change little, and recognised frames pay half.
         stop = float(calibration.get("search_stop", 0.0))
@@ -178,7 +180,7 @@ class Pipeline:
         default_threshold = self.verifier.suspect_threshold if self.verifier else V0_SUSPECT_THRESHOLD
         self.suspect_threshold = config.verify.suspect_threshold or default_threshold
         # A brand enrolled from photos only is verified photo against photo, whose genuine pairs score lower.
-        default_photo = self.verifier.photo_suspect_threshold if self.verifier else None
+        default_photo = self.photo_verifier.photo_suspect_threshold if self.photo_verifier else None
         self.photo_suspect_threshold = config.verify.photo_suspect_threshold or default_photo or self.suspect_threshold
         # An item's mean authenticity over several views is judged by its own threshold (scanner/views.py).
         default_views = self.verifier.views_suspect_threshold if self.verifier else None
@@ -186,6 +188,27 @@ class Pipeline:
         self.index.load(config.match.search_breadth)
         # OpenCV builds its colour-conversion tables on first use (~70 ms): pay that at start-up.
         locate(np.zeros((48, 64, 3), np.uint8), config.locate)
+
+    def _photo_verifier(self, config: ScannerConfig) -> PairVerifier | None:
+        """The pair model for marks verified against a photo reference: [verify] photo_model, trained with photo
+        references, or the artwork's model where none is set. It must take the pair the artwork's model takes,
+        since one alignment serves both."""
+        path = config.verify.photo_model
+        if not path or not self.verifier or Path(path).resolve() == self.verifier.path.resolve():
+            return self.verifier
+        model = PairVerifier(Path(path), config.model.threads, config.model.runtime)
+        if (model.size, model.alignment) != (self.verifier.size, self.verifier.alignment):
+            raise ModelError(
+                f"[verify] photo_model {path} takes {model.size} px pairs aligned by {model.alignment}, but [verify] "
+                f"model takes {self.verifier.size} px by {self.verifier.alignment}: set photo_model to a verifier "
+                'trained like the model, or to "" to use the model for photo references too'
+            )
+        return model
+
+    def verifier_for(self, reference: ReferenceImage) -> PairVerifier | None:
+        """The pair model that scores a mark verified against `reference`: the photo model for a photo of genuine
+        goods (no mark mask), the artwork's otherwise."""
+        return self.photo_verifier if reference.mask is None else self.verifier
 
     def threshold_for(self, reference: ReferenceImage) -> float:
         """The authenticity below which a mark verified against `reference` is `suspect`: the photo threshold
@@ -316,6 +339,8 @@ class Pipeline:
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
+        verifier = self.verifier_for(reference)
+        result.verifier_sha256 = verifier.sha256 if verifier else None
         result.verdict, result.reasons = decide_authenticity(verification, self.threshold_for(reference))
         result.reasons += named_by
 
@@ -327,7 +352,7 @@ class Pipeline:
         bounds = self.config.verify
         verification = judge(
             a,
-            self.verifier,
+            self.verifier_for(reference),
             self.threshold_for(reference),
             colour_bound=bounds.colour_bound,
             stroke_bound=bounds.stroke_bound,

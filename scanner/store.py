@@ -201,7 +201,9 @@ class ScanStore:
             "error": result.error,
             "result": json.dumps(result.to_json()),
             "model_sha256": context.model_sha256,
-            "verifier_sha256": context.verifier_sha256 if result.authenticity is not None else None,
+            "verifier_sha256": (result.verifier_sha256 or context.verifier_sha256)
+            if result.authenticity is not None
+            else None,
             "index_version": context.index_version,
             "note": context.note,
             "latitude": context.latitude,

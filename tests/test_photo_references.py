@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from scanner.config import DEFAULT_VERIFIER, ScannerConfig
+from scanner.exc import ModelError
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
 from tests.conftest import BRANDS, ROOT
@@ -69,10 +70,39 @@ def test_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, demo_index
     assert judged.brand == "mcdonalds" and judged.verdict is Verdict.PASS
 
 
-def test_the_shipped_verifier_has_a_photo_threshold_below_its_artwork_one():
-    """A pair of two captures scores lower than a capture and its artwork (models/README.md)."""
+def test_photo_references_are_scored_by_the_model_trained_on_them(tmp_path, demo_index_path):
+    """With [verify] photo_model set to verifier v8 (trained with photo references), a mark against a photo
+    reference is scored by it, at its own photo threshold, and against artwork by [verify] model; the result
+    names the model that scored it. The shipped config's empty photo_model uses the artwork's model for both."""
+    config = ScannerConfig()
+    config = replace(
+        config, verify=replace(config.verify, photo_model=str(ROOT / "models" / "verifier_v8_int8.tflite"))
+    )
+    photo = photograph(load_mark(BRANDS / "mcdonalds" / "logo.png"), np.random.default_rng(5), "genuine")
+    db = _photo_index(tmp_path, "mcdonalds", "starbucks", "adidas")
+    with Pipeline(config, db) as photos, Pipeline(config, demo_index_path) as artwork:
+        assert photos.verifier is not None and photos.photo_verifier is not None
+        trained = json.loads(photos.photo_verifier.path.with_suffix(".json").read_text())
+        assert trained["photo_references"] and photos.photo_suspect_threshold == trained["photo_suspect_threshold"]
+        against_photo, against_artwork = photos.scan(photo), artwork.scan(photo)
+    assert against_photo.brand == against_artwork.brand == "mcdonalds"
+    assert against_photo.verifier_sha256 == photos.photo_verifier.sha256 != photos.verifier.sha256
+    assert against_artwork.verifier_sha256 == photos.verifier.sha256
+    with Pipeline(ScannerConfig(), db) as single:
+        assert single.photo_verifier is single.verifier
+        assert single.scan(photo).verifier_sha256 == single.verifier.sha256
+
+
+def test_a_photo_model_that_takes_another_pair_is_refused(tmp_path):
+    """One alignment serves both models, so a photo model aligned otherwise is refused by name."""
+    model = tmp_path / "other.tflite"
+    shutil.copy(DEFAULT_VERIFIER, model)
     calibration = json.loads(DEFAULT_VERIFIER.with_suffix(".json").read_text())
-    assert 0 < calibration["photo_suspect_threshold"] < calibration["suspect_threshold"]
+    model.with_suffix(".json").write_text(json.dumps({**calibration, "alignment": "similarity"}))
+    config = ScannerConfig()
+    config = replace(config, verify=replace(config.verify, photo_model=str(model)))
+    with pytest.raises(ModelError, match="photo_model"):
+        Pipeline(config, _photo_index(tmp_path, "mcdonalds"))
 
 
 def test_photo_threshold_is_calibrated_on_photos_and_recorded_beside_the_model(tmp_path, capsys):
