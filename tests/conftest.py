@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.config import DEFAULT_MODEL, ScannerConfig
+from scanner.config import DEFAULT_MODEL, DEFAULT_VERIFIER, ScannerConfig
 from scanner.embed import Embedder
 from scanner.enroll import build_index
 from scanner.index import BrandIndex
@@ -19,6 +19,27 @@ ROOT = Path(__file__).resolve().parent.parent
 BRANDS = ROOT / "samples" / "brands"
 PHOTOS = ROOT / "samples" / "photos"
 VIDEO = ROOT / "samples" / "video" / "handheld.mp4"
+
+
+def copied_verifier(folder: Path) -> tuple[Path, dict]:
+    """The shipped verifier and its .json copied into `folder` (for tools that record a calibration beside
+    the model): (the copy's path, its calibration as shipped)."""
+    import json
+
+    model = folder / DEFAULT_VERIFIER.name
+    shutil.copy(DEFAULT_VERIFIER, model)
+    shutil.copy(DEFAULT_VERIFIER.with_suffix(".json"), model.with_suffix(".json"))
+    return model, json.loads(model.with_suffix(".json").read_text())
+
+
+def labelled_set(folder: Path, slugs: tuple[str, ...]) -> Path:
+    """A held-out-style set in folder/set with the bundled brands' refs and an empty photos/ (the test writes
+    its photos and labels.csv)."""
+    eval_set = folder / "set"
+    (eval_set / "photos").mkdir(parents=True)
+    for slug in slugs:
+        shutil.copytree(BRANDS / slug, eval_set / "refs" / slug)
+    return eval_set
 
 
 def drawn_bolder(artwork: np.ndarray, radius: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from scanner.config import DEFAULT_VERIFIER
-from tests.conftest import BRANDS, ROOT
+from tests.conftest import BRANDS, ROOT, copied_verifier, labelled_set
 
 sys.path.insert(0, str(ROOT / "tools"))
 from calibrate_verifier import main as calibrate  # noqa: E402
@@ -19,14 +19,11 @@ from synth_photos import load_mark, photograph_views  # noqa: E402
 
 
 def test_views_threshold_is_chosen_on_items_and_recorded_beside_the_model(tmp_path, capsys):
-    model = tmp_path / DEFAULT_VERIFIER.name
-    shutil.copy(DEFAULT_VERIFIER, model)
-    shutil.copy(DEFAULT_VERIFIER.with_suffix(".json"), model.with_suffix(".json"))
-    before = json.loads(model.with_suffix(".json").read_text())
+    model, before = copied_verifier(tmp_path)
     rows = ["file,expected,brand,kind,magnitude,changes,more_views"]
-    (tmp_path / "set" / "photos").mkdir(parents=True)
-    for slug in ("mcdonalds", "starbucks", "adidas"):
-        shutil.copytree(BRANDS / slug, tmp_path / "set" / "refs" / slug)
+    slugs = ("mcdonalds", "starbucks", "adidas")
+    labelled_set(tmp_path, slugs)
+    for slug in slugs:
         for n in range(2):
             views = photograph_views(load_mark(BRANDS / slug / "logo.png"), np.random.default_rng(n), 2, rich=True)
             names = [f"photos/genuine_{slug}_{n}_{v}.jpg" for v in (1, 2)]

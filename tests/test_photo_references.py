@@ -16,7 +16,7 @@ from scanner.config import DEFAULT_VERIFIER, ScannerConfig
 from scanner.exc import ModelError
 from scanner.pipeline import Pipeline
 from scanner.verdict import Verdict
-from tests.conftest import BRANDS, ROOT
+from tests.conftest import BRANDS, ROOT, copied_verifier, labelled_set
 
 sys.path.insert(0, str(ROOT / "tools"))
 from calibrate_verifier import main as calibrate  # noqa: E402
@@ -106,25 +106,22 @@ def test_a_photo_model_that_takes_another_pair_is_refused(tmp_path):
 
 
 def test_photo_threshold_is_calibrated_on_photos_and_recorded_beside_the_model(tmp_path, capsys):
-    model = tmp_path / DEFAULT_VERIFIER.name
-    shutil.copy(DEFAULT_VERIFIER, model)
-    shutil.copy(DEFAULT_VERIFIER.with_suffix(".json"), model.with_suffix(".json"))
-    before = json.loads(model.with_suffix(".json").read_text())
+    """Two genuine photos and one counterfeit of each of three brands, the brands enrolled from a photo each."""
+    eval_set = labelled_set(tmp_path, ("mcdonalds", "starbucks", "adidas"))
     rows = ["file,expected,brand,kind,magnitude"]
-    (tmp_path / "set" / "photos").mkdir(parents=True)
-    for slug in ("mcdonalds", "starbucks", "adidas"):
-        shutil.copytree(BRANDS / slug, tmp_path / "set" / "refs" / slug)
-        mark = load_mark(BRANDS / slug / "logo.png")
+    for folder in sorted((eval_set / "refs").iterdir()):
+        slug, mark = folder.name, load_mark(folder / "logo.png")
         for n in range(2):
             name = f"photos/genuine_{slug}_{n}.jpg"
-            cv2.imwrite(str(tmp_path / "set" / name), photograph(mark, np.random.default_rng(n), "genuine", rich=True))
+            cv2.imwrite(str(eval_set / name), photograph(mark, np.random.default_rng(n), "genuine", rich=True))
             rows.append(f"{name},pass,{slug},genuine,")
         fake, kind, _, _ = counterfeit_photo(mark, "missing", 0.9, np.random.default_rng(7))
-        cv2.imwrite(str(tmp_path / "set" / f"photos/{kind}_{slug}.jpg"), fake)
+        cv2.imwrite(str(eval_set / f"photos/{kind}_{slug}.jpg"), fake)
         rows.append(f"photos/{kind}_{slug}.jpg,suspect,{slug},{kind},0.9")
-    (tmp_path / "set" / "labels.csv").write_text("\n".join(rows) + "\n")
+    (eval_set / "labels.csv").write_text("\n".join(rows) + "\n")
 
-    args = ["--model", str(model), "--set", str(tmp_path / "set"), "--flag", "0.5", "--photo-references", "1"]
+    model, before = copied_verifier(tmp_path)
+    args = ["--model", str(model), "--set", str(eval_set), "--flag", "0.5", "--photo-references", "1"]
     assert calibrate(args) == 0
     after = json.loads(model.with_suffix(".json").read_text())
     assert after["suspect_threshold"] == before["suspect_threshold"]  # the artwork's operating point stays
@@ -133,7 +130,7 @@ def test_photo_threshold_is_calibrated_on_photos_and_recorded_beside_the_model(t
     printed = capsys.readouterr().out
     assert "photo_suspect_threshold" in printed and "no check beside the score" in printed
     with pytest.raises(SystemExit):
-        calibrate(["--model", str(model), "--views-set", str(tmp_path / "set"), "--photo-references", "1"])
+        calibrate(["--model", str(model), "--views-set", str(eval_set), "--photo-references", "1"])
 
 
 def test_an_item_of_a_photo_enrolled_brand_is_judged_by_the_photo_threshold(tmp_path, demo_index_path):
