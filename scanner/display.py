@@ -15,7 +15,7 @@ import numpy as np
 from .colourway import colourway_said
 from .exc import ScannerError
 from .pipeline import ScanResult
-from .verdict import Verdict
+from .verdict import AGAINST_PHOTO, Verdict
 from .verify import MAP_FAINT
 
 SCREEN = (800, 480)  # Raspberry Pi 7" touch display
@@ -161,9 +161,14 @@ def banner_numbers(result: ScanResult) -> str:
 
 def shown_reason(result: ScanResult) -> str:
     """The one line of reasons a screen or a table has room for: the first, and for a pass scored in a
-    colourway how the mark was printed ("consistent with the genuine reference (printed in white)")."""
+    colourway how the mark was printed ("consistent with the genuine reference (printed in white)"), or for a
+    pass against a photo of genuine goods that it was ("... (against a genuine photo)")."""
     line = result.reasons[0] if result.reasons else ""
-    printed = colourway_said(result.reasons) if result.verdict == Verdict.PASS else None
+    if result.verdict != Verdict.PASS:
+        return line
+    if AGAINST_PHOTO in result.reasons:
+        return f"{line} (against a genuine photo)"
+    printed = colourway_said(result.reasons)
     return f"{line} ({printed})" if printed else line
 
 

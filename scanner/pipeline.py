@@ -341,7 +341,8 @@ class Pipeline:
         result.findings, result.overruled = verification.reasons, verification.overruled
         verifier = self.verifier_for(reference)
         result.verifier_sha256 = verifier.sha256 if verifier else None
-        result.verdict, result.reasons = decide_authenticity(verification, self.threshold_for(reference))
+        against_photo = reference.mask is None
+        result.verdict, result.reasons = decide_authenticity(verification, self.threshold_for(reference), against_photo)
         result.reasons += named_by
 
     def _verify(self, frame: np.ndarray, match: _Match, reference: ReferenceImage) -> tuple[Verification, Box]:

@@ -23,6 +23,7 @@ class Verdict(StrEnum):
 
 TOO_SMALL = "logo too small in the frame: move closer"
 CONSISTENT = "consistent with the genuine reference"
+AGAINST_PHOTO = "compared with an enrolled photo of genuine goods (the brand has no artwork enrolled)"
 DEVIATES = "deviates from the genuine reference"  # a suspect's words when nothing more particular was found
 
 
@@ -49,9 +50,13 @@ def _closest(candidate: Candidate) -> str:
     return f"closest: {candidate.brand_id}, similarity {candidate.similarity:.2f}"
 
 
-def decide_authenticity(verification: Verification, threshold: float) -> tuple[Verdict, list[str]]:
-    # A colourway the mark was compared in is said last: how it was judged, not what deviates.
+def decide_authenticity(
+    verification: Verification, threshold: float, against_photo: bool = False
+) -> tuple[Verdict, list[str]]:
+    # How the mark was judged is said last, after what deviates: a colourway it was compared in, and a photo of
+    # genuine goods compared with where the brand has no artwork (a weaker check, which an inspector should see).
     how = [verification.colourway] if verification.colourway else []
+    how += [AGAINST_PHOTO] if against_photo else []
     if verification.authenticity < threshold or verification.overruled:
         return Verdict.SUSPECT, [*(verification.reasons or [DEVIATES]), *how]
     return Verdict.PASS, [CONSISTENT, *how]

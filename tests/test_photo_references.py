@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from scanner.config import DEFAULT_VERIFIER, ScannerConfig
+from scanner.display import shown_reason
 from scanner.exc import ModelError
 from scanner.pipeline import Pipeline
-from scanner.verdict import Verdict
+from scanner.verdict import AGAINST_PHOTO, CONSISTENT, Verdict
 from tests.conftest import BRANDS, ROOT, copied_verifier, labelled_set
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -65,9 +66,14 @@ def test_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, demo_index
     assert flagged.brand == passed.brand == "mcdonalds"
     assert flagged.authenticity == passed.authenticity
     assert flagged.verdict is Verdict.SUSPECT and passed.verdict is Verdict.PASS
+    # Either way the words say it was compared with a photo, and a pass's one line on the screen says so too.
+    assert flagged.reasons[-1] == passed.reasons[-1] == AGAINST_PHOTO
+    assert shown_reason(passed) == f"{CONSISTENT} (against a genuine photo)"
+    assert shown_reason(flagged) == flagged.reasons[0] != AGAINST_PHOTO
     with Pipeline(_with_thresholds(1.0), demo_index_path) as against_artwork:
         judged = against_artwork.scan(photo)
     assert judged.brand == "mcdonalds" and judged.verdict is Verdict.PASS
+    assert AGAINST_PHOTO not in judged.reasons and shown_reason(judged) == CONSISTENT
 
 
 def test_photo_references_are_scored_by_the_model_trained_on_them(tmp_path, demo_index_path):
