@@ -11,7 +11,11 @@ Photos the scanner would send to `rescan` are dropped: they never reach the veri
 run (a machine lent for minutes): brands are then taken in an order shuffled by the seed and the set holds those
 finished in time; a brand's photos are the same whichever order it comes in.
 
-Output arrays: aligned (N, S, S, 3) and reference index per sample, references (B, S, S, 3), all uint8 BGR
+With `--photo-references SHARE` each brand also gets a genuine photo as a second reference (a brand enrolled from
+photos of genuine goods, with no artwork), and that share of its pairs is aligned to the photo instead.
+
+Output arrays: aligned (N, S, S, 3) and reference index per sample, references (R, S, S, 3), all uint8 BGR, with
+reference_is_photo (R,) saying which references are such photos
 (S: `--size`, the side the pair is compared at, which becomes the trained verifier's input side; `--align`:
 the scanner's similarity alignment, or that refined to a homography by scanner/refine.py, recorded in the
 set as `alignment` and passed on to the verifier trained on it);
@@ -79,16 +83,19 @@ def aligned_query(photo: np.ndarray, reference: ReferenceImage, size: int, refin
     return align_in_frame(photo, location.box, reference, size, refined)[0].aligned
 
 
-def photo_reference(mark: np.ndarray, rng: np.random.Generator) -> tuple[ReferenceImage, np.ndarray, Box] | None:
+def photo_reference(
+    mark: np.ndarray, rng: np.random.Generator
+) -> tuple[ReferenceImage, np.ndarray, Box, tuple[int, int]] | None:
     """A genuine photo of the mark enrolled as its brand's reference, as `scanner enroll` frames a photo of
     genuine goods (no mask): (the reference, the homography from the mark's pixels to the photo, the photo's
-    framed box), or None when none of a few captures would pass the scanner's quality gate and locate."""
+    framed box, the photo's width and height), or None when none of a few captures would pass the scanner's
+    quality gate and locate."""
     for _ in range(PHOTO_REFERENCE_TRIES):
         photo, _, placement = photograph_with_placement(mark, rng, "genuine", rich=True)
         if not assess(photo, CONFIG.quality).ok or too_small(locate(photo, CONFIG.locate), CONFIG):
             continue
         ref_crop, _, box = frame_reference(photo, CONFIG.locate)
-        return ReferenceImage(0, "", ref_crop, None), placement, box
+        return ReferenceImage(0, "", ref_crop, None), placement, box, (photo.shape[1], photo.shape[0])
     return None
 
 
@@ -130,10 +137,10 @@ def brand_pairs(job: tuple[int, str, Path, int, int, int, bool, float, float]) -
                 continue
         against_photo = photo is not None and photo_rng.random() < photo_references
         if against_photo:
-            reference, placement, ref_box = photo  # type: ignore[misc]
+            reference, placement, ref_box, photo_size = photo  # type: ignore[misc]
             # The changed part, carried from the mark's pixels into the reference photo's frame.
             if where is not None:
-                where = cv2.warpPerspective(where, placement, (query.shape[1], query.shape[0]))
+                where = cv2.warpPerspective(where, placement, photo_size)
         else:
             reference, ref_box = artwork, box
         target = np.zeros((grid, grid), np.uint8) if where is None else deviation_target(where, ref_box, grid)
