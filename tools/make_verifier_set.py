@@ -2,7 +2,7 @@
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
     python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
-        [--size 128] [--align similarity|refined] [--minutes M] [--colourways SHARE]
+        [--size 128] [--align similarity|refined] [--minutes M] [--colourways SHARE] [--photo-references SHARE]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
