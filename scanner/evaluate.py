@@ -236,6 +236,8 @@ class Evaluation:
             "confusion": {f"{e}->{p}": n for (e, p), n in sorted(self.confusion.items())},
             "genuine_flagged": self.genuine_flagged,
             "counterfeit_detection": self.counterfeit_detection(),
+            # Only a set labelled with colourways (make_heldout_set.py --colourways) has the text report's table.
+            **({"by_colourway": colourways} if (colourways := self.by_colourway()) else {}),
         }
 
 

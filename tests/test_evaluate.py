@@ -300,3 +300,6 @@ def test_colourways_are_tallied_apart(tmp_path):
     assert list(table) == ["one_colour_dark", "reversed"]
     assert "reversed                 4    25.0%    25.0%      1    100.0%" in format_report(tallied)
     assert "colourway" not in format_report(Evaluation([outcome("pass", "pass", None)]))
+    # `scanner eval --json` carries the same table, and a set without colourways has none.
+    assert tallied.as_dict()["by_colourway"] == table
+    assert "by_colourway" not in Evaluation([outcome("pass", "pass", None)]).as_dict()
