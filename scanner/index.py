@@ -67,6 +67,11 @@ class ReferenceImage:
     # decoded references, so each is computed once, not on every scan.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def artwork(self) -> bool:
+        """Whether this is the brand's artwork (it has a mark mask), not a photo of genuine goods."""
+        return self.mask is not None
+
     def derive(self, key: tuple, make: Callable[[], Any]) -> Any:
         if key not in self.derived:
             self.derived[key] = make()
@@ -233,7 +238,7 @@ class BrandIndex:
         several colourways (a gold and a black mark, say) is verified against the one the mark is nearest;
         else the brand's first artwork, or the matched reference when the brand has none."""
         matched = self.reference(matched_id)
-        if matched.mask is not None:
+        if matched.artwork:
             return matched
         artwork = self._first_artwork(brand_id)
         return self.reference(artwork) if artwork is not None else matched

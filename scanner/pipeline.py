@@ -205,15 +205,12 @@ class Pipeline:
             )
         return model
 
-    def verifier_for(self, reference: ReferenceImage) -> PairVerifier | None:
-        """The pair model that scores a mark verified against `reference`: the photo model for a photo of genuine
-        goods (no mark mask), the artwork's otherwise."""
-        return self.photo_verifier if reference.mask is None else self.verifier
-
-    def threshold_for(self, reference: ReferenceImage) -> float:
-        """The authenticity below which a mark verified against `reference` is `suspect`: the photo threshold
-        for a photo of genuine goods (no mark mask), the artwork's otherwise."""
-        return self.photo_suspect_threshold if reference.mask is None else self.suspect_threshold
+    def judged_by(self, reference: ReferenceImage) -> tuple[PairVerifier | None, float]:
+        """(the pair model that scores a mark verified against `reference`, the authenticity below which it is
+        `suspect`): the photo model and threshold for a photo of genuine goods, the artwork's otherwise."""
+        if reference.artwork:
+            return self.verifier, self.suspect_threshold
+        return self.photo_verifier, self.photo_suspect_threshold
 
     def views_threshold_for(self, brand_id: str | None) -> float:
         """The threshold for an item's mean authenticity over views naming `brand_id`. A brand enrolled from
@@ -330,7 +327,8 @@ class Pipeline:
 
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
-        verification, result.box = timer("verify", self._verify, frame, match, reference)
+        verifier, threshold = self.judged_by(reference)
+        verification, result.box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
         result.authenticity = verification.authenticity
         result.colour_deviation = verification.colour_deviation
         result.stroke_offset = verification.stroke_offset
@@ -339,22 +337,28 @@ class Pipeline:
         result.reference, result.reference_png = reference.crop, reference.png
         result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
-        verifier = self.verifier_for(reference)
         result.verifier_sha256 = verifier.sha256 if verifier else None
-        against_photo = reference.mask is None
-        result.verdict, result.reasons = decide_authenticity(verification, self.threshold_for(reference), against_photo)
+        against_photo = not reference.artwork
+        result.verdict, result.reasons = decide_authenticity(verification, threshold, against_photo)
         result.reasons += named_by
 
-    def _verify(self, frame: np.ndarray, match: _Match, reference: ReferenceImage) -> tuple[Verification, Box]:
-        """The match verified against `reference`, and the box it was verified in (the mark framed again when
-        the match's box framed it badly: verify.align_in_frame)."""
+    def _verify(
+        self,
+        frame: np.ndarray,
+        match: _Match,
+        reference: ReferenceImage,
+        verifier: PairVerifier | None,
+        threshold: float,
+    ) -> tuple[Verification, Box]:
+        """The match verified against `reference` by `verifier` at `threshold` (judged_by), and the box it was
+        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame)."""
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
         bounds = self.config.verify
         verification = judge(
             a,
-            self.verifier_for(reference),
-            self.threshold_for(reference),
+            verifier,
+            threshold,
             colour_bound=bounds.colour_bound,
             stroke_bound=bounds.stroke_bound,
             part_colour_bound=bounds.part_colour_bound,

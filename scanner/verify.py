@@ -411,7 +411,7 @@ class Alignment:
         for a photo reference, whose colours carry its own light and print, not the artwork's inks."""
         if self.source is None:
             return make(self.reference, self.ref_mask)
-        if self.source.mask is None:
+        if not self.source.artwork:
             return photo
         side = self.reference.shape[0]
         return self.source.derive((name, side), lambda: make(self.reference, self.ref_mask))
