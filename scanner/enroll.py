@@ -113,6 +113,15 @@ def _add(
         report.updated += 1
 
 
+def name_brand(index: BrandIndex, folder: Path) -> str:
+    """The folder's brand in the index, named, coloured and aliased as its brand.json says; its id."""
+    meta = read_brand_json(folder)
+    index.upsert_brand(
+        folder.name, meta.get("name") or folder.name, meta.get("colour"), list(meta.get("aliases") or [])
+    )
+    return folder.name
+
+
 def build_index(
     refs_dir: Path,
     index: BrandIndex,
@@ -127,9 +136,7 @@ def build_index(
     report = EnrolReport()
     suffixes = image_suffixes()
     for folder in progress(brand_folders(Path(refs_dir))):
-        brand_id = folder.name
-        meta = read_brand_json(folder)
-        index.upsert_brand(brand_id, meta.get("name") or brand_id, meta.get("colour"), list(meta.get("aliases") or []))
+        brand_id = name_brand(index, folder)
         report.brands.add(brand_id)
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
         if not files:

@@ -25,7 +25,7 @@ from synth_photos import make_photo  # noqa: E402
 
 from scanner.config import DEFAULT_MODEL, LocateConfig  # noqa: E402
 from scanner.embed import Embedder  # noqa: E402
-from scanner.enroll import brand_folders, enroll_images, read_brand_json  # noqa: E402
+from scanner.enroll import brand_folders, enroll_images, name_brand  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 
 PHOTO_SEED = 900_000  # first seed of the enrolled photos: distinct from every evaluation set's
@@ -58,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 def name_brands(index: BrandIndex, refs: Path) -> None:
     """Each brand folder's brand, named as its brand.json names it, with no reference yet."""
     for folder in brand_folders(refs):
-        meta = read_brand_json(folder)
-        index.upsert_brand(
-            folder.name, meta.get("name") or folder.name, meta.get("colour"), list(meta.get("aliases") or [])
-        )
+        name_brand(index, folder)
 
 
 def enrol_synthetic_photos(index: BrandIndex, embedder: Embedder, refs: Path, per_brand: int, seed: int) -> int:
