@@ -42,12 +42,10 @@ def wants_more_views(first: ScanResult, more_views_for: str) -> bool:
     return first.authenticity is not None and low <= first.authenticity < high
 
 
-def combine_views(
-    views: list[ScanResult], views_threshold: float | Callable[[str | None], float]
-) -> tuple[int, ScanResult]:
+def combine_views(views: list[ScanResult], views_threshold: Callable[[str | None], float]) -> tuple[int, ScanResult]:
     """(the index of the view whose image, box and heatmap the item's result shows, the item's result) from its
-    views' results, in the order taken (none may be an unreadable file). `views_threshold` judges the mean
-    authenticity, or gives the threshold for the brand the views name."""
+    views' results, in the order taken (none may be an unreadable file). `views_threshold` gives the threshold
+    for the mean authenticity of views naming a brand (Pipeline.views_threshold_for)."""
     if not views:
         raise ValueError("an item needs at least one view")
     summary = [_summary(n, view) for n, view in enumerate(views, start=1)]
@@ -61,8 +59,7 @@ def combine_views(
     if len(voting) == 1:
         source, result = voting[0], replace(voting[0], views=summary)
     else:
-        threshold = views_threshold(brand) if callable(views_threshold) else views_threshold
-        source, result = _averaged(voting, threshold, summary)
+        source, result = _averaged(voting, views_threshold(brand), summary)
     others = sorted({v.brand_name or v.brand or "?" for v in judged if v.brand != brand})
     if others:
         result.reasons = [*result.reasons, f"another view read as {', '.join(others)}"]

@@ -21,6 +21,11 @@ from synth_photos import load_mark, photograph_views  # noqa: E402
 THRESHOLD = 0.5
 
 
+def at_threshold(brand: str | None) -> float:
+    """The views threshold for any brand: what Pipeline.views_threshold_for gives a brand with artwork."""
+    return THRESHOLD
+
+
 def view(
     verdict: Verdict,
     authenticity: float | None = None,
@@ -48,7 +53,7 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
     """0.55 and 0.35: one view alone would pass and the other be flagged; their mean, 0.45, is under the
     threshold, and the words and heatmap come from the view that shows the deviation best."""
     seen = view(Verdict.SUSPECT, 0.35, findings=["element missing near top"], image="b.jpg")
-    shown, item = combine_views([view(Verdict.PASS, 0.55), seen], THRESHOLD)
+    shown, item = combine_views([view(Verdict.PASS, 0.55), seen], at_threshold)
     assert item.verdict is Verdict.SUSPECT and item.image == "b.jpg" and shown == 1
     assert item.authenticity == pytest.approx(0.45)
     assert item.reasons[0] == "element missing near top"
@@ -59,7 +64,9 @@ def test_the_mean_of_the_views_decides_and_the_worst_view_explains():
 
 def test_a_view_flagged_by_the_light_is_outvoted():
     """A glare flags one view (0.30), the other shows the mark clean (0.95): mean 0.625, the item passes."""
-    shown, item = combine_views([view(Verdict.SUSPECT, 0.30, image="glare.jpg"), view(Verdict.PASS, 0.95)], THRESHOLD)
+    shown, item = combine_views(
+        [view(Verdict.SUSPECT, 0.30, image="glare.jpg"), view(Verdict.PASS, 0.95)], at_threshold
+    )
     assert item.verdict is Verdict.PASS and item.image == "a.jpg" and shown == 1
     assert item.reasons == ["consistent with the genuine reference in 2 views (authenticity 0.30 and 0.95, mean 0.62)"]
 
@@ -67,9 +74,9 @@ def test_a_view_flagged_by_the_light_is_outvoted():
 def test_a_check_beside_the_score_flags_the_item_only_when_every_view_shows_it():
     colour = ["colour differs from reference"]
     once = [view(Verdict.SUSPECT, 0.9, findings=colour, overruled=True), view(Verdict.PASS, 0.9)]
-    assert combine_views(once, THRESHOLD)[1].verdict is Verdict.PASS
+    assert combine_views(once, at_threshold)[1].verdict is Verdict.PASS
     twice = [view(Verdict.SUSPECT, 0.9, findings=colour, overruled=True)] * 2
-    _, item = combine_views(twice, THRESHOLD)
+    _, item = combine_views(twice, at_threshold)
     assert item.verdict is Verdict.SUSPECT and item.reasons[0] == colour[0]
     assert item.reasons[-1] == "2 views: authenticity 0.90 and 0.90, mean 0.90 (the check above fired in every view)"
 
@@ -77,18 +84,18 @@ def test_a_check_beside_the_score_flags_the_item_only_when_every_view_shows_it()
 def test_views_that_were_not_judged_do_not_vote():
     """A blurred second view leaves the first one's own verdict; with no judged view, unknown beats rescan."""
     alone = view(Verdict.SUSPECT, 0.40, findings=["about 18% wider than reference"])
-    _, item = combine_views([alone, view(Verdict.RESCAN)], THRESHOLD)
+    _, item = combine_views([alone, view(Verdict.RESCAN)], at_threshold)
     assert item.verdict is Verdict.SUSPECT and item.reasons == alone.reasons and item.authenticity == 0.40
-    assert combine_views([view(Verdict.RESCAN), view(Verdict.UNKNOWN)], THRESHOLD)[0] == 1  # the unknown view
-    assert combine_views([view(Verdict.RESCAN)] * 2, THRESHOLD)[1].verdict is Verdict.RESCAN
+    assert combine_views([view(Verdict.RESCAN), view(Verdict.UNKNOWN)], at_threshold)[0] == 1  # the unknown view
+    assert combine_views([view(Verdict.RESCAN)] * 2, at_threshold)[1].verdict is Verdict.RESCAN
     with pytest.raises(ValueError):
-        combine_views([], THRESHOLD)
+        combine_views([], at_threshold)
 
 
 def test_the_view_nearest_its_brand_names_the_item_and_another_brand_is_said():
     near = view(Verdict.PASS, 0.9, brand="nike", similarity=0.8)
     other = view(Verdict.SUSPECT, 0.1, brand="puma", similarity=0.6)
-    _, item = combine_views([other, near], THRESHOLD)
+    _, item = combine_views([other, near], at_threshold)
     assert item.brand == "nike" and item.verdict is Verdict.PASS
     assert item.reasons[-1] == "another view read as puma"
 
@@ -214,8 +221,8 @@ def test_the_screen_says_how_many_views_the_verdict_came_from():
     from scanner.display import banner_numbers, render_screen, views_judged
 
     one = view(Verdict.PASS, 0.9)
-    _, item = combine_views([view(Verdict.PASS, 0.8), view(Verdict.PASS, 0.9)], THRESHOLD)
-    _, alone = combine_views([view(Verdict.PASS, 0.8), view(Verdict.RESCAN)], THRESHOLD)
+    _, item = combine_views([view(Verdict.PASS, 0.8), view(Verdict.PASS, 0.9)], at_threshold)
+    _, alone = combine_views([view(Verdict.PASS, 0.8), view(Verdict.RESCAN)], at_threshold)
     assert [views_judged(r) for r in (one, item, alone)] == [1, 2, 1]  # the rescan view judged nothing
     assert banner_numbers(item) == "match 0.70  authenticity 0.85"  # the mean, beside the brand
     # "2 views" is written right of the headline, where a single scan's banner stays plain.
