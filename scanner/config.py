@@ -104,6 +104,14 @@ class MatchConfig:
         "the calibration split's unknown-brand photos (0.727) to 1 (tools/calibrate_shape.py --by alignment).",
     )
 
+    reprint_fields: bool = _field(
+        True,
+        "A frame nothing else names, whose located object is a field of one colour with a mark inside (a mark "
+        "reversed out of a coloured square or a dark label), is named from the mark redrawn dark on light "
+        "(scanner/reprint.py), when its nearest brand's reference lines up with that copy at least as well as "
+        "align_correlation asks; off with align_correlation = 0.",
+    )
+
     def __post_init__(self) -> None:
         if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0 or self.shape_inliers < 0:
             raise ConfigError(

@@ -27,6 +27,7 @@ from .imageio import read_image
 from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
+from .reprint import reprint_in_field
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
 from .verify import RULES_SIZE, Verification, align_in_frame, alignment_correlation, judge, shape_inliers
 
@@ -377,8 +378,9 @@ class Pipeline:
     def _name_unmatched(
         self, result: ScanResult, located: _Match, windows: list[_Match], threshold: float, timer: _Timer
     ) -> tuple[_Match, str] | None:
-        """A frame no brand matched by similarity, named by shape or else by outline: (the match to verify, the
-        reason that says how), or None when neither names it. `threshold` is the located box's."""
+        """A frame no brand matched by similarity, named by shape, else by outline, else as a mark printed on a
+        field (_reprinted): (the match to verify, the reason that says how), or None when none names it.
+        `threshold` is the located box's."""
 
         def missed(named: _Match) -> str:
             """How far the named match's similarity fell short: a scene-search window has its own threshold."""
@@ -402,7 +404,32 @@ class Pipeline:
                 outline = f"the mark lines up with the {result.brand_name} reference"
                 correlation = f"edge correlation {result.align_correlation:.2f}"
                 return lined_up, f"named by outline: {outline} ({correlation}; {missed(lined_up)})"
+            if self.config.match.reprint_fields:
+                reprinted = timer("reprint", self._reprinted, located)
+                if reprinted is not None:
+                    copied, lines_up = reprinted
+                    self._name(result, copied)
+                    inside = f"the mark inside its field, redrawn dark on light, lines up with the {result.brand_name}"
+                    return copied, f"named as a print on a field: {inside} reference (edge correlation {lines_up:.2f})"
         return None
+
+    def _reprinted(self, located: _Match) -> tuple[_Match, float] | None:
+        """The located box matched anew from its mark redrawn dark on light (scanner/reprint.py), with how well
+        that copy lines up with its nearest brand's reference; None when the box holds no mark inside a field or
+        the copy lines up less than [match] align_correlation asks."""
+        copy = reprint_in_field(located.crop, self.config.locate)
+        if copy is None:
+            return None
+        embedding = self.embedder.embed(copy)
+        candidates = self.index.search(embedding, self.config.match.top_k)
+        if not candidates:
+            return None
+        reference = self.index.verification_reference(candidates[0].brand_id, candidates[0].reference_id)
+        correlation = alignment_correlation(copy, reference)
+        if correlation < self.config.match.align_correlation:
+            return None
+        # The box and its crop as photographed: the verifier judges the print, not the copy.
+        return _Match(located.box, located.crop, embedding, candidates), correlation
 
     def _best_by(
         self,

@@ -1,10 +1,13 @@
 """The held-out evaluation set for the trained embedder: brands the model never saw, each enrolled from ONE
 clean artwork, photographed with the rich generator (tools/synth_photos.py), plus unenrolled brands.
 
-    python tools/make_heldout_set.py simple-icons-*.tgz --out DIR [--split test|calibration] [--without tilt|print]
+    python tools/make_heldout_set.py simple-icons-*.tgz --out DIR [--split test|calibration|unknowns] \
+        [--without tilt|print]
 
 Brands come from the held-out share of simple-icons (tools/splits.py), ordered by a hash of the slug: the
-`calibration` split takes one block of 100 enrolled and 50 unknown brands, `test` another, disjoint block.
+`calibration` split takes one block of 100 enrolled and 50 unknown brands, `test` another, disjoint block;
+`unknowns` every held-out brand after those two blocks (423), none enrolled, 2 photos each: unrelated marks
+enough to measure how near one comes to an enrolled brand by chance.
 Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in turn: rescan) and two
 counterfeits (tools/counterfeits.py: the eight kinds in turn, one subtle with magnitude below 0.5 and one
 obvious above it: suspect); per unknown brand, 2 photos. Writes DIR/refs/<slug>/ (the enrolment artwork,
@@ -53,7 +56,9 @@ from synth_photos import (  # noqa: E402
 )
 
 ENROLLED, UNKNOWN = 100, 50
-SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN}
+# `unknowns` is every held-out brand after the two splits' blocks, none enrolled: unrelated marks enough to
+# measure how close one comes to an enrolled brand by chance (tools/calibrate_shape.py --chance).
+SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN, "unknowns": 2 * (ENROLLED + UNKNOWN)}
 DEGRADED = ("blur", "dark", "glare")
 
 
@@ -136,8 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     if (args.out / "labels.csv").exists():
         raise SystemExit(f"{args.out} already holds an evaluation set; remove it first")
 
-    brands = held_out_brands(args.tarball)[SPLIT_OFFSET[args.split] :][: ENROLLED + UNKNOWN]
-    enrolled, unknown = brands[:ENROLLED], brands[ENROLLED:]
+    brands = held_out_brands(args.tarball)[SPLIT_OFFSET[args.split] :]
+    if args.split == "unknowns":
+        enrolled, unknown = [], brands
+    else:
+        brands = brands[: ENROLLED + UNKNOWN]
+        enrolled, unknown = brands[:ENROLLED], brands[ENROLLED:]
     refs, photos, changes = args.out / "refs", args.out / "photos", args.out / "changes"
     import_brands(args.tarball, refs, brands, 256)  # every artwork rendered; unknown ones moved out below
     art = args.out / "unknown-art"

@@ -1,0 +1,83 @@
+"""A mark printed light inside a field of colour, redrawn dark on light so that the embedder can name it.
+
+Goods often carry a brand's mark reversed out of a field: a white mark on a square of the brand's colour, or on a
+black label. The locator frames the field, the most salient thing in view, and the embedder, which learned
+marks drawn in ink on a ground, sees a coloured square. On the calibration split's colourway photos
+(`tools/make_heldout_set.py --colourways`) half of the reversed prints were called `unknown`.
+
+`reprint_in_field` finds the field (the located object, its holes filled), reads the field's colour just inside
+its edge, and takes as the mark whatever inside stands off that colour. The mark is drawn dark on white, the
+field's edge left out, and framed as an enrolled reference is framed (scanner/enroll.py `frame_reference`).
+The pipeline names a frame from this copy only as a last resort, and only when the copy's nearest brand's
+reference lines up with it in edges as closely as naming by outline asks (Pipeline._name_reprinted): an
+unrelated mark comes nearest some brand by chance, but does not line up with it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .config import LocateConfig
+from .locate import CROP_SIZE, crop, foreground_mask, locate
+
+MIN_FIELD = 0.15  # share of the crop the field must cover: less is a mark on the goods, not a field
+MARK_SHARE = (0.03, 0.75)  # share of the field's inside the mark takes: outside it, no mark stands off a field
+EDGE = 40  # the field's edge band is the crop's side over this (about 5 px at 224): left out, and where the
+# field's own colour is read
+NOISE_MARGIN = 8.0  # Lab units over the field's own spread before a pixel counts as mark (as locate's floor)
+
+
+def reprint_in_field(image: np.ndarray, config: LocateConfig) -> np.ndarray | None:
+    """The BGR crop's mark redrawn dark on white and framed as a reference is (CROP_SIZE square), when the crop
+    holds a field of one colour with a mark inside it; None when it does not."""
+    field = _field(image)
+    if field is None:
+        return None
+    band = max(3, image.shape[0] // EDGE)
+    kernel = np.ones((band, band), np.uint8)
+    inside = cv2.erode(field, kernel)
+    edge = (inside > 0) & (cv2.erode(inside, kernel) == 0)
+    if not edge.any():
+        return None
+    lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
+    distance = np.sqrt(np.square(lab - np.median(lab[edge], axis=0)).sum(axis=2))
+    mark = (inside > 0) & (distance > _mark_threshold(distance, inside > 0, edge))
+    share = mark.sum() / max(1, np.count_nonzero(inside))
+    if not MARK_SHARE[0] < share < MARK_SHARE[1]:
+        return None
+    # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
+    ink = np.clip(distance / max(float(np.median(distance[mark])), 1e-6), 0, 1)
+    grey = np.where(inside > 0, 255 * (1 - ink), 255).astype(np.uint8)
+    redrawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    return crop(redrawn, locate(redrawn, config).box, CROP_SIZE)
+
+
+def _field(image: np.ndarray) -> np.ndarray | None:
+    """0/255 mask of the largest object unlike the crop's border, its holes filled; None when it covers less
+    than MIN_FIELD of the crop."""
+    objects = foreground_mask(image)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(objects)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    field = _filled(((labels == largest) * 255).astype(np.uint8))
+    return field if np.count_nonzero(field) >= MIN_FIELD * field.size else None
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """The 0/255 mask with its holes filled: whatever the outside, flooded from a corner, does not reach."""
+    outside = np.pad(mask, 1)
+    cv2.floodFill(outside, None, (0, 0), 255)
+    return mask | cv2.bitwise_not(outside)[1:-1, 1:-1]
+
+
+def _mark_threshold(distance: np.ndarray, inside: np.ndarray, edge: np.ndarray) -> float:
+    """Distance from the field's colour past which a pixel inside the field is mark: Otsu's split of the inside,
+    and never under the field's own spread at its edge plus NOISE_MARGIN."""
+    values = distance[inside]
+    top = max(float(values.max()), 1e-6)
+    scaled = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8).reshape(-1, 1)
+    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    floor = float(np.percentile(distance[edge], 95)) + NOISE_MARGIN
+    return max(floor, otsu * top / 255.0)
