@@ -3,14 +3,15 @@
 Goods often carry a brand's mark reversed out of a field: a white mark on a square of the brand's colour, or on a
 black label. The locator frames the field, the most salient thing in view, and the embedder, which learned
 marks drawn in ink on a ground, sees a coloured square. On the calibration split's colourway photos
-(`tools/make_heldout_set.py --colourways`) half of the reversed prints were called `unknown`.
+(`tools/make_heldout_set.py --colourways`) 44% of the genuine reversed prints were called `unknown`.
 
 `reprint_in_field` finds the field (the located object, its holes filled), reads the field's colour just inside
 its edge, and takes as the mark whatever inside stands off that colour. The mark is drawn dark on white, the
 field's edge left out, and framed as an enrolled reference is framed (scanner/enroll.py `frame_reference`).
 The pipeline names a frame from this copy only as a last resort, and only when the copy's nearest brand's
-reference lines up with it in edges as closely as naming by outline asks (Pipeline._name_reprinted): an
-unrelated mark comes nearest some brand by chance, but does not line up with it.
+reference lines up with it in edges as closely as naming by outline asks (Pipeline._reprinted): an
+unrelated mark comes nearest some brand by chance, but does not line up with it. A mark with holes, printed
+on the goods, reads as a field too (its holes become the "mark"); that gate is what rules such copies out.
 """
 
 from __future__ import annotations
