@@ -25,6 +25,7 @@ from .config import LocateConfig
 ANALYSIS_SIDE = 320
 CROP_SIZE = 224  # side of the square logo crop handed to the embedder and verifier (and kept as a reference)
 BORDER = 0.06  # fraction of each side sampled as background
+NOISE_MARGIN = 8.0  # Lab units over the background's own spread before a pixel stands off it
 # Scene-search windows: sides as fractions of the frame's shorter side, each grid overlapping by half.
 # Smaller windows (0.4, 0.3) found no more logos on the calibration split or the FlickrLogos photos and
 # double the count (about 27 windows per 4:3 frame with these three, 31 with the blobs).
@@ -53,7 +54,7 @@ class Location:
     scale: float = 1.0
 
 
-def _colour_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
+def colour_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """Euclidean Lab distance of every pixel to `colour`; the channels summed by hand, three times faster
     than np.linalg.norm over a last axis of three (same values)."""
     squared = np.square(lab - colour)
@@ -74,18 +75,30 @@ def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
     `split` scales Otsu's threshold on the colour distance: below 1 keeps thin strokes and anti-aliased
     tips (finding the whole extent), 1 gives the crisp silhouette (comparing shapes).
     """
-    lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = blurred_lab(image)
     height, width = lab.shape[:2]
     border = edge_band(lab, max(1, int(height * BORDER)), max(1, int(width * BORDER)))
     background = np.median(border, axis=0)
-    distance = _colour_distance(lab, background)
-    # Border pixels' own spread sets the noise floor; Otsu separates mark from surface above it.
-    floor = float(np.percentile(_colour_distance(border, background), 95)) + 8.0
-    scaled = np.clip(distance * (255.0 / max(distance.max(), 1e-6)), 0, 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    threshold = max(floor, split * otsu * distance.max() / 255.0)
+    distance = colour_distance(lab, background)
+    threshold = distance_threshold(distance, colour_distance(border, background), split)
     mask = (distance > threshold).astype(np.uint8) * 255
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+
+def blurred_lab(image: np.ndarray) -> np.ndarray:
+    """The BGR image, lightly blurred against sensor noise, in float32 Lab: what colours are told apart in."""
+    return cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
+
+
+def distance_threshold(distance: np.ndarray, background: np.ndarray, split: float = 1.0) -> float:
+    """Colour distance past which a pixel stands off its background: Otsu's split of `distance` (scaled by
+    `split`), and never under the 95th percentile of the background's own distances (its noise) plus
+    NOISE_MARGIN."""
+    floor = float(np.percentile(background, 95)) + NOISE_MARGIN
+    top = float(distance.max())
+    scaled = np.clip(distance * (255.0 / max(top, 1e-6)), 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(scaled.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return max(floor, split * otsu * top / 255.0)
 
 
 def _square_around(x0: float, y0: float, x1: float, y1: float, padding: float) -> Box:

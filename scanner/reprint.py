@@ -20,13 +20,12 @@ import cv2
 import numpy as np
 
 from .config import LocateConfig
-from .locate import CROP_SIZE, crop, foreground_mask, locate
+from .locate import CROP_SIZE, blurred_lab, colour_distance, crop, distance_threshold, foreground_mask, locate
 
 MIN_FIELD = 0.15  # share of the crop the field must cover: less is a mark on the goods, not a field
 MARK_SHARE = (0.03, 0.75)  # share of the field's inside the mark takes: outside it, no mark stands off a field
 EDGE = 40  # the field's edge band is the crop's side over this (about 5 px at 224): left out, and where the
 # field's own colour is read
-NOISE_MARGIN = 8.0  # Lab units over the field's own spread before a pixel counts as mark (as locate's floor)
 
 
 def reprint_in_field(image: np.ndarray, config: LocateConfig) -> np.ndarray | None:
@@ -37,19 +36,21 @@ def reprint_in_field(image: np.ndarray, config: LocateConfig) -> np.ndarray | No
         return None
     band = max(3, image.shape[0] // EDGE)
     kernel = np.ones((band, band), np.uint8)
-    inside = cv2.erode(field, kernel)
-    edge = (inside > 0) & (cv2.erode(inside, kernel) == 0)
+    eroded = cv2.erode(field, kernel)
+    inside = eroded > 0
+    edge = inside & (cv2.erode(eroded, kernel) == 0)
     if not edge.any():
         return None
-    lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
-    distance = np.sqrt(np.square(lab - np.median(lab[edge], axis=0)).sum(axis=2))
-    mark = (inside > 0) & (distance > _mark_threshold(distance, inside > 0, edge))
+    lab = blurred_lab(image)
+    distance = colour_distance(lab, np.median(lab[edge], axis=0))
+    # The mark stands off the field as locate's foreground stands off a crop's border.
+    mark = inside & (distance > distance_threshold(distance[inside], distance[edge]))
     share = mark.sum() / max(1, np.count_nonzero(inside))
     if not MARK_SHARE[0] < share < MARK_SHARE[1]:
         return None
     # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
     ink = np.clip(distance / max(float(np.median(distance[mark])), 1e-6), 0, 1)
-    grey = np.where(inside > 0, 255 * (1 - ink), 255).astype(np.uint8)
+    grey = np.where(inside, 255 * (1 - ink), 255).astype(np.uint8)
     redrawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     return crop(redrawn, locate(redrawn, config).box, CROP_SIZE)
 
@@ -71,14 +72,3 @@ def _filled(mask: np.ndarray) -> np.ndarray:
     outside = np.pad(mask, 1)
     cv2.floodFill(outside, None, (0, 0), 255)
     return mask | cv2.bitwise_not(outside)[1:-1, 1:-1]
-
-
-def _mark_threshold(distance: np.ndarray, inside: np.ndarray, edge: np.ndarray) -> float:
-    """Distance from the field's colour past which a pixel inside the field is mark: Otsu's split of the inside,
-    and never under the field's own spread at its edge plus NOISE_MARGIN."""
-    values = distance[inside]
-    top = max(float(values.max()), 1e-6)
-    scaled = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8).reshape(-1, 1)
-    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    floor = float(np.percentile(distance[edge], 95)) + NOISE_MARGIN
-    return max(floor, otsu * top / 255.0)

@@ -56,8 +56,6 @@ from synth_photos import (  # noqa: E402
 )
 
 ENROLLED, UNKNOWN = 100, 50
-# `unknowns` is every held-out brand after the two splits' blocks, none enrolled: unrelated marks enough to
-# measure how close one comes to an enrolled brand by chance (tools/calibrate_shape.py --chance).
 SPLIT_OFFSET = {"calibration": 0, "test": ENROLLED + UNKNOWN, "unknowns": 2 * (ENROLLED + UNKNOWN)}
 DEGRADED = ("blur", "dark", "glare")
 
