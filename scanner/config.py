@@ -109,7 +109,9 @@ class MatchConfig:
         "A frame nothing else names, whose located object is a field of one colour with a mark inside (a mark "
         "reversed out of a coloured square or a dark label), is named from the mark redrawn dark on light "
         "(scanner/reprint.py), when its nearest brand's reference lines up with that copy at least as well as "
-        "align_correlation asks; off with align_correlation = 0.",
+        "align_correlation asks; and a frame similarity named is renamed so when the copy lines up with another "
+        "brand's reference better than the print lines up with the one it was named (a white mark on a red "
+        "label taken for a brand whose mark is a red label). Off with align_correlation = 0.",
     )
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -117,6 +117,12 @@ class _Match:
     @property
     def similarity(self) -> float:
         return self.candidates[0].similarity if self.candidates else -1.0
+
+
+def _named_from_copy(brand_name: str | None, correlation: float) -> str:
+    """The reason for a name read from a copy of a mark printed inside a field (scanner/reprint.py)."""
+    inside = f"the mark inside its field, redrawn dark on light, lines up with the {brand_name} reference"
+    return f"named as a print on a field: {inside} (edge correlation {correlation:.2f})"
 
 
 def _closest(matches: list[_Match]) -> _Match | None:
@@ -325,6 +331,11 @@ class Pipeline:
             result.verdict, result.reasons = verdict, reasons
             result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
             return
+        if not named_by and self.reads_fields:
+            renamed = timer("field", self._named_otherwise, result, match)
+            if renamed is not None:
+                match, reason = renamed
+                named_by = [reason]
 
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
@@ -404,32 +415,57 @@ class Pipeline:
                 outline = f"the mark lines up with the {result.brand_name} reference"
                 correlation = f"edge correlation {result.align_correlation:.2f}"
                 return lined_up, f"named by outline: {outline} ({correlation}; {missed(lined_up)})"
-            if self.config.match.reprint_fields:
-                reprinted = timer("reprint", self._reprinted, located)
+            if self.reads_fields:
+                reprinted = timer("reprint", self._copy_named, located)
                 if reprinted is not None:
                     copied, lines_up = reprinted
                     self._name(result, copied)
-                    inside = f"the mark inside its field, redrawn dark on light, lines up with the {result.brand_name}"
-                    return copied, f"named as a print on a field: {inside} reference (edge correlation {lines_up:.2f})"
+                    return copied, _named_from_copy(result.brand_name, lines_up)
         return None
 
-    def _reprinted(self, located: _Match) -> tuple[_Match, float] | None:
-        """The located box matched anew from its mark redrawn dark on light (scanner/reprint.py), with how well
-        that copy lines up with its nearest brand's reference; None when the box holds no mark inside a field or
-        the copy lines up less than [match] align_correlation asks."""
-        copy = reprint_in_field(located.crop, self.config.locate)
+    @property
+    def reads_fields(self) -> bool:
+        """Whether a mark printed inside a field is read from a copy redrawn dark on light ([match]
+        reprint_fields), which the outline's bound ([match] align_correlation) gates."""
+        return bool(self.config.match.reprint_fields and self.config.match.align_correlation)
+
+    def _copy_named(self, match: _Match, other_than: str | None = None) -> tuple[_Match, float] | None:
+        """The match named anew from its mark redrawn dark on light, with how well that copy lines up with its
+        nearest brand's reference; None when the crop holds no mark inside a field, when the copy comes nearest
+        `other_than`, or when it lines up less than [match] align_correlation asks."""
+        copy = reprint_in_field(match.crop, self.config.locate)
         if copy is None:
             return None
         embedding = self.embedder.embed(copy)
         candidates = self.index.search(embedding, self.config.match.top_k)
-        if not candidates:
+        if not candidates or candidates[0].brand_id == other_than:
             return None
         reference = self.index.verification_reference(candidates[0].brand_id, candidates[0].reference_id)
         correlation = alignment_correlation(copy, reference)
         if correlation < self.config.match.align_correlation:
             return None
         # The box and its crop as photographed: the verifier judges the print, not the copy.
-        return _Match(located.box, located.crop, embedding, candidates), correlation
+        return replace(match, embedding=embedding, candidates=candidates), correlation
+
+    def _named_otherwise(self, result: ScanResult, match: _Match) -> tuple[_Match, str] | None:
+        """A mark printed inside a field that similarity named, renamed when its copy lines up with another brand's
+        reference better than the photographed crop lines up with the brand it was named: the field takes the
+        embedder's eye, so a white mark on a red label can come nearest a brand whose mark is a red label.
+        (the match to verify, the reason that says why), or None when the name stands."""
+        copied = self._copy_named(match, other_than=result.brand)
+        if copied is None:
+            return None
+        renamed, lines_up = copied
+        named = match.candidates[0]
+        as_named = alignment_correlation(
+            match.crop, self.index.verification_reference(named.brand_id, named.reference_id)
+        )
+        if lines_up <= as_named:
+            return None
+        resembled = result.brand_name
+        self._name(result, renamed)
+        better = f"better than the print lines up with the {resembled} reference it resembles ({as_named:.2f})"
+        return renamed, f"{_named_from_copy(result.brand_name, lines_up)}, {better}"
 
     def _best_by(
         self,

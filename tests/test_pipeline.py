@@ -60,7 +60,7 @@ def test_recoloured_logos_are_mostly_suspect(pipeline):
 
 def test_result_carries_every_stage_timing(pipeline):
     result = pipeline.scan(make_photo(BRANDS / "ferrari" / "logo.png", "genuine", SEED))
-    assert list(result.timings_ms) == ["quality", "locate", "embed", "match", "verify", "total"]
+    assert list(result.timings_ms) == ["quality", "locate", "embed", "match", "field", "verify", "total"]
     assert result.quality and result.box is not None
 
 

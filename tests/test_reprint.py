@@ -1,6 +1,7 @@
 """A mark reversed out of a field (scanner/reprint.py): redrawn dark on light for the embedder, and a frame that
 nothing else names is named from that copy only when the copy lines up with its brand's reference."""
 
+import re
 import sys
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ from scanner.verdict import Verdict
 from tests.conftest import BRANDS, PHOTOS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from synth_photos import colourway_photo, load_mark  # noqa: E402
+from synth_photos import colourway_photo, load_mark, make_photo  # noqa: E402
 
 SURFACE, ORANGE, WHITE, INK = (150, 160, 170), (20, 120, 240), (245, 245, 245), (25, 25, 25)  # BGR
 
@@ -86,3 +87,31 @@ def test_a_reversed_print_nothing_else_names_is_named_from_its_copy(demo_index_p
     with Pipeline(off, demo_index_path) as scanner:
         result = scanner.scan(photo)
     assert result.verdict == Verdict.UNKNOWN and "reprint" not in result.timings_ms
+
+
+def test_a_reversed_print_named_by_similarity_for_another_label_is_renamed_from_its_copy(demo_index_path):
+    """A field takes the embedder's eye: with similarity allowed to name whatever is nearest, an Adidas mark printed
+    white inside a red field comes nearest Zara (a dark label of its own). Its copy lines up with the Adidas
+    reference far better than the print lines up with Zara's, so the scan is renamed and verified as Adidas; the
+    reason names both. A genuine Uniqlo print (a red label as its artwork is) is checked and keeps its name, and
+    reprint_fields = false leaves the wrong name."""
+    config = ScannerConfig()
+    nearest_names = replace(config, match=replace(config.match, unknown_threshold=0.2, search_threshold=0.2))
+    red = load_mark(BRANDS / "adidas" / "logo.png")
+    red[..., :3] = (230, 0, 0)  # RGBA: the mark in red, so that the field it is reversed out of is red
+    photo = colourway_photo(red, "reversed", np.random.default_rng(0))
+    uniqlo = make_photo(BRANDS / "uniqlo" / "logo.png", "genuine", 0)
+    with Pipeline(nearest_names, demo_index_path) as scanner:
+        renamed = scanner.scan(photo)
+        kept = scanner.scan(uniqlo)
+    assert renamed.verdict == Verdict.PASS and renamed.brand == "adidas", renamed.reasons
+    reason = renamed.reasons[-1]
+    assert reason.startswith("named as a print on a field") and "the Adidas reference" in reason, reason
+    lines_up, as_named = (float(found) for found in re.findall(r"(\d\.\d+)\)", reason))
+    assert "better than the print lines up with the Zara reference" in reason and lines_up > as_named, reason
+    assert kept.brand == "uniqlo" and "field" in kept.timings_ms, kept.reasons
+    assert not any(r.startswith("named as a print") for r in kept.reasons), kept.reasons
+    off = replace(nearest_names, match=replace(nearest_names.match, reprint_fields=False))
+    with Pipeline(off, demo_index_path) as scanner:
+        left = scanner.scan(photo)
+    assert left.brand == "zara" and "field" not in left.timings_ms, left.reasons

@@ -48,7 +48,7 @@ from scanner.pair_model import PairVerifier  # noqa: E402
 from scanner.pipeline import Pipeline  # noqa: E402
 from scanner.runtime import available_runtimes  # noqa: E402
 
-STAGES = ["quality", "locate", "embed", "match", "verify", "total"]
+STAGES = ["quality", "locate", "embed", "match", "field", "verify", "total"]
 BRANDS = ROOT / "samples" / "brands"
 
 
