@@ -189,6 +189,14 @@ class VerifyConfig:
         "mark as photographed.",
     )
 
+    erase_field_edge: bool = _field(
+        True,
+        "A mark reversed out of a field (light ink inside a square of colour or a dark label) whose copy, redrawn "
+        "dark on light, lines up with the reference as [match] align_correlation asks is aligned and scored with "
+        "the field's edge painted out in the field's colour (scanner/reprint.py), when it then reads as a "
+        "colourway: the artwork has no such edge to align to. Needs colourways and [match] reprint_fields.",
+    )
+
     def __post_init__(self) -> None:
         for key in ("colour_bound", "stroke_bound", "part_colour_bound"):
             if getattr(self, key) < 0:

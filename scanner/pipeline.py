@@ -10,6 +10,7 @@ the benchmarks all call `scan()` (a frame) or `scan_file()` (a path).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from .imageio import read_image
 from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
-from .reprint import reprint_in_field
+from .reprint import FieldReading, read_field
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
 from .verify import RULES_SIZE, Verification, align_in_frame, alignment_correlation, judge, shape_inliers
 
@@ -117,6 +118,11 @@ class _Match:
     @property
     def similarity(self) -> float:
         return self.candidates[0].similarity if self.candidates else -1.0
+
+    @functools.cached_property
+    def field(self) -> FieldReading | None:
+        """The crop read as a mark printed inside a field (scanner/reprint.py), read once."""
+        return read_field(self.crop)
 
 
 def _named_from_copy(brand_name: str | None, correlation: float) -> str:
@@ -363,7 +369,24 @@ class Pipeline:
         threshold: float,
     ) -> tuple[Verification, Box]:
         """The match verified against `reference` by `verifier` at `threshold` (judged_by), and the box it was
-        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame)."""
+        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame). A mark
+        reversed out of a field is verified with the field's edge erased, when that print is then read as a
+        colourway of the artwork (_edge_erased)."""
+        erased = self._edge_erased(frame, match, reference)
+        if erased is not None:
+            verification, box = self._judged(*erased, reference, verifier, threshold)
+            if verification.compared is not None:
+                return verification, box
+        return self._judged(frame, match, reference, verifier, threshold)
+
+    def _judged(
+        self,
+        frame: np.ndarray,
+        match: _Match,
+        reference: ReferenceImage,
+        verifier: PairVerifier | None,
+        threshold: float,
+    ) -> tuple[Verification, Box]:
         refined = self.refined_alignment  # as the model's training pairs were aligned
         a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
         bounds = self.config.verify
@@ -377,6 +400,23 @@ class Pipeline:
             colourways=self.repaints_colourways,
         )
         return verification, box
+
+    def _edge_erased(
+        self, frame: np.ndarray, match: _Match, reference: ReferenceImage
+    ) -> tuple[np.ndarray, _Match] | None:
+        """(the frame with the field's edge erased, the match cut from it) for a mark reversed out of a field
+        (scanner/reprint.py) whose copy, redrawn dark on light, lines up with `reference` as naming by outline
+        asks; None otherwise, or where colourways are not repainted (the erased print is kept only when it reads
+        as one). The field's edge, which the artwork lacks, pulls the alignment off the mark."""
+        if not (self.config.verify.erase_field_edge and self.reads_fields and self.repaints_colourways):
+            return None
+        reading = match.field
+        if reading is None or not reading.reversed_out:
+            return None
+        if alignment_correlation(reading.redrawn(self.config.locate), reference) < self.config.match.align_correlation:
+            return None
+        erased = reading.edge_erased(frame, match.box)
+        return erased, replace(match, crop=crop(erased, match.box, CROP_SIZE))
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""
@@ -433,9 +473,9 @@ class Pipeline:
         """The match named anew from its mark redrawn dark on light, with how well that copy lines up with its
         nearest brand's reference; None when the crop holds no mark inside a field, when the copy comes nearest
         `other_than`, or when it lines up less than [match] align_correlation asks."""
-        copy = reprint_in_field(match.crop, self.config.locate)
-        if copy is None:
+        if match.field is None:
             return None
+        copy = match.field.redrawn(self.config.locate)
         embedding = self.embedder.embed(copy)
         candidates = self.index.search(embedding, self.config.match.top_k)
         if not candidates or candidates[0].brand_id == other_than:

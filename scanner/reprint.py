@@ -5,32 +5,99 @@ black label. The locator frames the field, the most salient thing in view, and t
 marks drawn in ink on a ground, sees a coloured square. On the calibration split's colourway photos
 (`tools/make_heldout_set.py --colourways`) 44% of the genuine reversed prints were called `unknown`.
 
-`reprint_in_field` finds the field (the located object, its holes filled), reads the field's colour just inside
+`read_field` finds the field (the located object, its holes filled), reads the field's colour just inside
 its edge, and takes as the mark whatever inside stands off that colour. The mark is drawn dark on white, the
 field's edge left out, and framed as an enrolled reference is framed (scanner/enroll.py `frame_reference`).
-The pipeline names a frame from this copy only as a last resort, and only when the copy's nearest brand's
-reference lines up with it in edges as closely as naming by outline asks (Pipeline._reprinted): an
-unrelated mark comes nearest some brand by chance, but does not line up with it. A mark with holes, printed
-on the goods, reads as a field too (its holes become the "mark"); that gate is what rules such copies out.
+The pipeline names a frame from this copy only as a last resort, or renames a frame similarity named after
+another brand's label, and only when the copy's nearest brand's reference lines up with it in edges as closely
+as naming by outline asks (Pipeline._copy_named): an unrelated mark comes nearest some brand by chance, but does
+not line up with it. A mark with holes, printed on the goods, reads as a field too (its holes become the
+"mark"); that gate is what rules such copies out.
+
+The verifier judges the print as photographed, but the field's edge, which the artwork lacks, pulls its
+alignment off the mark ("about 30% narrower than reference"). `FieldReading.edge_erased` paints everything
+outside the field's inside in the field's colour, so the mark is aligned alone (Pipeline._verify). Only for a
+mark reversed out (`reversed_out`): light ink of its own, not holes showing the goods' surface, where erasing
+the field would erase the mark's own outline.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .config import LocateConfig
-from .locate import CROP_SIZE, blurred_lab, colour_distance, crop, distance_threshold, foreground_mask, locate
+from .locate import (
+    BORDER,
+    CROP_SIZE,
+    Box,
+    blurred_lab,
+    colour_distance,
+    crop,
+    distance_threshold,
+    edge_band,
+    foreground_mask,
+    locate,
+)
 
 MIN_FIELD = 0.15  # share of the crop the field must cover: less is a mark on the goods, not a field
 MARK_SHARE = (0.03, 0.75)  # share of the field's inside the mark takes: outside it, no mark stands off a field
 EDGE = 40  # the field's edge band is the crop's side over this (about 5 px at 224): left out, and where the
 # field's own colour is read
+# Lab distance (OpenCV's 8-bit scale) between a light mark and the goods' surface under which the "mark" is the
+# surface showing through holes in a dark mark. On the colourway splits a genuine dark print of a mark with holes
+# reached 17; reversed marks mostly lie past 25, and one that does not is judged as before.
+SURFACE_MARGIN = 20.0
 
 
-def reprint_in_field(image: np.ndarray, config: LocateConfig) -> np.ndarray | None:
-    """The BGR crop's mark redrawn dark on white and framed as a reference is (CROP_SIZE square), when the crop
-    holds a field of one colour with a mark inside it; None when it does not."""
+@dataclass(frozen=True)
+class FieldReading:
+    """A crop read as a field of one colour with a mark inside it (read_field)."""
+
+    image: np.ndarray  # the BGR crop
+    inside: np.ndarray  # bool: the field less its edge band
+    mark: np.ndarray  # bool: what inside stands off the field's colour
+    distance: np.ndarray  # each pixel's Lab distance from the field's colour
+    lab: np.ndarray  # the crop in blurred Lab (locate.blurred_lab)
+    field_lab: np.ndarray  # the field's colour, read in its edge band
+
+    def redrawn(self, config: LocateConfig) -> np.ndarray:
+        """The mark dark on white, the field's edge left out, framed as a reference is (CROP_SIZE square)."""
+        # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
+        ink = np.clip(self.distance / max(float(np.median(self.distance[self.mark])), 1e-6), 0, 1)
+        grey = np.where(self.inside, 255 * (1 - ink), 255).astype(np.uint8)
+        redrawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+        return crop(redrawn, locate(redrawn, config).box, CROP_SIZE)
+
+    @property
+    def reversed_out(self) -> bool:
+        """Whether the mark is light ink reversed out of the field: lighter than the field, and not the goods'
+        surface (read at the crop's border, as locate reads it) showing through holes in a dark mark."""
+        mark_lab = np.median(self.lab[self.mark], axis=0)
+        if mark_lab[0] <= self.field_lab[0]:
+            return False
+        rows, columns = (max(1, int(side * BORDER)) for side in self.lab.shape[:2])
+        surface = np.median(edge_band(self.lab, rows, columns), axis=0)
+        return float(np.linalg.norm(mark_lab - surface)) > SURFACE_MARGIN
+
+    def edge_erased(self, frame: np.ndarray, box: Box) -> np.ndarray:
+        """A copy of the frame the crop was cut from (at `box`) with everything outside the field's inside
+        painted in the field's colour: the mark alone on its ground, with no field edge to align to."""
+        height, width = frame.shape[:2]
+        inside = cv2.resize(self.inside.astype(np.uint8), (box.w, box.h), interpolation=cv2.INTER_NEAREST)
+        keep = np.zeros((height, width), bool)
+        x0, y0, x1, y1 = max(0, box.x), max(0, box.y), min(width, box.x + box.w), min(height, box.y + box.h)
+        keep[y0:y1, x0:x1] = inside[y0 - box.y : y1 - box.y, x0 - box.x : x1 - box.x] > 0
+        field_bgr = np.median(self.image[self.inside & ~self.mark], axis=0)
+        erased = frame.copy()
+        erased[~keep] = field_bgr.astype(np.uint8)
+        return erased
+
+
+def read_field(image: np.ndarray) -> FieldReading | None:
+    """The BGR crop read as a field of one colour with a mark inside it; None when it holds none."""
     field = _field(image)
     if field is None:
         return None
@@ -42,17 +109,14 @@ def reprint_in_field(image: np.ndarray, config: LocateConfig) -> np.ndarray | No
     if not edge.any():
         return None
     lab = blurred_lab(image)
-    distance = colour_distance(lab, np.median(lab[edge], axis=0))
+    field_lab = np.median(lab[edge], axis=0)
+    distance = colour_distance(lab, field_lab)
     # The mark stands off the field as locate's foreground stands off a crop's border.
     mark = inside & (distance > distance_threshold(distance[inside], distance[edge]))
     share = mark.sum() / max(1, np.count_nonzero(inside))
     if not MARK_SHARE[0] < share < MARK_SHARE[1]:
         return None
-    # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
-    ink = np.clip(distance / max(float(np.median(distance[mark])), 1e-6), 0, 1)
-    grey = np.where(inside, 255 * (1 - ink), 255).astype(np.uint8)
-    redrawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
-    return crop(redrawn, locate(redrawn, config).box, CROP_SIZE)
+    return FieldReading(image, inside, mark, distance, lab, field_lab)
 
 
 def _field(image: np.ndarray) -> np.ndarray | None:

@@ -10,9 +10,9 @@ import numpy as np
 
 from scanner.config import LocateConfig, ScannerConfig
 from scanner.imageio import read_image
-from scanner.locate import CROP_SIZE, crop, locate
+from scanner.locate import CROP_SIZE, Box, crop, locate
 from scanner.pipeline import Pipeline
-from scanner.reprint import reprint_in_field
+from scanner.reprint import read_field
 from scanner.verdict import Verdict
 from tests.conftest import BRANDS, PHOTOS, ROOT
 
@@ -47,8 +47,10 @@ def test_a_mark_reversed_out_of_a_field_is_redrawn_dark_on_white_where_the_artwo
     photo = np.full((CROP_SIZE, CROP_SIZE, 3), SURFACE, np.uint8)
     cv2.rectangle(photo, (40, 60), (184, 164), ORANGE, -1)
     _bar_and_disc(photo, WHITE)
-    copy = reprint_in_field(_noisy(photo), LocateConfig())
-    assert copy is not None and copy.shape == (CROP_SIZE, CROP_SIZE, 3)
+    reading = read_field(_noisy(photo))
+    assert reading is not None
+    copy = reading.redrawn(LocateConfig())
+    assert copy.shape == (CROP_SIZE, CROP_SIZE, 3)
     dark = cv2.cvtColor(copy, cv2.COLOR_BGR2GRAY) < 128
     expected = cv2.cvtColor(_framed_artwork(), cv2.COLOR_BGR2GRAY) < 128
     overlap = (dark & expected).sum() / (dark | expected).sum()
@@ -61,8 +63,8 @@ def test_no_copy_without_a_mark_inside_a_field():
     """A solid mark printed on the goods (no field around it) and a blank crop give no copy."""
     solid = np.full((CROP_SIZE, CROP_SIZE, 3), SURFACE, np.uint8)
     cv2.rectangle(solid, (50, 50), (174, 174), ORANGE, -1)
-    assert reprint_in_field(_noisy(solid), LocateConfig()) is None
-    assert reprint_in_field(np.full((CROP_SIZE, CROP_SIZE, 3), 128, np.uint8), LocateConfig()) is None
+    assert read_field(_noisy(solid)) is None
+    assert read_field(np.full((CROP_SIZE, CROP_SIZE, 3), 128, np.uint8)) is None
 
 
 def test_a_reversed_print_nothing_else_names_is_named_from_its_copy(demo_index_path):
@@ -115,3 +117,51 @@ def test_a_reversed_print_named_by_similarity_for_another_label_is_renamed_from_
     with Pipeline(off, demo_index_path) as scanner:
         left = scanner.scan(photo)
     assert left.brand == "zara" and "field" not in left.timings_ms, left.reasons
+
+
+def test_a_light_mark_of_its_own_reads_as_reversed_out_and_holes_showing_the_surface_do_not():
+    """White ink inside an orange field is a mark reversed out; a dark ring whose hole shows the goods' grey
+    surface is a mark with a hole, whose outline erasing the field would take away."""
+    reversed_out = np.full((CROP_SIZE, CROP_SIZE, 3), SURFACE, np.uint8)
+    cv2.rectangle(reversed_out, (40, 60), (184, 164), ORANGE, -1)
+    _bar_and_disc(reversed_out, WHITE)
+    ring = np.full((CROP_SIZE, CROP_SIZE, 3), SURFACE, np.uint8)
+    cv2.circle(ring, (112, 112), 70, INK, -1)
+    cv2.circle(ring, (112, 112), 35, SURFACE, -1)
+    light, holed = read_field(_noisy(reversed_out)), read_field(_noisy(ring))
+    assert light is not None and holed is not None  # both read as a field with something inside
+    assert light.reversed_out and not holed.reversed_out
+
+
+def test_the_field_edge_is_painted_out_in_the_field_colour_and_the_mark_kept():
+    """Erasing works on the frame the crop was cut from: outside the field's inside everything takes the field's
+    colour (the surface and the field's own edge alike), and the mark inside stays as photographed."""
+    frame = np.full((300, 400, 3), SURFACE, np.uint8)
+    box = Box(88, 38, CROP_SIZE, CROP_SIZE)  # the crop is the frame's box at 1:1
+    cv2.rectangle(frame, (box.x + 40, box.y + 60), (box.x + 184, box.y + 164), ORANGE, -1)
+    _bar_and_disc(frame, WHITE, (box.x + 112, box.y + 112))
+    frame = _noisy(frame)
+    reading = read_field(crop(frame, box, CROP_SIZE))
+    assert reading is not None
+    erased = reading.edge_erased(frame, box)
+    assert np.abs(erased[5, 5].astype(int) - ORANGE).max() < 12  # the surface, far from the field
+    assert np.abs(erased[box.y + 60, box.x + 40].astype(int) - ORANGE).max() < 12  # the field's corner
+    disc_centre = (box.y + 112, box.x + 112 - 25)
+    assert (erased[disc_centre] == frame[disc_centre]).all() and erased[disc_centre].min() > 200
+
+
+def test_a_reversed_print_is_verified_with_the_field_edge_painted_out(demo_index_path):
+    """A genuine Dior mark printed white in a black label, named from its copy: aligned as photographed, the
+    label's edge makes it "narrower than reference" and `suspect`; with the edge painted out it is read as
+    printed in white and passes. erase_field_edge = false keeps the old alignment."""
+    photo = colourway_photo(load_mark(BRANDS / "dior" / "logo.png"), "reversed", np.random.default_rng(2))
+    config = ScannerConfig()
+    with Pipeline(config, demo_index_path) as scanner:
+        erased = scanner.scan(photo)
+    kept = replace(config, verify=replace(config.verify, erase_field_edge=False))
+    with Pipeline(kept, demo_index_path) as scanner:
+        as_photographed = scanner.scan(photo)
+    assert erased.verdict == Verdict.PASS and erased.brand == "dior", erased.reasons
+    assert any(r.startswith("printed in white") for r in erased.reasons), erased.reasons
+    assert as_photographed.brand == "dior" and as_photographed.verdict == Verdict.SUSPECT, as_photographed.reasons
+    assert "narrower than reference" in as_photographed.reasons[0], as_photographed.reasons
