@@ -1,5 +1,7 @@
 """A mark reversed out of a field (scanner/reprint.py): redrawn dark on light for the embedder, and a frame that
-nothing else names is named from that copy only when the copy lines up with its brand's reference."""
+nothing else names is named from that copy (from the located box or a closer scene window) only when the copy
+lines up with its brand's reference; a print similarity took for another brand's label is renamed from it; and
+a reversed print is verified with the field's edge painted out."""
 
 import re
 import sys
@@ -8,6 +10,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+import scanner.pipeline as pipeline_module
 from scanner.config import LocateConfig, ScannerConfig
 from scanner.imageio import read_image
 from scanner.locate import CROP_SIZE, Box, crop, locate
@@ -165,3 +168,18 @@ def test_a_reversed_print_is_verified_with_the_field_edge_painted_out(demo_index
     assert any(r.startswith("printed in white") for r in erased.reasons), erased.reasons
     assert as_photographed.brand == "dior" and as_photographed.verdict == Verdict.SUSPECT, as_photographed.reasons
     assert "narrower than reference" in as_photographed.reasons[0], as_photographed.reasons
+
+
+def test_a_label_the_located_box_frames_loosely_is_read_from_a_closer_window(demo_index_path, monkeypatch):
+    """A small Adidas label beside its long cast shadow: the located box, widened by the shadow, holds the label
+    as too small a share to read a field in, and the scan is `unknown` reading that box alone. One of the scene
+    windows nearest to any brand frames the label closer; its copy names the print, which then passes."""
+    photo = colourway_photo(load_mark(BRANDS / "adidas" / "logo.png"), "reversed", np.random.default_rng(5))
+    with Pipeline(ScannerConfig(), demo_index_path) as scanner:
+        named = scanner.scan(photo)
+    assert named.verdict == Verdict.PASS and named.brand == "adidas", named.reasons
+    assert named.reasons[-1].startswith("named as a print on a field"), named.reasons
+    monkeypatch.setattr(pipeline_module, "REPRINT_WINDOWS", 0)
+    with Pipeline(ScannerConfig(), demo_index_path) as scanner:
+        located_only = scanner.scan(photo)
+    assert located_only.verdict == Verdict.UNKNOWN, located_only.reasons
