@@ -118,6 +118,9 @@ class _Match:
     crop: np.ndarray
     embedding: np.ndarray
     candidates: list[Candidate]
+    # (reference id, edge correlation) of the copy of a mark inside a field that named this match (_copy_named):
+    # verification checks the same copy against the same reference before erasing the field's edge.
+    copy_fit: tuple[int, float] | None = None
 
     @property
     def similarity(self) -> float:
@@ -417,10 +420,14 @@ class Pipeline:
         reading = match.field
         if reading is None or not reading.reversed_out:
             return None
-        if alignment_correlation(reading.redrawn(self.config.locate), reference) < self.config.match.align_correlation:
+        if match.copy_fit is not None and match.copy_fit[0] == reference.id:
+            correlation = match.copy_fit[1]  # the copy named the match against this reference
+        else:
+            correlation = alignment_correlation(reading.redrawn(self.config.locate), reference)
+        if correlation < self.config.match.align_correlation:
             return None
         erased = reading.edge_erased(frame, match.box)
-        return erased, replace(match, crop=crop(erased, match.box, CROP_SIZE))
+        return erased, replace(match, crop=crop(erased, match.box, CROP_SIZE), copy_fit=None)
 
     def _name(self, result: ScanResult, match: _Match) -> None:
         """Put the match's box, candidates and nearest brand on the result."""
@@ -495,7 +502,9 @@ class Pipeline:
         if correlation < self.config.match.align_correlation:
             return None
         # The box and its crop as photographed: the verifier judges the print, not the copy.
-        return replace(match, embedding=embedding, candidates=candidates), correlation
+        return replace(
+            match, embedding=embedding, candidates=candidates, copy_fit=(reference.id, correlation)
+        ), correlation
 
     def _reprinted(self, located: _Match, windows: list[_Match]) -> tuple[_Match, float] | None:
         """_copy_named of the located box, else of the scene-search windows nearest to any brand: a small label
