@@ -48,7 +48,7 @@ EDGE = 40  # the field's edge band is the crop's side over this (about 5 px at 2
 # field's own colour is read
 # Lab distance (OpenCV's 8-bit scale) between a light mark and the goods' surface under which the "mark" is the
 # surface showing through holes in a dark mark. On the colourway splits a genuine dark print of a mark with holes
-# reached 17; reversed marks mostly lie past 25, and one that does not is judged as before.
+# reached 17; most reversed marks lie past 25, and those under the margin are verified as photographed.
 SURFACE_MARGIN = 20.0
 
 
