@@ -379,34 +379,28 @@ class Pipeline:
         verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame). A mark
         reversed out of a field is verified with the field's edge erased, when that print is then read as a
         colourway of the artwork (_edge_erased)."""
+
+        def judged(in_frame: np.ndarray, cut: _Match) -> tuple[Verification, Box]:
+            refined = self.refined_alignment  # as the model's training pairs were aligned
+            a, box = align_in_frame(in_frame, cut.box, reference, self.verify_size, refined, cut.crop)
+            bounds = self.config.verify
+            verification = judge(
+                a,
+                verifier,
+                threshold,
+                colour_bound=bounds.colour_bound,
+                stroke_bound=bounds.stroke_bound,
+                part_colour_bound=bounds.part_colour_bound,
+                colourways=self.repaints_colourways,
+            )
+            return verification, box
+
         erased = self._edge_erased(frame, match, reference)
         if erased is not None:
-            verification, box = self._judged(*erased, reference, verifier, threshold)
+            verification, box = judged(*erased)
             if verification.compared is not None:
                 return verification, box
-        return self._judged(frame, match, reference, verifier, threshold)
-
-    def _judged(
-        self,
-        frame: np.ndarray,
-        match: _Match,
-        reference: ReferenceImage,
-        verifier: PairVerifier | None,
-        threshold: float,
-    ) -> tuple[Verification, Box]:
-        refined = self.refined_alignment  # as the model's training pairs were aligned
-        a, box = align_in_frame(frame, match.box, reference, self.verify_size, refined, match.crop)
-        bounds = self.config.verify
-        verification = judge(
-            a,
-            verifier,
-            threshold,
-            colour_bound=bounds.colour_bound,
-            stroke_bound=bounds.stroke_bound,
-            part_colour_bound=bounds.part_colour_bound,
-            colourways=self.repaints_colourways,
-        )
-        return verification, box
+        return judged(frame, match)
 
     def _edge_erased(
         self, frame: np.ndarray, match: _Match, reference: ReferenceImage
