@@ -15,7 +15,7 @@ from scanner.config import LocateConfig, ScannerConfig
 from scanner.imageio import read_image
 from scanner.locate import CROP_SIZE, Box, crop, locate
 from scanner.pipeline import Pipeline
-from scanner.reprint import read_field
+from scanner.reprint import EDGE_ERASED, read_field
 from scanner.verdict import Verdict
 from tests.conftest import BRANDS, PHOTOS, ROOT
 
@@ -166,6 +166,7 @@ def test_a_reversed_print_is_verified_with_the_field_edge_painted_out(demo_index
         as_photographed = scanner.scan(photo)
     assert erased.verdict == Verdict.PASS and erased.brand == "dior", erased.reasons
     assert any(r.startswith("printed in white") for r in erased.reasons), erased.reasons
+    assert EDGE_ERASED in erased.reasons and EDGE_ERASED not in as_photographed.reasons
     assert as_photographed.brand == "dior" and as_photographed.verdict == Verdict.SUSPECT, as_photographed.reasons
     assert "narrower than reference" in as_photographed.reasons[0], as_photographed.reasons
 
