@@ -7,7 +7,7 @@ marks drawn in ink on a ground, sees a coloured square. On the calibration split
 
 `read_field` finds the field (the located object, its holes filled), reads the field's colour just inside
 its edge, and takes as the mark whatever inside stands off that colour. The mark is drawn dark on white, the
-field's edge left out, and framed as an enrolled reference is framed (scanner/enroll.py `frame_reference`).
+field's edge left out, and framed by the enrolment's own `enroll.frame_reference`.
 The pipeline names a frame from this copy only as a last resort, or renames a frame similarity named after
 another brand's label, and only when the copy's nearest brand's reference lines up with it in edges as closely
 as naming by outline asks (Pipeline._copy_named): an unrelated mark comes nearest some brand by chance, but does
@@ -29,17 +29,15 @@ import cv2
 import numpy as np
 
 from .config import LocateConfig
+from .enroll import frame_reference
 from .locate import (
     BORDER,
-    CROP_SIZE,
     Box,
     blurred_lab,
     colour_distance,
-    crop,
     distance_threshold,
     edge_band,
     foreground_mask,
-    locate,
 )
 
 MIN_FIELD = 0.15  # share of the crop the field must cover: less is a mark on the goods, not a field
@@ -67,12 +65,12 @@ class FieldReading:
     field_lab: np.ndarray  # the field's colour, read in its edge band
 
     def redrawn(self, config: LocateConfig) -> np.ndarray:
-        """The mark dark on white, the field's edge left out, framed as a reference is (CROP_SIZE square)."""
+        """The mark dark on white, the field's edge left out, framed as a reference is (enroll.frame_reference)."""
         # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
         ink = np.clip(self.distance / max(float(np.median(self.distance[self.mark])), 1e-6), 0, 1)
         grey = np.where(self.inside, 255 * (1 - ink), 255).astype(np.uint8)
-        redrawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
-        return crop(redrawn, locate(redrawn, config).box, CROP_SIZE)
+        reference_crop, _, _ = frame_reference(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), config)
+        return reference_crop
 
     @property
     def reversed_out(self) -> bool:
