@@ -75,14 +75,23 @@ def foreground_mask(image: np.ndarray, split: float = 1.0) -> np.ndarray:
     `split` scales Otsu's threshold on the colour distance: below 1 keeps thin strokes and anti-aliased
     tips (finding the whole extent), 1 gives the crisp silhouette (comparing shapes).
     """
-    lab = blurred_lab(image)
-    height, width = lab.shape[:2]
-    border = edge_band(lab, max(1, int(height * BORDER)), max(1, int(width * BORDER)))
+    return lab_foreground_mask(blurred_lab(image), split)
+
+
+def lab_foreground_mask(lab: np.ndarray, split: float = 1.0) -> np.ndarray:
+    """foreground_mask of an image already in blurred Lab (blurred_lab)."""
+    border = border_band(lab)
     background = np.median(border, axis=0)
     distance = colour_distance(lab, background)
     threshold = distance_threshold(distance, colour_distance(border, background), split)
     mask = (distance > threshold).astype(np.uint8) * 255
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+
+def border_band(image: np.ndarray) -> np.ndarray:
+    """The pixels of the image's border band (BORDER of each side), one per row: the surface a mark is told from."""
+    height, width = image.shape[:2]
+    return edge_band(image, max(1, int(height * BORDER)), max(1, int(width * BORDER)))
 
 
 def blurred_lab(image: np.ndarray) -> np.ndarray:

@@ -30,15 +30,7 @@ import numpy as np
 
 from .config import LocateConfig
 from .enroll import frame_reference
-from .locate import (
-    BORDER,
-    Box,
-    blurred_lab,
-    colour_distance,
-    distance_threshold,
-    edge_band,
-    foreground_mask,
-)
+from .locate import Box, blurred_lab, border_band, colour_distance, distance_threshold, lab_foreground_mask
 
 MIN_FIELD = 0.15  # share of the crop the field must cover: less is a mark on the goods, not a field
 MARK_SHARE = (0.03, 0.75)  # share of the field's inside the mark takes: outside it, no mark stands off a field
@@ -79,8 +71,7 @@ class FieldReading:
         mark_lab = np.median(self.lab[self.mark], axis=0)
         if mark_lab[0] <= self.field_lab[0]:
             return False
-        rows, columns = (max(1, int(side * BORDER)) for side in self.lab.shape[:2])
-        surface = np.median(edge_band(self.lab, rows, columns), axis=0)
+        surface = np.median(border_band(self.lab), axis=0)
         return float(np.linalg.norm(mark_lab - surface)) > SURFACE_MARGIN
 
     def edge_erased(self, frame: np.ndarray, box: Box) -> np.ndarray:
@@ -99,7 +90,8 @@ class FieldReading:
 
 def read_field(image: np.ndarray) -> FieldReading | None:
     """The BGR crop read as a field of one colour with a mark inside it; None when it holds none."""
-    field = _field(image)
+    lab = blurred_lab(image)
+    field = _field(lab)
     if field is None:
         return None
     band = max(3, image.shape[0] // EDGE)
@@ -109,7 +101,6 @@ def read_field(image: np.ndarray) -> FieldReading | None:
     edge = inside & (cv2.erode(eroded, kernel) == 0)
     if not edge.any():
         return None
-    lab = blurred_lab(image)
     field_lab = np.median(lab[edge], axis=0)
     distance = colour_distance(lab, field_lab)
     # The mark stands off the field as locate's foreground stands off a crop's border.
@@ -120,10 +111,10 @@ def read_field(image: np.ndarray) -> FieldReading | None:
     return FieldReading(image, inside, mark, distance, lab, field_lab)
 
 
-def _field(image: np.ndarray) -> np.ndarray | None:
-    """0/255 mask of the largest object unlike the crop's border, its holes filled; None when it covers less
-    than MIN_FIELD of the crop."""
-    objects = foreground_mask(image)
+def _field(lab: np.ndarray) -> np.ndarray | None:
+    """0/255 mask of the largest object unlike the crop's border (the crop in blurred Lab), its holes filled;
+    None when it covers less than MIN_FIELD of the crop."""
+    objects = lab_foreground_mask(lab)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(objects)
     if count < 2:
         return None
