@@ -28,7 +28,7 @@ from .imageio import read_image
 from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
-from .reprint import EDGE_ERASED, FieldReading, read_field
+from .reprint import FieldReading, read_field
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
 from .verify import RULES_SIZE, Verification, align_in_frame, alignment_correlation, judge, shape_inliers
 
@@ -353,7 +353,7 @@ class Pipeline:
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verifier, threshold = self.judged_by(reference)
-        verification, result.box, erased = timer("verify", self._verify, frame, match, reference, verifier, threshold)
+        verification, result.box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
         result.authenticity = verification.authenticity
         result.colour_deviation = verification.colour_deviation
         result.stroke_offset = verification.stroke_offset
@@ -365,7 +365,7 @@ class Pipeline:
         result.verifier_sha256 = verifier.sha256 if verifier else None
         against_photo = not reference.artwork
         result.verdict, result.reasons = decide_authenticity(verification, threshold, against_photo)
-        result.reasons += ([EDGE_ERASED] if erased else []) + named_by
+        result.reasons += named_by
 
     def _verify(
         self,
@@ -374,11 +374,11 @@ class Pipeline:
         reference: ReferenceImage,
         verifier: PairVerifier | None,
         threshold: float,
-    ) -> tuple[Verification, Box, bool]:
-        """The match verified against `reference` by `verifier` at `threshold` (judged_by), the box it was
-        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame), and
-        whether the field's edge was erased: a mark reversed out of a field is verified so when that print is
-        then read as a colourway of the artwork (_edge_erased)."""
+    ) -> tuple[Verification, Box]:
+        """The match verified against `reference` by `verifier` at `threshold` (judged_by), and the box it was
+        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame). A mark
+        reversed out of a field is verified with the field's edge erased, when that print is then read as a
+        colourway of the artwork (_edge_erased; the verification's field_edge_erased)."""
 
         def judged(in_frame: np.ndarray, cut: _Match) -> tuple[Verification, Box]:
             refined = self.refined_alignment  # as the model's training pairs were aligned
@@ -399,8 +399,8 @@ class Pipeline:
         if erased is not None:
             verification, box = judged(*erased)
             if verification.compared is not None:
-                return verification, box, True
-        return *judged(frame, match), False
+                return replace(verification, field_edge_erased=True), box
+        return judged(frame, match)
 
     def _edge_erased(
         self, frame: np.ndarray, match: _Match, reference: ReferenceImage

@@ -40,9 +40,6 @@ EDGE = 40  # the field's edge band is the crop's side over this (about 5 px at 2
 # surface showing through holes in a dark mark. On the colourway splits a genuine dark print of a mark with holes
 # reached 17; most reversed marks lie past 25, and those under the margin are verified as photographed.
 SURFACE_MARGIN = 20.0
-# The reason a scan verified with the field's edge painted out gives, so that its evidence (the aligned query, a
-# mark on an even ground) is read for what it is.
-EDGE_ERASED = "aligned with the field's edge painted out: the artwork has no such edge"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ TOO_SMALL = "logo too small in the frame: move closer"
 CONSISTENT = "consistent with the genuine reference"
 AGAINST_PHOTO = "compared with an enrolled photo of genuine goods (the brand has no artwork enrolled)"
 DEVIATES = "deviates from the genuine reference"  # a suspect's words when nothing more particular was found
+# A mark verified with its field's edge painted out says so, so that its evidence (the aligned query, a mark on an
+# even ground) is read for what it is.
+EDGE_ERASED = "aligned with the field's edge painted out: the artwork has no such edge"
 
 
 def too_small(location: Location, config: ScannerConfig) -> bool:
@@ -53,9 +56,11 @@ def _closest(candidate: Candidate) -> str:
 def decide_authenticity(
     verification: Verification, threshold: float, against_photo: bool = False
 ) -> tuple[Verdict, list[str]]:
-    # How the mark was judged is said last, after what deviates: a colourway it was compared in, and a photo of
-    # genuine goods compared with where the brand has no artwork (a weaker check, which an inspector should see).
+    # How the mark was judged is said last, after what deviates: a colourway it was compared in, a field's edge
+    # painted out, and a photo of genuine goods compared with where the brand has no artwork (a weaker check,
+    # which an inspector should see).
     how = [verification.colourway] if verification.colourway else []
+    how += [EDGE_ERASED] if verification.field_edge_erased else []
     how += [AGAINST_PHOTO] if against_photo else []
     if verification.authenticity < threshold or verification.overruled:
         return Verdict.SUSPECT, [*(verification.reasons or [DEVIATES]), *how]

@@ -87,6 +87,7 @@ class Verification:
     overruled_by: tuple[str, ...] = ()  # the checks beside the score past their bounds (COLOUR, STROKE, ...)
     colourway: str | None = None  # words for the genuine colourway the score was taken in (scanner/colourway.py)
     compared: np.ndarray | None = None  # the query as the model scored it, where it was repainted for a colourway
+    field_edge_erased: bool = False  # aligned with a field's edge painted out (scanner/reprint.py, Pipeline._verify)
 
     @property
     def overruled(self) -> bool:

@@ -15,8 +15,8 @@ from scanner.config import LocateConfig, ScannerConfig
 from scanner.imageio import read_image
 from scanner.locate import CROP_SIZE, Box, crop, locate
 from scanner.pipeline import Pipeline
-from scanner.reprint import EDGE_ERASED, read_field
-from scanner.verdict import Verdict
+from scanner.reprint import read_field
+from scanner.verdict import EDGE_ERASED, Verdict
 from tests.conftest import BRANDS, PHOTOS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
