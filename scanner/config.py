@@ -104,6 +104,17 @@ class MatchConfig:
         "the calibration split's unknown-brand photos (0.727) to 1 (tools/calibrate_shape.py --by alignment).",
     )
 
+    near_correlation: float = _field(
+        0.76,
+        "A frame nothing else names, whose nearest window is as similar to a brand as the located box must be "
+        "to be named (unknown_threshold) and lines up with that brand's reference at least this well in edges "
+        "(under align_correlation), is verified as a near copy of that brand: `suspect` when the verifier "
+        "flags it, and still `unknown` when it passes (a mark that does not line up as the genuine one does is "
+        "never passed). 0: off. Just over the best chance correlation of the 946 unknown-brand photos of the "
+        "calibration split and tools/make_heldout_set.py --split unknowns against the calibration index at that "
+        "similarity (0.755; tools/calibrate_shape.py --by near).",
+    )
+
     reprint_fields: bool = _field(
         True,
         "A frame nothing else names, whose located object is a field of one colour with a mark inside (a mark "
@@ -121,6 +132,8 @@ class MatchConfig:
             )
         if not 0.0 <= self.align_correlation < 1.0:
             raise ConfigError("[match] align_correlation must be from 0 (off) to under 1")
+        if not 0.0 <= self.near_correlation < 1.0:
+            raise ConfigError("[match] near_correlation must be from 0 (off) to under 1")
 
 
 @dataclass(frozen=True)

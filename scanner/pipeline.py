@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -73,6 +73,7 @@ class ScanResult:
     record_id: str | None = None  # uuid in the scan store, once recorded
     shape_inliers: int | None = None  # best local-feature match count, when no brand matched by similarity
     align_correlation: float | None = None  # best edge correlation once aligned, when shape named no brand either
+    near_copy: bool = False  # named only as a near copy of its brand, and flagged (Pipeline._near_copy)
     findings: list[str] = field(default_factory=list)  # what verification found deviating, kept on a pass too
     overruled: bool = False  # a check beside the learned score flagged the mark (verify.Verification.overruled)
     views: list[dict[str, Any]] = field(default_factory=list)  # per view, for an item scanned from several
@@ -100,6 +101,7 @@ class ScanResult:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             **({"shape_inliers": self.shape_inliers} if self.shape_inliers is not None else {}),
             **({"align_correlation": round(self.align_correlation, 4)} if self.align_correlation is not None else {}),
+            **({"near_copy": True} if self.near_copy else {}),
             **({"evidence": self.evidence} if self.evidence else {}),
             **({"views": self.views} if self.views else {}),
         }
@@ -132,10 +134,40 @@ class _Match:
         return read_field(self.crop)
 
 
+class _Naming(NamedTuple):
+    """How a frame no brand matched by similarity was named (Pipeline._name_unmatched): the match to verify,
+    the reason that says how, and whether it was named only as a near copy, to be flagged or not named at all."""
+
+    match: _Match
+    reason: str
+    near_copy: bool = False
+
+
 def _named_from_copy(brand_name: str | None, correlation: float) -> str:
     """The reason for a name read from a copy of a mark printed inside a field (scanner/reprint.py)."""
     inside = f"the mark inside its field, redrawn dark on light, lines up with the {brand_name} reference"
     return f"named as a print on a field: {inside} (edge correlation {correlation:.2f})"
+
+
+NEAR_COPY = "named as a near copy"  # how the reason of a mark named only as a near copy of a brand begins
+NEAR_NOT_NAMED = "shows no deviation to flag: not named"  # ...and how an unknown scan's ends, where it passed
+
+
+def _named_near_copy(brand_name: str | None, correlation: float) -> str:
+    """The reason for a name given to a mark that nearly lines up with a brand's reference (_near_copy)."""
+    return f"{NEAR_COPY}: the mark nearly lines up with the {brand_name} reference (edge correlation {correlation:.2f})"
+
+
+def _near_copy_not_named(brand_name: str | None, correlation: float | None) -> str:
+    """The reason an unknown scan adds when its near copy of a brand showed no deviation to flag."""
+    near = f"edge correlation {correlation:.2f}" if correlation is not None else "nearly"
+    return f"{brand_name} lines up nearly ({near}) but {NEAR_NOT_NAMED}"
+
+
+def _unknown(result: ScanResult, reasons: list[str]) -> None:
+    """Make the scan `unknown` for `reasons`: it names no brand; its candidates keep the closest."""
+    result.verdict, result.reasons = Verdict.UNKNOWN, reasons
+    result.brand = result.brand_name = None
 
 
 def _closest(matches: list[_Match]) -> _Match | None:
@@ -335,14 +367,14 @@ class Pipeline:
         nearest = result.candidates[0] if result.candidates else None
         verdict, reasons = decide_recognition(nearest, threshold, closest_window)
         named_by: list[str] = []
+        near_copy, as_found = False, (result.box, result.candidates, result.similarity)
         if verdict is Verdict.UNKNOWN and result.candidates:
             named = self._name_unmatched(result, match, windows, threshold, timer)
             if named is not None:
-                (match, reason), verdict = named, None
-                named_by = [reason]
+                match, near_copy, verdict = named.match, named.near_copy, None
+                named_by = [named.reason]
         if verdict is not None:
-            result.verdict, result.reasons = verdict, reasons
-            result.brand = result.brand_name = None  # an unknown scan names no brand; candidates keep the closest
+            _unknown(result, reasons)
             return
         if not named_by and self.reads_fields:
             renamed = timer("field", self._named_otherwise, result, match)
@@ -353,7 +385,16 @@ class Pipeline:
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
         verifier, threshold = self.judged_by(reference)
-        verification, result.box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
+        verification, box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
+        against_photo = not reference.artwork
+        verdict, verdict_reasons = decide_authenticity(verification, threshold, against_photo)
+        if near_copy and verdict is not Verdict.SUSPECT:
+            # Named only as a near copy: nothing to flag, and no genuine mark to pass.
+            not_named = _near_copy_not_named(result.brand_name, result.align_correlation)
+            result.box, result.candidates, result.similarity = as_found
+            _unknown(result, [*reasons, not_named])
+            return
+        result.box = box
         result.authenticity = verification.authenticity
         result.colour_deviation = verification.colour_deviation
         result.stroke_offset = verification.stroke_offset
@@ -363,9 +404,7 @@ class Pipeline:
         result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
         result.verifier_sha256 = verifier.sha256 if verifier else None
-        against_photo = not reference.artwork
-        result.verdict, result.reasons = decide_authenticity(verification, threshold, against_photo)
-        result.reasons += named_by
+        result.verdict, result.reasons, result.near_copy = verdict, verdict_reasons + named_by, near_copy
 
     def _verify(
         self,
@@ -433,10 +472,10 @@ class Pipeline:
 
     def _name_unmatched(
         self, result: ScanResult, located: _Match, windows: list[_Match], threshold: float, timer: _Timer
-    ) -> tuple[_Match, str] | None:
+    ) -> _Naming | None:
         """A frame no brand matched by similarity, named by shape, else by outline, else as a mark printed on a
-        field (_reprinted): (the match to verify, the reason that says how), or None when none names it.
-        `threshold` is the located box's."""
+        field (_reprinted), else as a near copy of a brand (_near_copy); None when none names it. `threshold` is
+        the located box's."""
 
         def missed(named: _Match) -> str:
             """How far the named match's similarity fell short: a scene-search window has its own threshold."""
@@ -450,7 +489,7 @@ class Pipeline:
             if shaped is not None and inliers >= self.config.match.shape_inliers:
                 self._name(result, shaped)
                 features = f"{inliers} local features match the {result.brand_name} reference in place"
-                return shaped, f"named by shape: {features} ({missed(shaped)})"
+                return _Naming(shaped, f"named by shape: {features} ({missed(shaped)})")
         if self.config.match.align_correlation:
             lined_up, result.align_correlation = self._best_by(
                 matches, ALIGN_WINDOWS, alignment_correlation, timer, "outline"
@@ -459,14 +498,25 @@ class Pipeline:
                 self._name(result, lined_up)
                 outline = f"the mark lines up with the {result.brand_name} reference"
                 correlation = f"edge correlation {result.align_correlation:.2f}"
-                return lined_up, f"named by outline: {outline} ({correlation}; {missed(lined_up)})"
+                return _Naming(lined_up, f"named by outline: {outline} ({correlation}; {missed(lined_up)})")
             if self.reads_fields:
                 reprinted = timer("reprint", self._reprinted, located, windows)
                 if reprinted is not None:
                     copied, lines_up = reprinted
                     self._name(result, copied)
-                    return copied, _named_from_copy(result.brand_name, lines_up)
+                    return _Naming(copied, _named_from_copy(result.brand_name, lines_up))
+            if lined_up is not None and self._near_copy(lined_up, result.align_correlation, threshold):
+                self._name(result, lined_up)
+                return _Naming(lined_up, _named_near_copy(result.brand_name, result.align_correlation), True)
         return None
+
+    def _near_copy(self, lined_up: _Match, correlation: float, threshold: float) -> bool:
+        """Whether the window that lined up best, short of naming its brand by outline, is near enough that
+        brand to be verified as a copy of it ([match] near_correlation): as similar as the located box must be to
+        be named, and lined up at least near_correlation in edges. Unrelated marks seldom reach both
+        (tools/calibrate_shape.py --by near); a counterfeit that moved, dropped or mirrored a part often does."""
+        bound = self.config.match.near_correlation
+        return bool(bound) and correlation >= bound and lined_up.similarity >= threshold
 
     @property
     def reads_fields(self) -> bool:

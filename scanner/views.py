@@ -8,7 +8,9 @@ the score (colour, stroke, part colour) flags the item only when it fires in eve
 the goods shows from every angle, a glare or a shadow does not.
 
 A view that could not be judged (rescan) or named no brand (unknown) does not vote; with one judged view
-left, that view's own verdict stands, as if it had been scanned alone.
+left, that view's own verdict stands, as if it had been scanned alone. Nor does a view named only as a near
+copy of a brand (Pipeline._near_copy: named because it was flagged) where another view named a brand
+outright: a hard capture of a genuine item (relief under a cast shadow) can nearly line up and deviate.
 
 The threshold is calibrated on items of two views. The mean of three or more scatters less for a genuine
 item, so it is judged by the same threshold more leniently than calibrated (a three-view split put its own
@@ -50,6 +52,8 @@ def combine_views(views: list[ScanResult], views_threshold: Callable[[str | None
         raise ValueError("an item needs at least one view")
     summary = [_summary(n, view) for n, view in enumerate(views, start=1)]
     judged = [v for v in views if v.verdict in JUDGED and v.authenticity is not None]
+    if any(not v.near_copy for v in judged):
+        judged = [v for v in judged if not v.near_copy]
     if not judged:
         # Named by no view: unknown when some view saw a mark no enrolled brand matches, else rescan.
         shown = next((n for n, v in enumerate(views) if v.verdict is Verdict.UNKNOWN), 0)

@@ -19,6 +19,7 @@ from scanner.verdict import TOO_SMALL, Verdict, too_small
 from tests.conftest import BRANDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from counterfeits import counterfeit  # noqa: E402
 from scene_photos import scene_photo  # noqa: E402
 from synth_photos import load_mark, make_photo, photograph  # noqa: E402
 
@@ -223,6 +224,50 @@ def test_a_mark_whose_outline_lines_up_with_a_brand_is_named_by_it(demo_index_pa
     with Pipeline(off, demo_index_path) as scanner:
         result = scanner.scan(read_image(PHOTOS / "genuine_ferrari_0.jpg"))
     assert result.verdict == Verdict.UNKNOWN and result.align_correlation is None and "outline" not in result.timings_ms
+
+
+def test_a_near_copy_of_a_brand_is_flagged_and_never_passed(demo_index_path):
+    """A scene whose located box matches nothing, with a window as similar to a brand as a located box must be
+    that lines up with its reference at least near_correlation (short of naming it by outline), is verified as a
+    near copy: a recoloured Dior mark is `suspect`, names Dior and says how it was named; the genuine mark in the
+    same scene stays `unknown` (a near copy is never passed) and says why; near_correlation = 0 turns it off."""
+    config = ScannerConfig()
+    # Only the near copy can name these scenes: the window threshold is out of reach and outline never names.
+    near_only = replace(
+        config,
+        match=replace(
+            config.match,
+            unknown_threshold=0.5,
+            search_threshold=0.99,
+            shape_inliers=0,
+            align_correlation=0.999,
+            near_correlation=0.3,
+        ),
+    )
+    mark = load_mark(BRANDS / "dior" / "logo.png")
+    recoloured, _, _ = counterfeit(mark, "colour", 0.9, np.random.default_rng(7))
+    seed = 31_000 + 2 * ENROLLED.index("dior")  # a scene whose located box takes in the clutter
+    genuine_scene = scene_photo(mark, np.random.default_rng(seed))[0]
+    copy_scene = scene_photo(recoloured, np.random.default_rng(seed))[0]
+    with Pipeline(near_only, demo_index_path) as scanner:
+        copy, genuine = scanner.scan(copy_scene), scanner.scan(genuine_scene)
+    assert copy.verdict is Verdict.SUSPECT and copy.brand == "dior" and copy.near_copy, copy.reasons
+    assert re.fullmatch(
+        r"named as a near copy: the mark nearly lines up with the Dior reference \(edge correlation 0\.\d\d\)",
+        copy.reasons[-1],
+    )
+    assert copy.to_json()["near_copy"] is True and copy.heatmap is not None
+    assert near_only.match.near_correlation <= copy.align_correlation < near_only.match.align_correlation
+    assert genuine.verdict is Verdict.UNKNOWN and genuine.brand is None and not genuine.near_copy
+    assert genuine.authenticity is None and genuine.heatmap is None and "near_copy" not in genuine.to_json()
+    assert genuine.reasons[0].startswith("no enrolled brand matches")
+    assert re.fullmatch(
+        r"Dior lines up nearly \(edge correlation 0\.\d\d\) but shows no deviation to flag: not named",
+        genuine.reasons[-1],
+    )
+    off = replace(near_only, match=replace(near_only.match, near_correlation=0.0))
+    with Pipeline(off, demo_index_path) as scanner:
+        assert scanner.scan(copy_scene).verdict is Verdict.UNKNOWN
 
 
 def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path, embedder):

@@ -92,6 +92,18 @@ def test_views_that_were_not_judged_do_not_vote():
         combine_views([], at_threshold)
 
 
+def test_a_view_named_only_as_a_near_copy_votes_only_where_no_view_named_the_brand_outright():
+    """A hard view of a genuine item (relief under a cast shadow) can nearly line up and be flagged as a near copy
+    (Pipeline._near_copy): beside a view that named the brand and passes, it does not drag the mean down; alone,
+    its flag stands."""
+    near = view(Verdict.SUSPECT, 0.24, findings=["element missing near left"], image="shadow.jpg")
+    near.near_copy = True
+    shown, item = combine_views([view(Verdict.PASS, 0.80), near], at_threshold)
+    assert item.verdict is Verdict.PASS and item.authenticity == 0.80 and shown == 0  # mean with it: 0.52
+    _, alone = combine_views([near, view(Verdict.UNKNOWN)], at_threshold)
+    assert alone.verdict is Verdict.SUSPECT and alone.reasons == near.reasons
+
+
 def test_the_view_nearest_its_brand_names_the_item_and_another_brand_is_said():
     near = view(Verdict.PASS, 0.9, brand="nike", similarity=0.8)
     other = view(Verdict.SUSPECT, 0.1, brand="puma", similarity=0.6)
