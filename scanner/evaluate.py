@@ -1,5 +1,5 @@
 """Evaluate the pipeline on labelled photos (`labels.csv`: file,expected,brand[,kind,magnitude[,changes[,more_views]]]
-and an optional `colourway`).
+and an optional `colourway` or `style`).
 
 `expected` is the verdict a correct scanner gives; `brand` is the enrolled brand shown (empty for
 unknown brands). Reports the verdict confusion matrix, per-verdict precision and recall, overall
@@ -14,7 +14,8 @@ where that part is (`says_where`). With the optional `more_views` (other photos 
 them: tools/make_heldout_set.py --views), each row is scored as one item from all its views
 (scanner/views.py), unless told to take the first view only. With the optional `colourway` (how the goods
 print the mark: tools/make_heldout_set.py --colourways), genuine photos flagged and called unknown, and
-counterfeits detected, per colourway.
+counterfeits detected, per colourway; with the optional `style` (how the goods carry it: printed, embossed,
+embroidered, foil, faded; tools/make_heldout_set.py), the same per style.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Sample:
     changes: Path | None = None  # 0/255 mask of the part a counterfeit altered, framed as the brand's reference
     more_views: list[Path] = field(default_factory=list)  # other photos of the same item
     colourway: str | None = None  # how the goods print the mark, when not in the artwork's colour
+    style: str | None = None  # how the goods carry the mark: print, emboss, embroider, foil, faded
 
 
 def band(magnitude: float) -> str:
@@ -92,6 +94,7 @@ class Outcome:
     placed: bool | None = None  # the heatmap points at the altered part (None: no part mask, or not verified)
     said_where: bool | None = None  # the first reason names where the altered part is (None: as for `placed`)
     colourway: str | None = None
+    style: str | None = None
 
 
 def names_kind(outcome: Outcome) -> bool | None:
@@ -190,11 +193,18 @@ class Evaluation:
     def by_colourway(self) -> dict[str, dict[str, float | int | None]]:
         """{colourway: {"genuine": n, "flagged", "unknown": shares of those genuine photos called suspect and
         unknown, "counterfeits": n, "detected": share of them called suspect}} for labelled colourways."""
+        return self._tallied_by(lambda o: o.colourway)
+
+    def by_style(self) -> dict[str, dict[str, float | int | None]]:
+        """The same as by_colourway, per labelled print style (printed, embossed, embroidered, foil, faded)."""
+        return self._tallied_by(lambda o: o.style)
+
+    def _tallied_by(self, label: Callable[[Outcome], str | None]) -> dict[str, dict[str, float | int | None]]:
         table: dict[str, dict[str, float | int | None]] = {}
-        for way in sorted({o.colourway for o in self.outcomes if o.colourway}):
-            genuine = [o for o in self.outcomes if o.colourway == way and o.expected == "pass"]
-            fakes = [o for o in self.outcomes if o.colourway == way and o.expected == "suspect"]
-            table[way] = {
+        for value in sorted({v for o in self.outcomes if (v := label(o))}):
+            genuine = [o for o in self.outcomes if label(o) == value and o.expected == "pass"]
+            fakes = [o for o in self.outcomes if label(o) == value and o.expected == "suspect"]
+            table[value] = {
                 "genuine": len(genuine),
                 "flagged": _share([o.predicted == "suspect" for o in genuine]),
                 "unknown": _share([o.predicted == "unknown" for o in genuine]),
@@ -238,6 +248,7 @@ class Evaluation:
             "counterfeit_detection": self.counterfeit_detection(),
             # Only a set labelled with colourways (make_heldout_set.py --colourways) has the text report's table.
             **({"by_colourway": colourways} if (colourways := self.by_colourway()) else {}),
+            **({"by_style": styles} if (styles := self.by_style()) else {}),
         }
 
 
@@ -281,6 +292,7 @@ def read_labels(labels_csv: Path) -> list[Sample]:
                 labels_csv.parent / changes if changes else None,
                 more_views,
                 row.get("colourway") or None,
+                row.get("style") or None,
             )
         )
     return samples
@@ -331,6 +343,7 @@ def evaluate(
                 result.reasons[0] if result.reasons else None,
                 *_placed(sample, result),
                 sample.colourway,
+                sample.style,
             )
         )
     return evaluation
@@ -379,13 +392,14 @@ def format_report(evaluation: Evaluation) -> str:
         lines.append("named: of those detected, the first reason names what was done (no words for warp)")
         lines.append("placed: of those detected that altered one part, the heatmap's hottest pixels lie on that part")
         lines.append("where: of those, the first reason names a place ('near top right') that the part reaches")
-    colourways = evaluation.by_colourway()
-    if colourways:
+    for heading, table in (("colourway", evaluation.by_colourway()), ("print style", evaluation.by_style())):
+        if not table:
+            continue
         lines.append("")
-        lines.append(f"{'colourway':<18}{'genuine':>8}{'flagged':>9}{'unknown':>9}{'fakes':>7}{'detected':>10}")
-        for way, row in colourways.items():
+        lines.append(f"{heading:<18}{'genuine':>8}{'flagged':>9}{'unknown':>9}{'fakes':>7}{'detected':>10}")
+        for value, row in table.items():
             lines.append(
-                f"{way:<18}{row['genuine']:>8}{pct(row['flagged']):>9}{pct(row['unknown']):>9}"
+                f"{value:<18}{row['genuine']:>8}{pct(row['flagged']):>9}{pct(row['unknown']):>9}"
                 f"{row['counterfeits']:>7}{pct(row['detected']):>10}"
             )
     return "\n".join(lines)

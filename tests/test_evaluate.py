@@ -303,3 +303,33 @@ def test_colourways_are_tallied_apart(tmp_path):
     # `scanner eval --json` carries the same table, and a set without colourways has none.
     assert tallied.as_dict()["by_colourway"] == table
     assert "by_colourway" not in Evaluation([outcome("pass", "pass", None)]).as_dict()
+
+
+def test_print_styles_are_tallied_apart(tmp_path):
+    """labels.csv's style column (make_heldout_set.py): per print style, the same table as per colourway, in
+    the text report and the JSON; a set without the column has none."""
+    (tmp_path / "labels.csv").write_text(
+        "file,expected,brand,kind,magnitude,changes,style\na.jpg,pass,apple,genuine,,,emboss\nb.jpg,pass,apple,genuine,,,\n"
+    )
+    assert [s.style for s in read_labels(tmp_path / "labels.csv")] == ["emboss", None]
+
+    def outcome(expected: str, predicted: str, style: str | None) -> Outcome:
+        kind = "genuine" if expected == "pass" else "warp"
+        return Outcome("x.jpg", expected, predicted, "apple", "apple", 0.8, 0.5, kind, 0.3, None, style=style)
+
+    tallied = Evaluation(
+        [
+            outcome("pass", "suspect", "emboss"),
+            outcome("pass", "pass", "emboss"),
+            outcome("suspect", "pass", "emboss"),
+            outcome("suspect", "unknown", "emboss"),
+            outcome("suspect", "suspect", "print"),
+        ]
+    )
+    table = tallied.by_style()
+    assert table["emboss"] == {"genuine": 2, "flagged": 0.5, "unknown": 0.0, "counterfeits": 2, "detected": 0.0}
+    assert table["print"]["detected"] == 1.0 and table["print"]["genuine"] == 0
+    report = format_report(tallied)
+    assert "print style" in report and "emboss                   2    50.0%     0.0%      2      0.0%" in report
+    assert tallied.as_dict()["by_style"] == table and tallied.by_colourway() == {}
+    assert "by_style" not in Evaluation([outcome("pass", "pass", None)]).as_dict()

@@ -137,3 +137,41 @@ def test_a_photo_taken_with_its_own_generator_for_the_capture_is_the_photo_as_be
     assert np.array_equal(one_stream, photograph(mark, np.random.default_rng(4), rich=True, capture=None))
     other = photograph(mark, np.random.default_rng(4), rich=True, capture=np.random.default_rng(5))
     assert not np.array_equal(one_stream, other)
+
+
+def test_the_print_style_of_each_photo_is_recorded_and_changes_nothing():
+    """make_heldout_set.py labels each photo with its print style (synth_photos.recording_styles): the style
+    drawn for the photo, the photo the same as one taken without recording, nothing recorded outside the block;
+    with the print styles ablated, every photo reads `print`."""
+    from synth_photos import ablated, photograph_with_extent, recording_styles
+
+    mark = np.zeros((128, 128, 4), np.uint8)
+    mark[16:112, 16:112] = (30, 30, 220, 255)  # a red square: its middle is ink, unless embossed
+
+    def shoot(seed: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        return photograph_with_extent(mark, np.random.default_rng(seed), "genuine", rich=True)
+
+    plain = [shoot(seed) for seed in range(40)]
+    with recording_styles() as styles:
+        recorded = [shoot(seed) for seed in range(40)]
+        with ablated("print"), recording_styles() as flat:
+            shoot(0)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(plain, recorded, strict=True))
+    assert len(styles) == 40 and set(styles) == {"print", "emboss", "embroider", "foil", "faded"}
+    assert flat == ["print"]
+    shoot(1)  # outside a block: nothing to record into, and no error
+
+    # The style recorded is the one the photo shows: an embossed mark has no ink of its own, so its middle is
+    # hardly redder than the frame's edge, where a printed one is red ink.
+    def redder_than_the_edge(photo: np.ndarray, extent: tuple[int, int, int, int]) -> float:
+        redness = photo[..., 2].astype(float) - photo[..., 1]
+        x0, y0, x1, y1 = extent
+        w, h = x1 - x0, y1 - y0
+        middle = redness[y0 + h // 3 : y1 - h // 3, x0 + w // 3 : x1 - w // 3]
+        edge = np.concatenate([redness[:8].ravel(), redness[-8:].ravel()])
+        return float(np.median(middle) - np.median(edge))
+
+    contrast = [redder_than_the_edge(*shot) for shot in plain]
+    embossed = [c for c, s in zip(contrast, styles, strict=True) if s == "emboss"]
+    printed = [c for c, s in zip(contrast, styles, strict=True) if s == "print"]
+    assert embossed and printed and max(embossed) < min(printed)

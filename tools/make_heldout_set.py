@@ -11,7 +11,8 @@ enough to measure how near one comes to an enrolled brand by chance.
 Per enrolled brand: 3 genuine photos, one degraded frame (blur, dark or glare in turn: rescan) and two
 counterfeits (tools/counterfeits.py: the eight kinds in turn, one subtle with magnitude below 0.5 and one
 obvious above it: suspect); per unknown brand, 2 photos. Writes DIR/refs/<slug>/ (the enrolment artwork,
-for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude,changes).
+for `scanner index build`) and DIR/labels.csv for `scanner eval` (file,expected,brand,kind,magnitude,changes,
+style: how the goods carry the mark, synth_photos.recording_styles).
 A counterfeit that altered one part of the mark (counterfeits.changes_a_part) has `changes`: a 0/255 PNG under
 DIR/changes/ of what was altered, framed as the index frames the brand's reference
 (scanner.enroll.frame_reference), so that `scanner eval` can check that the heatmap points at it.
@@ -53,6 +54,7 @@ from synth_photos import (  # noqa: E402
     counterfeit_photo,
     load_mark,
     make_views,
+    recording_styles,
 )
 
 ENROLLED, UNKNOWN = 100, 50
@@ -169,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         for image, file in zip(views, names, strict=True):
             cv2.imwrite(str(photos / file), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         more = ";".join(f"photos/{n}" for n in names[1:])
-        rows.append((f"photos/{name}", expected, brand, kind, magnitude, changed) + ((more,) if more else ()))
+        # The views of one item are the same goods: one style (the last photo's, as its goods were drawn last).
+        style = styles[-1] if styles else ""
+        row = (f"photos/{name}", expected, brand, kind, magnitude, changed, style)
+        rows.append(row + ((more,) if more else ()))
 
     def shoot(logo: Path, kind: str, brand: str, name: str, expected: str) -> None:
         nonlocal seed
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(rows)} photos in colourways", file=sys.stderr)
         return 0
 
-    with ablated(*args.without):
+    with ablated(*args.without), recording_styles() as styles:
         for i, slug in enumerate(enrolled):
             logo = refs / slug / "logo.png"
             for n in range(3):
@@ -210,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         for slug in unknown:
             for n in range(2):
                 shoot(art / slug / "logo.png", "genuine", "", f"unknown_{slug}_{n}.jpg", "unknown")
-    write_labels(args.out, rows, ["more_views"] if args.views > 1 else [])
+    write_labels(args.out, rows, ["style", *(["more_views"] if args.views > 1 else [])])
     print(
         f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(unknown)} unknown, {len(rows)} photos",
         file=sys.stderr,

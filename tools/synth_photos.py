@@ -293,13 +293,30 @@ def ablated(*factors: str) -> Iterator[None]:
         _ablated = before
 
 
+_styles_seen: list[str] | None = None
+
+
+@contextlib.contextmanager
+def recording_styles() -> Iterator[list[str]]:
+    """The print style (_print_style: print, emboss, embroider, foil, faded) of each rich photo taken inside, in
+    order, for an evaluation set's labels: how far each style is caught is a question of its own."""
+    global _styles_seen
+    before, _styles_seen = _styles_seen, []
+    try:
+        yield _styles_seen
+    finally:
+        _styles_seen = before
+
+
 def _print_style(
     surface_img: np.ndarray, ink: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, inked: bool = False
 ) -> np.ndarray:
     """How the mark sits on the goods: printed, embossed (no ink, only relief), embroidered, foil, faded."""
-    style = rng.choice(["print", "print", "emboss", "embroider", "foil", "faded"])
+    style = str(rng.choice(["print", "print", "emboss", "embroider", "foil", "faded"]))
     if inked and style == "emboss":
         style = "print"
+    if _styles_seen is not None:
+        _styles_seen.append("print" if "print" in _ablated else style)
     if style == "emboss":
         relief = cv2.GaussianBlur(alpha[..., 0], (0, 0), 1.5)
         light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)
