@@ -270,66 +270,45 @@ def test_with_more_views_for_suspect_a_passed_first_view_is_the_item(tmp_path, d
     assert result.outcomes[1].authenticity == pytest.approx(np.mean([r.authenticity for r in alone]))  # confirmed
 
 
-def test_colourways_are_tallied_apart(tmp_path):
-    """labels.csv's colourway column (make_heldout_set.py --colourways): per colourway, the genuine photos flagged
-    and called unknown and the counterfeits detected; a set without the column has no such table."""
-    (tmp_path / "labels.csv").write_text(
-        "file,expected,brand,kind,magnitude,changes,colourway\n"
-        "a.jpg,pass,apple,genuine,,,one_colour_light\nb.jpg,pass,apple,genuine,,,\n"
-    )
-    assert [s.colourway for s in read_labels(tmp_path / "labels.csv")] == ["one_colour_light", None]
+# (labels.csv column, heading in the text report, a group and another of that column's values)
+GROUPINGS = [("colourway", "colourway", "reversed", "one_colour_dark"), ("style", "print style", "emboss", "print")]
 
-    def outcome(expected: str, predicted: str, way: str | None) -> Outcome:
+
+@pytest.mark.parametrize(("column", "heading", "group", "other"), GROUPINGS)
+def test_labelled_groups_are_tallied_apart(tmp_path, column, heading, group, other):
+    """labels.csv's colourway column (make_heldout_set.py --colourways) and style column (how the goods carry
+    the mark, make_heldout_set.py): per value, the genuine photos flagged and called unknown and the
+    counterfeits detected, in the text report and `scanner eval --json`; a set without the column has none."""
+    (tmp_path / "labels.csv").write_text(
+        f"file,expected,brand,kind,magnitude,changes,{column}\na.jpg,pass,apple,genuine,,,{group}\n"
+        "b.jpg,pass,apple,genuine,,,\n"
+    )
+    assert [getattr(s, column) for s in read_labels(tmp_path / "labels.csv")] == [group, None]
+
+    def outcome(expected: str, predicted: str, value: str | None) -> Outcome:
         kind = "genuine" if expected == "pass" else "stroke"
-        return Outcome("x.jpg", expected, predicted, "apple", "apple", 0.8, 0.5, kind, 0.3, None, colourway=way)
+        return Outcome("x.jpg", expected, predicted, "apple", "apple", 0.8, 0.5, kind, 0.3, None, **{column: value})
 
     tallied = Evaluation(
         [
-            outcome("pass", "pass", "reversed"),
-            outcome("pass", "suspect", "reversed"),
-            outcome("pass", "unknown", "reversed"),
-            outcome("pass", "pass", "reversed"),
-            outcome("suspect", "suspect", "reversed"),
-            outcome("pass", "suspect", "one_colour_dark"),
-            outcome("pass", "suspect", None),  # printed as drawn: in no colourway's row
+            outcome("pass", "pass", group),
+            outcome("pass", "suspect", group),
+            outcome("pass", "unknown", group),
+            outcome("pass", "pass", group),
+            outcome("suspect", "suspect", group),
+            outcome("suspect", "pass", group),
+            outcome("pass", "suspect", other),
+            outcome("pass", "suspect", None),  # unlabelled: in no row
         ]
     )
-    table = tallied.by_colourway()
-    assert table["reversed"] == {"genuine": 4, "flagged": 0.25, "unknown": 0.25, "counterfeits": 1, "detected": 1.0}
-    assert table["one_colour_dark"]["flagged"] == 1.0 and table["one_colour_dark"]["detected"] is None
-    assert list(table) == ["one_colour_dark", "reversed"]
-    assert "reversed                 4    25.0%    25.0%      1    100.0%" in format_report(tallied)
-    assert "colourway" not in format_report(Evaluation([outcome("pass", "pass", None)]))
-    # `scanner eval --json` carries the same table, and a set without colourways has none.
-    assert tallied.as_dict()["by_colourway"] == table
-    assert "by_colourway" not in Evaluation([outcome("pass", "pass", None)]).as_dict()
-
-
-def test_print_styles_are_tallied_apart(tmp_path):
-    """labels.csv's style column (make_heldout_set.py): per print style, the same table as per colourway, in
-    the text report and the JSON; a set without the column has none."""
-    (tmp_path / "labels.csv").write_text(
-        "file,expected,brand,kind,magnitude,changes,style\na.jpg,pass,apple,genuine,,,emboss\nb.jpg,pass,apple,genuine,,,\n"
-    )
-    assert [s.style for s in read_labels(tmp_path / "labels.csv")] == ["emboss", None]
-
-    def outcome(expected: str, predicted: str, style: str | None) -> Outcome:
-        kind = "genuine" if expected == "pass" else "warp"
-        return Outcome("x.jpg", expected, predicted, "apple", "apple", 0.8, 0.5, kind, 0.3, None, style=style)
-
-    tallied = Evaluation(
-        [
-            outcome("pass", "suspect", "emboss"),
-            outcome("pass", "pass", "emboss"),
-            outcome("suspect", "pass", "emboss"),
-            outcome("suspect", "unknown", "emboss"),
-            outcome("suspect", "suspect", "print"),
-        ]
-    )
-    table = tallied.by_style()
-    assert table["emboss"] == {"genuine": 2, "flagged": 0.5, "unknown": 0.0, "counterfeits": 2, "detected": 0.0}
-    assert table["print"]["detected"] == 1.0 and table["print"]["genuine"] == 0
+    table = tallied.by_colourway() if column == "colourway" else tallied.by_style()
+    assert table[group] == {"genuine": 4, "flagged": 0.25, "unknown": 0.25, "counterfeits": 2, "detected": 0.5}
+    assert table[other] == {"genuine": 1, "flagged": 1.0, "unknown": 0.0, "counterfeits": 0, "detected": None}
+    assert list(table) == sorted([group, other])
     report = format_report(tallied)
-    assert "print style" in report and "emboss                   2    50.0%     0.0%      2      0.0%" in report
-    assert tallied.as_dict()["by_style"] == table and tallied.by_colourway() == {}
-    assert "by_style" not in Evaluation([outcome("pass", "pass", None)]).as_dict()
+    assert heading in report and f"{group:<18}       4    25.0%    25.0%      2     50.0%" in report
+    assert heading not in format_report(Evaluation([outcome("pass", "pass", None)]))
+    key = f"by_{column}"
+    assert tallied.as_dict()[key] == table and key not in Evaluation([outcome("pass", "pass", None)]).as_dict()
+    # The one column leaves the other's table empty.
+    assert (tallied.by_style() if column == "colourway" else tallied.by_colourway()) == {}
