@@ -175,3 +175,28 @@ def test_the_print_style_of_each_photo_is_recorded_and_changes_nothing():
     embossed = [c for c, s in zip(contrast, styles, strict=True) if s == "emboss"]
     printed = [c for c, s in zip(contrast, styles, strict=True) if s == "print"]
     assert embossed and printed and max(embossed) < min(printed)
+
+
+def test_embossed_marks_lit_from_anywhere_change_only_the_embossed_photos():
+    """make_heldout_set.py --emboss-light any: an embossed photo is lit from a direction of its own; every other
+    photo, and the photos taken after an embossed one from the same generator, come out the same."""
+    from synth_photos import embossed_lit_from_anywhere, photograph, recording_styles
+
+    mark = np.zeros((128, 128, 4), np.uint8)
+    mark[16:112, 16:112] = (30, 30, 220, 255)
+
+    def two_photos(seed: int) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)  # two items in a row from one generator, as a split is shot
+        return [photograph(mark, rng, "genuine", True) for _ in range(2)]
+
+    with recording_styles() as styles:
+        diagonal = [two_photos(seed) for seed in range(24)]
+    with embossed_lit_from_anywhere():
+        anywhere = [two_photos(seed) for seed in range(24)]
+    firsts, seconds = styles[0::2], styles[1::2]
+    # Some item after an embossed one is not embossed: its photo shows whether the stream was drawn from.
+    assert any(f == "emboss" and s != "emboss" for f, s in zip(firsts, seconds, strict=True))
+    for (before, after), first, second in zip(zip(diagonal, anywhere, strict=True), firsts, seconds, strict=True):
+        assert np.array_equal(before[0], after[0]) == (first != "emboss")
+        assert np.array_equal(before[1], after[1]) == (second != "emboss")  # the stream went on as before
+    photograph(mark, np.random.default_rng(0), "genuine", True)  # and the diagonal is back after the block

@@ -20,12 +20,15 @@ DIR/changes/ of what was altered, framed as the index frames the brand's referen
 `--without` re-shoots the same split with one factor of the rich generator removed (synth_photos.ablated:
 `tilt` puts every mark square on and flat, `print` prints plain ink with no embossing, foil, fading,
 embroidery, cast shadow or shake); everything else about each photo stays the same, so comparing
-`scanner eval` on the two sets measures what that factor costs.
+`scanner eval` on the two sets measures what that factor costs. `--emboss-light any` re-shoots it with each
+embossed mark lit from a direction of its own instead of along the diagonal (synth_photos.
+embossed_lit_from_anywhere); every other photo comes out the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import sys
@@ -52,6 +55,7 @@ from synth_photos import (  # noqa: E402
     colourway_photo,
     counterfeit_colourway_photo,
     counterfeit_photo,
+    embossed_lit_from_anywhere,
     load_mark,
     make_views,
     recording_styles,
@@ -120,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), default="test")
     parser.add_argument("--without", choices=sorted(ABLATIONS), action="append", default=[], help="remove a factor")
+    parser.add_argument(
+        "--emboss-light",
+        choices=("diagonal", "any"),
+        default="diagonal",
+        help="the direction embossed marks are lit from: the diagonal every set was made with, or one per mark",
+    )
     parser.add_argument(
         "--views",
         type=int,
@@ -200,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(rows)} photos in colourways", file=sys.stderr)
         return 0
 
-    with ablated(*args.without), recording_styles() as styles:
+    lit = embossed_lit_from_anywhere() if args.emboss_light == "any" else contextlib.nullcontext()
+    with ablated(*args.without), lit, recording_styles() as styles:
         for i, slug in enumerate(enrolled):
             logo = refs / slug / "logo.png"
             for n in range(3):

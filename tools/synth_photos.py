@@ -294,6 +294,30 @@ def ablated(*factors: str) -> Iterator[None]:
 
 
 _styles_seen: list[str] | None = None
+_emboss_light_anywhere = False
+
+
+@contextlib.contextmanager
+def embossed_lit_from_anywhere() -> Iterator[None]:
+    """Embossed marks photographed inside are lit from a direction of their own, instead of the one every
+    embossed mark is otherwise lit from (along the diagonal, as the training pairs were). The direction is read
+    off where the goods' generator stands, without drawing from it: every other photo, and every other part of
+    an embossed one, stays as it was (make_heldout_set.py --emboss-light any)."""
+    global _emboss_light_anywhere
+    before, _emboss_light_anywhere = _emboss_light_anywhere, True
+    try:
+        yield
+    finally:
+        _emboss_light_anywhere = before
+
+
+def _emboss_light(rng: np.random.Generator) -> tuple[float, float]:
+    """(x, y) weights of the relief's slopes in the shading: the diagonal, or with embossed_lit_from_anywhere a
+    direction taken from the generator's state (not drawn: the stream goes on as without it)."""
+    if not _emboss_light_anywhere:
+        return 1.0, 1.0
+    angle = math.radians(int(rng.bit_generator.state["state"]["state"]) % 3600 / 10)
+    return math.sqrt(2) * math.cos(angle), math.sqrt(2) * math.sin(angle)  # as strong as the diagonal's
 
 
 @contextlib.contextmanager
@@ -319,7 +343,10 @@ def _print_style(
         _styles_seen.append("print" if "print" in _ablated else style)
     if style == "emboss":
         relief = cv2.GaussianBlur(alpha[..., 0], (0, 0), 1.5)
-        light = cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + cv2.Sobel(relief, cv2.CV_32F, 0, 1, ksize=3)
+        along_x, along_y = _emboss_light(rng)
+        light = along_x * cv2.Sobel(relief, cv2.CV_32F, 1, 0, ksize=3) + along_y * cv2.Sobel(
+            relief, cv2.CV_32F, 0, 1, ksize=3
+        )
         shaded = surface_img * (1 + 0.9 * light[..., None]) * (1 - 0.12 * alpha)
         return shaded
     if style == "embroider":
