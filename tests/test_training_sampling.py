@@ -24,3 +24,29 @@ def test_the_lowest_scoring_genuine_pairs_are_drawn_boost_times_as_often():
 def test_no_share_draws_uniformly():
     genuine = np.array([True, False, True])
     assert np.allclose(hard_genuine_weights(genuine, np.array([0.5, 0.1]), share=0.0, boost=3.0), 1 / 3)
+
+
+def test_pair_sets_read_as_one_say_how_their_embossed_marks_were_lit(tmp_path):
+    """make_verifier_set.py --emboss-light: sets are joined with their references renumbered, and the joined set
+    says `any` when any of them lit embossed marks from anywhere (a set made before the flag: the diagonal)."""
+    from training import load_pair_sets
+
+    def pair_set(name: str, references: int, **extra) -> object:
+        path = tmp_path / name
+        np.savez(
+            path,
+            references=np.zeros((references, 8, 8, 3), np.uint8),
+            reference_index=np.arange(2, dtype=np.int32) % references,
+            aligned=np.zeros((2, 8, 8, 3), np.uint8),
+            genuine=np.array([True, False]),
+            **extra,
+        )
+        return path
+
+    old = pair_set("old.npz", 2)
+    lit = pair_set("lit.npz", 1, emboss_light=np.array("any"), alignment=np.array("refined"))
+    old_refined = pair_set("old_refined.npz", 2, alignment=np.array("refined"))
+    assert str(load_pair_sets([old])["emboss_light"]) == "diagonal"
+    joined = load_pair_sets([old_refined, lit])
+    assert str(joined["emboss_light"]) == "any" and str(joined["alignment"]) == "refined"
+    assert joined["reference_index"].tolist() == [0, 1, 2, 2]  # the second set's one reference comes after two

@@ -2,7 +2,8 @@
 put through the scanner's own quality gate, locate, crop and alignment, beside each brand's reference.
 
     python tools/make_verifier_set.py REFS_DIR --out build/verifier_set.npz [--per-brand 8] [--workers 2] [--seed 0] \
-        [--size 128] [--align similarity|refined] [--minutes M] [--colourways SHARE] [--photo-references SHARE]
+        [--size 128] [--align similarity|refined] [--minutes M] [--colourways SHARE] [--photo-references SHARE] \
+        [--emboss-light diagonal|any]
 
 REFS_DIR holds every simple-icons brand (tools/import_simple_icons.py); held-out brands (tools/splits.py)
 are skipped, so the verifier never sees an evaluation brand. Per brand, half the photos are genuine and
@@ -26,6 +27,7 @@ cell of the reference that the counterfeit changed (0..255); genuine (N,), kind 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -46,6 +48,7 @@ from synth_photos import (  # noqa: E402
     colourway_photo,
     counterfeit_colourway_photo,
     counterfeit_photo,
+    embossed_lit_from_anywhere,
     load_mark,
     photograph,
     photograph_with_placement,
@@ -214,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         "a counterfeit of a shape kind is printed in it too",
     )
     parser.add_argument(
+        "--emboss-light",
+        choices=("diagonal", "any"),
+        default="diagonal",
+        help="the direction embossed marks are lit from: the diagonal every set was made with, or one per mark "
+        "(synth_photos.embossed_lit_from_anywhere; every other photo as with the diagonal)",
+    )
+    parser.add_argument(
         "--photo-references",
         type=float,
         default=0.0,
@@ -241,12 +251,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
     start = time.time()
-    references, photos, rows = render(jobs, args.workers, args.minutes)
+    # Set before the workers fork, so that they inherit it.
+    lit = embossed_lit_from_anywhere() if args.emboss_light == "any" else contextlib.nullcontext()
+    with lit:
+        references, photos, rows = render(jobs, args.workers, args.minutes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
         references=np.stack(references),
         colourways=np.float32(args.colourways),
+        emboss_light=np.array(args.emboss_light),
         reference_is_photo=np.array(photos, bool),
         reference_index=np.array([r[0] for r in rows], np.int32),
         aligned=np.stack([r[1] for r in rows]),

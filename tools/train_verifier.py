@@ -267,6 +267,7 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
             "alignment": str(data["alignment"]),
             "colourways": bool(data["colourways"] > 0),
             "photo_references": bool(data["reference_is_photo"].any()),
+            "emboss_light": str(data.get("emboss_light", "diagonal")),
         },
     )
     print(
@@ -456,10 +457,14 @@ def main(argv: list[str] | None = None) -> int:
         history["eval_step"].append(step)
         history["auc"].append(metrics["auc"])
         history["detection"].append(metrics["detection"])
-        apart = f" (against artwork {metrics['artwork_auc']:.3f}, photos {metrics['photo_auc']:.3f})"
+        # Against artwork and against photos apart, where the validation pairs hold both.
+        apart = (
+            f" (against artwork {metrics['artwork_auc']:.3f}, photos {metrics['photo_auc']:.3f})"
+            if "photo_auc" in metrics
+            else ""
+        )
         print(
-            f"step {step}: validation AUC {metrics['auc']:.3f}{apart if 'photo_auc' in metrics else ''}, "
-            f"detection {metrics['detection']:.3f}",
+            f"step {step}: validation AUC {metrics['auc']:.3f}{apart}, detection {metrics['detection']:.3f}",
             file=sys.stderr,
         )
         if metrics["auc"] > best["auc"]:

@@ -100,6 +100,8 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
         raise SystemExit(f"pair sets aligned differently cannot be trained on together: {alignments}")
     # The share of photos printed in a genuine colourway (make_verifier_set.py --colourways; none before it).
     colourways = max(float(pairs.pop("colourways", 0.0)) for pairs in sets)
+    # How embossed marks were lit (make_verifier_set.py --emboss-light; the diagonal before it): "any" if any set.
+    lights = {str(pairs.pop("emboss_light", "diagonal")) for pairs in sets}
     # Which references are photos of genuine goods (make_verifier_set.py --photo-references; none before it).
     for pairs in sets:
         pairs.setdefault("reference_is_photo", np.zeros(len(pairs["references"]), bool))
@@ -109,6 +111,7 @@ def load_pair_sets(paths: list[Path]) -> dict[str, np.ndarray]:
     joined = {key: np.concatenate([pairs[key] for pairs in sets]) for key in sets[0]}
     joined["alignment"] = np.array(next(iter(alignments.values())))
     joined["colourways"] = np.float32(colourways)
+    joined["emboss_light"] = np.array("any" if "any" in lights else "diagonal")
     return joined
 
 
