@@ -136,11 +136,12 @@ class _Match:
 
 class _Naming(NamedTuple):
     """How a frame no brand matched by similarity was named (Pipeline._name_unmatched): the match to verify,
-    the reason that says how, and whether it was named only as a near copy, to be flagged or not named at all."""
+    the reason that says how, and for a frame named only as a near copy (to be flagged or not named at all) the
+    edge correlation it nearly lined up at."""
 
     match: _Match
     reason: str
-    near_copy: bool = False
+    near_copy: float | None = None
 
 
 def _named_from_copy(brand_name: str | None, correlation: float) -> str:
@@ -158,10 +159,9 @@ def _named_near_copy(brand_name: str | None, correlation: float) -> str:
     return f"{NEAR_COPY}: the mark nearly lines up with the {brand_name} reference (edge correlation {correlation:.2f})"
 
 
-def _near_copy_not_named(brand_name: str | None, correlation: float | None) -> str:
+def _near_copy_not_named(brand_name: str | None, correlation: float) -> str:
     """The reason an unknown scan adds when its near copy of a brand showed no deviation to flag."""
-    near = f"edge correlation {correlation:.2f}" if correlation is not None else "nearly"
-    return f"{brand_name} lines up nearly ({near}) but {NEAR_NOT_NAMED}"
+    return f"{brand_name} lines up nearly (edge correlation {correlation:.2f}) but {NEAR_NOT_NAMED}"
 
 
 def _unknown(result: ScanResult, reasons: list[str]) -> None:
@@ -367,7 +367,8 @@ class Pipeline:
         nearest = result.candidates[0] if result.candidates else None
         verdict, reasons = decide_recognition(nearest, threshold, closest_window)
         named_by: list[str] = []
-        near_copy, as_found = False, (result.box, result.candidates, result.similarity)
+        near_copy: float | None = None  # the correlation of a frame named only as a near copy
+        as_found = (result.box, result.candidates, result.similarity)
         if verdict is Verdict.UNKNOWN and result.candidates:
             named = self._name_unmatched(result, match, windows, threshold, timer)
             if named is not None:
@@ -388,9 +389,9 @@ class Pipeline:
         verification, box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
         against_photo = not reference.artwork
         verdict, verdict_reasons = decide_authenticity(verification, threshold, against_photo)
-        if near_copy and verdict is not Verdict.SUSPECT:
+        if near_copy is not None and verdict is not Verdict.SUSPECT:
             # Named only as a near copy: nothing to flag, and no genuine mark to pass.
-            not_named = _near_copy_not_named(result.brand_name, result.align_correlation)
+            not_named = _near_copy_not_named(result.brand_name, near_copy)
             result.box, result.candidates, result.similarity = as_found
             _unknown(result, [*reasons, not_named])
             return
@@ -404,7 +405,8 @@ class Pipeline:
         result.aligned, result.compared = verification.aligned, verification.compared
         result.findings, result.overruled = verification.reasons, verification.overruled
         result.verifier_sha256 = verifier.sha256 if verifier else None
-        result.verdict, result.reasons, result.near_copy = verdict, verdict_reasons + named_by, near_copy
+        result.verdict, result.reasons = verdict, verdict_reasons + named_by
+        result.near_copy = near_copy is not None
 
     def _verify(
         self,
@@ -507,7 +509,8 @@ class Pipeline:
                     return _Naming(copied, _named_from_copy(result.brand_name, lines_up))
             if lined_up is not None and self._near_copy(lined_up, result.align_correlation, threshold):
                 self._name(result, lined_up)
-                return _Naming(lined_up, _named_near_copy(result.brand_name, result.align_correlation), True)
+                near = result.align_correlation
+                return _Naming(lined_up, _named_near_copy(result.brand_name, near), near)
         return None
 
     def _near_copy(self, lined_up: _Match, correlation: float, threshold: float) -> bool:
