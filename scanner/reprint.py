@@ -23,7 +23,7 @@ the field would erase the mark's own outline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -52,9 +52,18 @@ class FieldReading:
     distance: np.ndarray  # each pixel's Lab distance from the field's colour
     lab: np.ndarray  # the crop in blurred Lab (locate.blurred_lab)
     field_lab: np.ndarray  # the field's colour, read in its edge band
+    # The copies drawn, by locate settings: naming reads the copy, and the verification of a reversed print the
+    # same copy again.
+    _redrawn: dict[LocateConfig, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def redrawn(self, config: LocateConfig) -> np.ndarray:
-        """The mark dark on white, the field's edge left out, framed as a reference is (enroll.frame_reference)."""
+        """The mark dark on white, the field's edge left out, framed as a reference is (enroll.frame_reference).
+        Drawn once per reading."""
+        if config not in self._redrawn:
+            self._redrawn[config] = self._draw(config)
+        return self._redrawn[config]
+
+    def _draw(self, config: LocateConfig) -> np.ndarray:
         # Dark in proportion to how far a pixel stands off the field, so anti-aliased edges stay soft.
         ink = np.clip(self.distance / max(float(np.median(self.distance[self.mark])), 1e-6), 0, 1)
         grey = np.where(self.inside, 255 * (1 - ink), 255).astype(np.uint8)
@@ -88,12 +97,12 @@ class FieldReading:
 def read_field(image: np.ndarray) -> FieldReading | None:
     """The BGR crop read as a field of one colour with a mark inside it; None when it holds none."""
     lab = blurred_lab(image)
-    field = _field(lab)
-    if field is None:
+    field_mask = _field(lab)
+    if field_mask is None:
         return None
     band = max(3, image.shape[0] // EDGE)
     kernel = np.ones((band, band), np.uint8)
-    eroded = cv2.erode(field, kernel)
+    eroded = cv2.erode(field_mask, kernel)
     inside = eroded > 0
     edge = inside & (cv2.erode(eroded, kernel) == 0)
     if not edge.any():
