@@ -180,7 +180,7 @@ def test_the_print_style_of_each_photo_is_recorded_and_changes_nothing():
 def test_embossed_marks_lit_from_anywhere_change_only_the_embossed_photos():
     """make_heldout_set.py --emboss-light any: an embossed photo is lit from a direction of its own; every other
     photo, and the photos taken after an embossed one from the same generator, come out the same."""
-    from synth_photos import embossed_lit_from_anywhere, photograph, recording_styles
+    from synth_photos import emboss_lit, photograph, recording_styles
 
     mark = np.zeros((128, 128, 4), np.uint8)
     mark[16:112, 16:112] = (30, 30, 220, 255)
@@ -191,7 +191,7 @@ def test_embossed_marks_lit_from_anywhere_change_only_the_embossed_photos():
 
     with recording_styles() as styles:
         diagonal = [two_photos(seed) for seed in range(24)]
-    with embossed_lit_from_anywhere():
+    with emboss_lit("any"):
         anywhere = [two_photos(seed) for seed in range(24)]
     firsts, seconds = styles[0::2], styles[1::2]
     # Some item after an embossed one is not embossed: its photo shows whether the stream was drawn from.

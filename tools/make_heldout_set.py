@@ -21,14 +21,13 @@ DIR/changes/ of what was altered, framed as the index frames the brand's referen
 `tilt` puts every mark square on and flat, `print` prints plain ink with no embossing, foil, fading,
 embroidery, cast shadow or shake); everything else about each photo stays the same, so comparing
 `scanner eval` on the two sets measures what that factor costs. `--emboss-light any` re-shoots it with each
-embossed mark lit from a direction of its own instead of along the diagonal (synth_photos.
-embossed_lit_from_anywhere); every other photo comes out the same.
+embossed mark lit from a direction of its own instead of along the diagonal (synth_photos.emboss_lit);
+every other photo comes out the same.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import hashlib
 import sys
@@ -50,12 +49,14 @@ from splits import FLICKRLOGOS_BRANDS, held_out  # noqa: E402
 from synth_photos import (  # noqa: E402
     ABLATIONS,
     COLOURWAYS,
+    EMBOSS_LIGHT_HELP,
+    EMBOSS_LIGHTS,
     EXPECTED,
     ablated,
     colourway_photo,
     counterfeit_colourway_photo,
     counterfeit_photo,
-    embossed_lit_from_anywhere,
+    emboss_lit,
     load_mark,
     make_views,
     recording_styles,
@@ -124,12 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), default="test")
     parser.add_argument("--without", choices=sorted(ABLATIONS), action="append", default=[], help="remove a factor")
-    parser.add_argument(
-        "--emboss-light",
-        choices=("diagonal", "any"),
-        default="diagonal",
-        help="the direction embossed marks are lit from: the diagonal every set was made with, or one per mark",
-    )
+    parser.add_argument("--emboss-light", choices=EMBOSS_LIGHTS, default="diagonal", help=EMBOSS_LIGHT_HELP)
     parser.add_argument(
         "--views",
         type=int,
@@ -210,8 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {len(enrolled)} enrolled brands (refs/), {len(rows)} photos in colourways", file=sys.stderr)
         return 0
 
-    lit = embossed_lit_from_anywhere() if args.emboss_light == "any" else contextlib.nullcontext()
-    with ablated(*args.without), lit, recording_styles() as styles:
+    with ablated(*args.without), emboss_lit(args.emboss_light), recording_styles() as styles:
         for i, slug in enumerate(enrolled):
             logo = refs / slug / "logo.png"
             for n in range(3):

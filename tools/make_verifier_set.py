@@ -27,7 +27,6 @@ cell of the reference that the counterfeit changed (0..255); genuine (N,), kind 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 import time
@@ -45,10 +44,12 @@ from counterfeits import COLOUR_KINDS, KINDS, Invisible  # noqa: E402
 from splits import training_brands  # noqa: E402
 from synth_photos import (  # noqa: E402
     COLOURWAYS,
+    EMBOSS_LIGHT_HELP,
+    EMBOSS_LIGHTS,
     colourway_photo,
     counterfeit_colourway_photo,
     counterfeit_photo,
-    embossed_lit_from_anywhere,
+    emboss_lit,
     load_mark,
     photograph,
     photograph_with_placement,
@@ -216,13 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         help="share of photos printed in a genuine colourway (synth_photos.COLOURWAYS: black, white, reversed); "
         "a counterfeit of a shape kind is printed in it too",
     )
-    parser.add_argument(
-        "--emboss-light",
-        choices=("diagonal", "any"),
-        default="diagonal",
-        help="the direction embossed marks are lit from: the diagonal every set was made with, or one per mark "
-        "(synth_photos.embossed_lit_from_anywhere; every other photo as with the diagonal)",
-    )
+    parser.add_argument("--emboss-light", choices=EMBOSS_LIGHTS, default="diagonal", help=EMBOSS_LIGHT_HELP)
     parser.add_argument(
         "--photo-references",
         type=float,
@@ -251,9 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     jobs = [jobs[i] for i in job_order(len(jobs), args.seed, args.minutes is not None)]
     start = time.time()
-    # Set before the workers fork, so that they inherit it.
-    lit = embossed_lit_from_anywhere() if args.emboss_light == "any" else contextlib.nullcontext()
-    with lit:
+    with emboss_lit(args.emboss_light):  # set before the workers fork, so that they inherit it
         references, photos, rows = render(jobs, args.workers, args.minutes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(

@@ -297,14 +297,23 @@ _styles_seen: list[str] | None = None
 _emboss_light_anywhere = False
 
 
+EMBOSS_LIGHTS = ("diagonal", "any")  # how embossed marks are lit (make_heldout_set.py / make_verifier_set.py)
+EMBOSS_LIGHT_HELP = (
+    "the direction embossed marks are lit from: the diagonal every set was made with, or one per mark "
+    "(synth_photos.emboss_lit; every other photo comes out as with the diagonal)"
+)
+
+
 @contextlib.contextmanager
-def embossed_lit_from_anywhere() -> Iterator[None]:
-    """Embossed marks photographed inside are lit from a direction of their own, instead of the one every
-    embossed mark is otherwise lit from (along the diagonal, as the training pairs were). The direction is read
-    off where the goods' generator stands, without drawing from it: every other photo, and every other part of
-    an embossed one, stays as it was (make_heldout_set.py --emboss-light any)."""
+def emboss_lit(direction: str) -> Iterator[None]:
+    """Embossed marks photographed inside are lit along `direction` (EMBOSS_LIGHTS): "diagonal", the one
+    direction every embossed mark is otherwise lit from (as the training pairs were), or "any", a direction of
+    each mark's own. That direction is read off where the goods' generator stands, without drawing from it:
+    every other photo, and every other part of an embossed one, stays as it was."""
     global _emboss_light_anywhere
-    before, _emboss_light_anywhere = _emboss_light_anywhere, True
+    if direction not in EMBOSS_LIGHTS:
+        raise ValueError(f"unknown emboss light {direction!r}; known: {EMBOSS_LIGHTS}")
+    before, _emboss_light_anywhere = _emboss_light_anywhere, direction == "any"
     try:
         yield
     finally:
@@ -312,7 +321,7 @@ def embossed_lit_from_anywhere() -> Iterator[None]:
 
 
 def _emboss_light(rng: np.random.Generator) -> tuple[float, float]:
-    """(x, y) weights of the relief's slopes in the shading: the diagonal, or with embossed_lit_from_anywhere a
+    """(x, y) weights of the relief's slopes in the shading: the diagonal, or inside emboss_lit("any") a
     direction taken from the generator's state (not drawn: the stream goes on as without it)."""
     if not _emboss_light_anywhere:
         return 1.0, 1.0

@@ -267,7 +267,7 @@ def export(model: PairNet, data: dict, out: Path, float_path: Path, size: int, c
             "alignment": str(data["alignment"]),
             "colourways": bool(data["colourways"] > 0),
             "photo_references": bool(data["reference_is_photo"].any()),
-            "emboss_light": str(data.get("emboss_light", "diagonal")),
+            "emboss_light": str(data["emboss_light"]),
         },
     )
     print(
