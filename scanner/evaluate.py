@@ -201,7 +201,9 @@ class Evaluation:
 
     def _tallied_by(self, label: Callable[[Outcome], str | None]) -> dict[str, dict[str, float | int | None]]:
         table: dict[str, dict[str, float | int | None]] = {}
-        for value in sorted({v for o in self.outcomes if (v := label(o))}):
+        # Only genuine photos and counterfeits are tallied: a set of unknown brands gets no table of zeros.
+        judged = [o for o in self.outcomes if o.expected in ("pass", "suspect")]
+        for value in sorted({v for o in judged if (v := label(o))}):
             genuine = [o for o in self.outcomes if label(o) == value and o.expected == "pass"]
             fakes = [o for o in self.outcomes if label(o) == value and o.expected == "suspect"]
             table[value] = {

@@ -310,5 +310,8 @@ def test_labelled_groups_are_tallied_apart(tmp_path, column, heading, group, oth
     assert heading not in format_report(Evaluation([outcome("pass", "pass", None)]))
     key = f"by_{column}"
     assert tallied.as_dict()[key] == table and key not in Evaluation([outcome("pass", "pass", None)]).as_dict()
+    # Photos of unknown brands or degraded frames are neither genuine nor counterfeit: no row of zeros.
+    unjudged = Evaluation([outcome("unknown", "unknown", group), outcome("rescan", "rescan", other)])
+    assert unjudged.by_colourway() == {} and unjudged.by_style() == {} and heading not in format_report(unjudged)
     # The one column leaves the other's table empty.
     assert (tallied.by_style() if column == "colourway" else tallied.by_colourway()) == {}
