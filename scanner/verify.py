@@ -33,7 +33,15 @@ from .colour import NO_INKS, InkLayout, colour_deviation, ink_layout, part_colou
 from .colourway import ColourwayLayout, colourway_layout, in_artwork_colours, read_colourway
 from .index import ReferenceImage
 from .locate import CROP_SIZE, Box, crop, dilated, foreground_mask
-from .mirror import MIRROR_SIDE, MirroredPart, PartBoxes, mirrored_part, part_boxes
+from .mirror import (
+    MIRROR_SIDE,
+    WHOLE_MIRROR_FIT,
+    WHOLE_MIRROR_GAIN,
+    MirroredPart,
+    PartBoxes,
+    mirrored_part,
+    part_boxes,
+)
 from .pair_model import PairVerifier
 from .refine import (
     Levels,
@@ -64,6 +72,7 @@ RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 t
 # The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
 COLOUR, PART_COLOUR, STROKE = "colour", "part colour", "stroke"
 COLOUR_WORDS = "colour differs from reference"  # how every colour reason begins, the rules' and the check's
+MIRROR_IMAGE = "mirror image of the genuine mark"  # the words for a whole mark printed the wrong way round
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -766,9 +775,12 @@ def judge(
             found[COLOUR] = (rules_colour[0], found[COLOUR][1])
     named = _named_before_rules(a, checks.stroke_offset)
     # The words of the checks that decided the verdict go first (the screen shows the first), then what the
-    # rules' silhouettes would misread, then the rules'.
-    verification.reasons = [words for words, _ in [*found.values(), *named]] + reasons
-    for _, shown in [*found.values(), *named]:
+    # rules' silhouettes would misread, then the rules'. A mark that is the mirror image of the artwork comes
+    # before all: the checks beside the score measured it where the alignment laid it, the wrong way round.
+    whole_mirror = [n for n in named if n[0] == MIRROR_IMAGE]
+    named = [n for n in named if n[0] != MIRROR_IMAGE]
+    verification.reasons = [words for words, _ in [*whole_mirror, *found.values(), *named]] + reasons
+    for _, shown in [*whole_mirror, *found.values(), *named]:
         deviation = np.maximum(deviation, shown * np.float32(0.8))
     verification.deviation = deviation
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
@@ -790,14 +802,31 @@ def _named_before_rules(a: Alignment, stroke_offset: float | None) -> list[tuple
 
 
 def _mirrored(a: Alignment) -> MirroredPart | None:
-    """The mirrored part mirror.mirrored_part finds, on a homography-registered alignment against artwork."""
+    """A mark against artwork printed the wrong way round as a whole (_mirror_image), else the mirrored part
+    mirror.mirrored_part finds on a homography-registered alignment."""
+    if a.source is None or a.source.mask is None:
+        return None
+    whole = _mirror_image(a)
+    if whole is not None:
+        return whole
     parts = a.parts if a.homography is not None else None
     return mirrored_part(a.view(MIRROR_SIDE), parts) if parts is not None else None
 
 
+def _mirror_image(a: Alignment) -> MirroredPart | None:
+    """The whole mark mirrored, when the query flipped left to right and aligned afresh lines up with the
+    reference at WHOLE_MIRROR_FIT or better and by WHOLE_MIRROR_GAIN better than as photographed (one more
+    alignment, for a mark already flagged)."""
+    if a.source is None:
+        return None
+    flipped = align(np.ascontiguousarray(a.query[:, ::-1]), a.source, a.query.shape[0], refined=True)
+    gain = flipped.fit - a.fit
+    return MirroredPart(gain, None) if flipped.fit >= WHOLE_MIRROR_FIT and gain >= WHOLE_MIRROR_GAIN else None
+
+
 def _mirrored_words(mirrored: MirroredPart) -> str:
     if mirrored.where is None:
-        return "mirror image of the genuine mark"
+        return MIRROR_IMAGE
     return f"one part mirrored near {_where(mirrored.where)}"
 
 

@@ -53,3 +53,17 @@ def test_a_letter_drawn_the_wrong_way_round_is_named_first(reference, letter, wh
 
     assert reasons(letter)[0] == f"one part mirrored near {where}"
     assert not any("mirror" in r for r in reasons(None) + reasons(0))
+
+
+def test_a_whole_mark_printed_the_wrong_way_round_is_named_as_a_mirror_image(reference):
+    """ACME flipped as a whole: the alignment cannot reflect it, so it lands badly, and the patch comparison
+    alone would name a part or nothing. The query flipped and aligned afresh lines up, and the first reason
+    says the mark is a mirror image. The genuine mark aligns as well as its flipped copy could, and gets no
+    such words (the test above)."""
+    image, _ = _artwork()
+    verifier = PairVerifier(DEFAULT_VERIFIER)
+    a = align(_photo(np.ascontiguousarray(image[:, ::-1])), reference, RULES_SIZE, refined=True)
+    verification = judge(a, verifier, threshold=1.0)
+    assert verification.reasons[0] == "mirror image of the genuine mark"
+    # The heatmap shows the whole mark, at the strength a named finding is drawn with.
+    assert float(verification.deviation[a.ref_mask > 0].min()) >= 0.8 - 1e-6
