@@ -193,10 +193,15 @@ def test_an_item_scanned_from_two_views_shows_every_view(console, demo_index_pat
     with ScanStore(store_path) as store:
         assert push_outbox(store, console.client()).sent == 1
         uuid = next(iter(store.uuids()))
+        recorded = store.get(uuid)["result"]["views"]
+    # The first view passes the thinner-lined mark and the second flags it; the scores are the device's own
+    # (the int8 kernels round differently from one CPU to another, by a hundredth here and there).
+    assert [v["verdict"] for v in recorded] == ["pass", "suspect"]
+    shown = "; ".join(f"view {v['view']} {v['verdict']} {v['authenticity']:.2f}" for v in recorded)
     with httpx.Client(base_url=console.url) as client:
         login(client)
         page = client.get(f"/scans/{uuid}").text
-        assert 'id="views"' in page and "2 views: view 1 pass 0.56; view 2 suspect 0.24" in " ".join(page.split())
+        assert 'id="views"' in page and f"2 views: {shown}" in " ".join(page.split())
         views = client.get(f"/scans/{uuid}/views.jpg")
         assert views.status_code == 200 and views.content[:3] == b"\xff\xd8\xff"
         single = next(r["uuid"] for r in console.storage().list_scans() if r["brand"] == "ferrari")
