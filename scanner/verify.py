@@ -72,7 +72,6 @@ RULES_SIZE = 128  # side the v0 rules compare at, and the side verifiers v1-v3 t
 # The checks beside the learned score (checks_beside_score), as Verification.overruled_by names them.
 COLOUR, PART_COLOUR, STROKE = "colour", "part colour", "stroke"
 COLOUR_WORDS = "colour differs from reference"  # how every colour reason begins, the rules' and the check's
-MIRROR_IMAGE = "mirror image of the genuine mark"  # the words for a whole mark printed the wrong way round
 # A crop is framed again from the frame (reframed_box) when the mark is this much smaller in it than in the
 # reference's crop (the aligned query then upsampled by as much), or when its aligned edges correlate this
 # poorly with the reference's (genuine median 0.97): 18% of the held-out test split's verified photos.
@@ -773,32 +772,37 @@ def judge(
         reasons = [r for r in reasons if r not in rules_colour]
         if COLOUR in found and rules_colour:
             found[COLOUR] = (rules_colour[0], found[COLOUR][1])
-    named = _named_before_rules(a, checks.stroke_offset)
+    leading, named = _named_before_rules(a, checks.stroke_offset)
     # The words of the checks that decided the verdict go first (the screen shows the first), then what the
-    # rules' silhouettes would misread, then the rules'. A mark that is the mirror image of the artwork comes
-    # before all: the checks beside the score measured it where the alignment laid it, the wrong way round.
-    whole_mirror = [n for n in named if n[0] == MIRROR_IMAGE]
-    named = [n for n in named if n[0] != MIRROR_IMAGE]
-    verification.reasons = [words for words, _ in [*whole_mirror, *found.values(), *named]] + reasons
-    for _, shown in [*whole_mirror, *found.values(), *named]:
+    # rules' silhouettes would misread, then the rules'; a mirror image of the whole mark before all of them.
+    shown_words = [*leading, *found.values(), *named]
+    verification.reasons = [words for words, _ in shown_words] + reasons
+    for _, shown in shown_words:
         deviation = np.maximum(deviation, shown * np.float32(0.8))
     verification.deviation = deviation
     verification.aspect_change, verification.hue_shift = rules.aspect_change, rules.hue_shift
     return verification
 
 
-def _named_before_rules(a: Alignment, stroke_offset: float | None) -> list[tuple[str, np.ndarray]]:
+Named = list[tuple[str, np.ndarray]]  # (words, where the heatmap shows them)
+
+
+def _named_before_rules(a: Alignment, stroke_offset: float | None) -> tuple[Named, Named]:
     """Words for what the rules' silhouettes would read as parts missing and added, each with where the
     heatmap shows it: a mirrored part (scanner/mirror.py), and strokes further inside the artwork's than relief
-    or fading took any genuine print (stroke.THINNER_WORDS_BELOW). Words only: never a verdict."""
-    named = []
+    or fading took any genuine print (stroke.THINNER_WORDS_BELOW). Words only: never a verdict. Returned as
+    (before the checks beside the score, after them): a mark that is the mirror image of the whole artwork
+    leads, since those checks measured it where the alignment laid it, the wrong way round."""
+    leading: Named = []
+    named: Named = []
     mirrored = _mirrored(a)
     if mirrored is not None:
+        whole = mirrored.where is None
         part = np.ones_like(a.ref_mask, bool) if mirrored.where is None else at_side(mirrored.where, a.ref_mask)
-        named.append((_mirrored_words(mirrored), part & (a.ref_mask > 0)))
+        (leading if whole else named).append((_mirrored_words(mirrored), part & (a.ref_mask > 0)))
     if stroke_offset is not None and stroke_offset < THINNER_WORDS_BELOW and a.edges is not None:
         named.append((stroke_words(stroke_offset, a.edges), _outline(a.ref_mask)))
-    return named
+    return leading, named
 
 
 def _mirrored(a: Alignment) -> MirroredPart | None:
@@ -806,27 +810,25 @@ def _mirrored(a: Alignment) -> MirroredPart | None:
     mirror.mirrored_part finds on a homography-registered alignment."""
     if a.source is None or a.source.mask is None:
         return None
-    whole = _mirror_image(a)
+    whole = _mirror_image(a, a.source)
     if whole is not None:
         return whole
     parts = a.parts if a.homography is not None else None
     return mirrored_part(a.view(MIRROR_SIDE), parts) if parts is not None else None
 
 
-def _mirror_image(a: Alignment) -> MirroredPart | None:
-    """The whole mark mirrored, when the query flipped left to right and aligned afresh lines up with the
-    reference at WHOLE_MIRROR_FIT or better and by WHOLE_MIRROR_GAIN better than as photographed (one more
-    alignment, for a mark already flagged)."""
-    if a.source is None:
-        return None
-    flipped = align(np.ascontiguousarray(a.query[:, ::-1]), a.source, a.query.shape[0], refined=True)
+def _mirror_image(a: Alignment, source: ReferenceImage) -> MirroredPart | None:
+    """The whole mark mirrored, when the query flipped left to right and aligned afresh to `source` (what `a`
+    aligned it to) lines up at WHOLE_MIRROR_FIT or better and by WHOLE_MIRROR_GAIN better than as photographed
+    (one more alignment, for a mark already flagged)."""
+    flipped = align(np.ascontiguousarray(a.query[:, ::-1]), source, a.query.shape[0], refined=True)
     gain = flipped.fit - a.fit
     return MirroredPart(gain, None) if flipped.fit >= WHOLE_MIRROR_FIT and gain >= WHOLE_MIRROR_GAIN else None
 
 
 def _mirrored_words(mirrored: MirroredPart) -> str:
     if mirrored.where is None:
-        return MIRROR_IMAGE
+        return "mirror image of the genuine mark"
     return f"one part mirrored near {_where(mirrored.where)}"
 
 
