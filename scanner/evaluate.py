@@ -204,8 +204,8 @@ class Evaluation:
         # Only genuine photos and counterfeits are tallied: a set of unknown brands gets no table of zeros.
         judged = [o for o in self.outcomes if o.expected in ("pass", "suspect")]
         for value in sorted({v for o in judged if (v := label(o))}):
-            genuine = [o for o in self.outcomes if label(o) == value and o.expected == "pass"]
-            fakes = [o for o in self.outcomes if label(o) == value and o.expected == "suspect"]
+            genuine = [o for o in judged if label(o) == value and o.expected == "pass"]
+            fakes = [o for o in judged if label(o) == value and o.expected == "suspect"]
             table[value] = {
                 "genuine": len(genuine),
                 "flagged": _share([o.predicted == "suspect" for o in genuine]),
