@@ -14,7 +14,7 @@ outright: a hard capture of a genuine item (relief under a cast shadow) can near
 
 The threshold is calibrated on items of two views. The mean of three or more scatters less for a genuine
 item, so it is judged by the same threshold more leniently than calibrated (a three-view split put its own
-3% point at 0.62 against 0.53: models/README.md).
+3% point at 0.62 against 0.53: docs/model-history.md).
 """
 
 from __future__ import annotations

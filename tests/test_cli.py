@@ -72,7 +72,7 @@ def test_degraded_photo_is_rescan_with_a_reason(scanned, name):
 
 
 # All three sample counterfeits: verifier v2 passed the stretched Starbucks and the Adidas with a part missing,
-# v3 flags both (its misses on the held-out split are in models/README.md).
+# v3 flags both (its misses on the held-out split are in docs/model-history.md).
 @pytest.mark.parametrize("name", ["colour_ferrari_0.jpg", "stretch_starbucks_0.jpg", "missing_adidas_0.jpg"])
 def test_altered_logo_is_suspect(scanned, photo_labels, name):
     row = scanned[name]

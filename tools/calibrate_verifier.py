@@ -31,7 +31,7 @@ than a capture and its artwork, so it has its own operating point.
         --photo-references 1
 
 One global threshold: tools/per_brand_thresholds.py measures per-brand ones where genuine photos are
-enrolled, and they did not beat it (models/README.md).
+enrolled, and they did not beat it (docs/model-history.md).
 """
 
 from __future__ import annotations
