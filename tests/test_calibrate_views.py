@@ -4,6 +4,7 @@ recorded beside the model without touching the one-view threshold."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 
@@ -37,7 +38,7 @@ def test_views_threshold_is_chosen_on_items_and_recorded_beside_the_model(tmp_pa
     assert after["suspect_threshold"] == before["suspect_threshold"]  # the one-view operating point stays
     assert after["views_calibrated_on"] == "set"
     printed = capsys.readouterr().out
-    genuine = int(printed.split("flags 50% of ")[1].split()[0])
+    genuine = int(re.search(r"\(at most 50%; \d+ by a check\) of (\d+)", printed).group(1))
     assert 2 <= genuine <= 6  # the items with both views verified as their brand
     assert 0.0 < after["views_suspect_threshold"] < 1.0
 

@@ -75,19 +75,27 @@ def scan_set(
     expected: tuple[str, ...],
     photos_per_brand: int = 0,
     artwork: bool = True,
+    every_view: bool = False,
 ) -> Iterator[tuple[dict, ScanResult]]:
     """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`, scanned
-    against an index built from the set's refs/ (and photos, see set_pipeline) with the config's embedder."""
+    against an index built from the set's refs/ (and photos, see set_pipeline) with the config's embedder;
+    with `every_view`, also each of the row's other views (more_views), each scanned alone."""
     with set_pipeline(config, eval_set, photos_per_brand, artwork) as pipeline:
-        yield from scan_rows(pipeline, eval_set, expected)
+        yield from scan_rows(pipeline, eval_set, expected, every_view)
 
 
-def scan_rows(pipeline: Pipeline, eval_set: Path, expected: tuple[str, ...]) -> Iterator[tuple[dict, ScanResult]]:
-    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected`."""
+def scan_rows(
+    pipeline: Pipeline, eval_set: Path, expected: tuple[str, ...], every_view: bool = False
+) -> Iterator[tuple[dict, ScanResult]]:
+    """(labels row, scan result) for each photo of the set whose expected verdict is in `expected` (and with
+    `every_view` for each of its other views, scanned alone)."""
     with (eval_set / "labels.csv").open() as fh:
         for row in csv.DictReader(fh):
-            if row["expected"] in expected:
-                yield row, pipeline.scan_file(eval_set / row["file"])[1]
+            if row["expected"] not in expected:
+                continue
+            views = (row.get("more_views") or "").split(";") if every_view else []
+            for file in (row["file"], *filter(None, views)):
+                yield row, pipeline.scan_file(eval_set / file)[1]
 
 
 def verified_as_labelled(row: dict, result: ScanResult) -> bool:
