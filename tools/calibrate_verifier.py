@@ -72,11 +72,22 @@ CHECKS = {
     "part_colour_bound": ("part_colour", 1.5),
 }
 JUDGED = ("pass", "suspect")
+Judged = tuple[float, bool]  # a verified mark: (authenticity, a check beside the score flagged it)
 
 
-def _flagged(scores: list[float], threshold: float, flagged_anyway: int = 0) -> float:
-    """The share of genuine marks flagged: `scores` under `threshold`, and `flagged_anyway` more."""
-    return (sum(score < threshold for score in scores) + flagged_anyway) / (len(scores) + flagged_anyway)
+def caught(marks: list[Judged], threshold: float) -> float:
+    """The share of `marks` flagged at `threshold`: scored under it, or flagged by a check whatever the score."""
+    flagged = [score < threshold or checked for score, checked in marks]
+    return float(np.mean(flagged)) if flagged else 0.0
+
+
+def threshold_for(genuine: list[Judged], share: float) -> float:
+    """flagging_threshold over genuine marks, those a check flagged counted against the share apart."""
+    return flagging_threshold([score for score, checked in genuine if not checked], share, _by_check(genuine))
+
+
+def _by_check(marks: list[Judged]) -> int:
+    return sum(checked for _, checked in marks)
 
 
 def flagging_threshold(scores: list[float], share: float, flagged_anyway: int = 0) -> float:
@@ -126,10 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     # A check is measured only where it is on; one that is off is measured here without acting on it.
     measured = replace(config.verify, model=str(args.model), **{k: v or math.inf for k, v in configured.items()})
     config = replace(config, verify=measured)
-    genuine: list[float] = []  # the scores of genuine marks no check beside the score flagged
-    by_check = 0  # genuine marks a check flagged: flagged whatever the threshold
+    genuine: list[Judged] = []
     largest = dict.fromkeys(CHECKS, 0.0)  # what each check measured on a genuine photo, at most
-    fakes: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # (authenticity, a check overruled it)
+    fakes: dict[str, list[Judged]] = defaultdict(list)
     photos = args.photo_references
     scans = (
         scan for eval_set in args.eval_sets for scan in scan_set(config, eval_set, JUDGED, photos, not photos, True)
@@ -137,24 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     for row, result in scans:
         if not verified_as_labelled(row, result):
             continue
-        values = {key: getattr(result, field) for key, (field, _) in CHECKS.items()}
-        overruled = any(configured[k] and v is not None and v > configured[k] for k, v in values.items())
+        # result.overruled: a check past its configured bound (an off one is measured past an infinite bound).
+        judged = (result.authenticity, result.overruled)
         if row["expected"] == "pass":
-            by_check += overruled
-            genuine += [] if overruled else [result.authenticity]
-            largest = {key: max(largest[key], values[key] or 0.0) for key in CHECKS}
+            genuine.append(judged)
+            largest = {key: max(largest[key], getattr(result, field) or 0.0) for key, (field, _) in CHECKS.items()}
         else:
-            fakes[row.get("kind") or "counterfeit"].append((result.authenticity, overruled))
-    threshold = flagging_threshold(genuine, args.flag, by_check)
-
-    def detected(values: list[tuple[float, bool]]) -> float:
-        caught = [authenticity < threshold or overruled for authenticity, overruled in values]
-        return float(np.mean(caught)) if caught else 0.0
-
+            fakes[row.get("kind") or "counterfeit"].append(judged)
+    threshold = threshold_for(genuine, args.flag)
     every_fake = [value for values in fakes.values() for value in values]
-    detection = detected(every_fake)
+    detection = caught(every_fake, threshold)
     for kind, values in sorted(fakes.items()):
-        print(f"  {kind:<16} {detected(values):6.1%} of {len(values)}")
+        print(f"  {kind:<16} {caught(values, threshold):6.1%} of {len(values)}")
     for key, (_, margin) in CHECKS.items() if not photos else ():
         print(
             f"[verify] {key}: a verified genuine photo reached {largest[key]:.2f}, {margin:g} times that is "
@@ -181,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         else "with " + ", ".join(f"{key} {value:g}" for key, value in configured.items())
     )
     print(
-        f"{args.model.name}: {next(iter(recorded))} {threshold:.4f} flags {_flagged(genuine, threshold, by_check):.1%} "
-        f"(at most {args.flag:.0%}; {by_check} by a check) of {len(genuine) + by_check} verified "
+        f"{args.model.name}: {next(iter(recorded))} {threshold:.4f} flags {caught(genuine, threshold):.1%} "
+        f"(at most {args.flag:.0%}; {_by_check(genuine)} by a check) of {len(genuine)} verified "
         f"genuine photos and detects {detection:.1%} of {len(every_fake)} verified counterfeits ({checked}) -> {path}"
     )
     return 0
@@ -205,19 +209,14 @@ def item_means(model: Path, eval_set: Path) -> Iterator[tuple[dict, float, bool]
 
 
 def calibrate_views(model: Path, eval_set: Path, flag: float) -> int:
-    genuine: list[float] = []  # the mean scores of genuine items no check flagged in every view
-    by_check = 0  # genuine items a check flagged in every view
-    fakes: list[tuple[float, bool]] = []
+    genuine: list[Judged] = []  # (mean authenticity, a check flagged every view)
+    fakes: list[Judged] = []
     for row, mean, overruled in item_means(model, eval_set):
-        if row["expected"] == "pass":
-            by_check += overruled
-            genuine += [] if overruled else [mean]
-        else:
-            fakes.append((mean, overruled))
+        (genuine if row["expected"] == "pass" else fakes).append((mean, overruled))
     if not genuine:
         raise SystemExit(f"{eval_set} has no genuine item with two views verified: make it with --views 2")
-    threshold = flagging_threshold(genuine, flag, by_check)
-    detection = float(np.mean([mean < threshold or overruled for mean, overruled in fakes])) if fakes else 0.0
+    threshold = threshold_for(genuine, flag)
+    detection = caught(fakes, threshold)
     path = record_calibration(
         model,
         {
@@ -227,8 +226,8 @@ def calibrate_views(model: Path, eval_set: Path, flag: float) -> int:
         },
     )
     print(
-        f"{model.name}: views_suspect_threshold {threshold:.4f} flags {_flagged(genuine, threshold, by_check):.1%} "
-        f"(at most {flag:.0%}; {by_check} by a check) of {len(genuine) + by_check} genuine items "
+        f"{model.name}: views_suspect_threshold {threshold:.4f} flags {caught(genuine, threshold):.1%} "
+        f"(at most {flag:.0%}; {_by_check(genuine)} by a check) of {len(genuine)} genuine items "
         f"(mean authenticity of 2 or more verified views) and detects {detection:.1%} of {len(fakes)} such "
         f"counterfeit items -> {path}"
     )
