@@ -262,6 +262,12 @@ def _detected(counterfeits: list[Outcome]) -> float | None:
     return _share([o.predicted == "suspect" for o in counterfeits])
 
 
+def item_files(row: dict[str, str]) -> list[str]:
+    """A labels row's photos of its item, relative to labels.csv: `file`, then the other views `more_views`
+    lists (`;` between them)."""
+    return [row["file"], *filter(None, (row.get("more_views") or "").split(";"))]
+
+
 def read_labels(labels_csv: Path) -> list[Sample]:
     labels_csv = Path(labels_csv)
     try:
@@ -283,7 +289,7 @@ def read_labels(labels_csv: Path) -> list[Sample]:
         except ValueError as err:
             raise ScannerError(f"{labels_csv}:{n}: magnitude must be a number from 0 to 1, not {magnitude!r}") from err
         changes = row.get("changes") or None
-        more_views = [labels_csv.parent / f for f in (row.get("more_views") or "").split(";") if f]
+        more_views = [labels_csv.parent / f for f in item_files(row)[1:]]
         samples.append(
             Sample(
                 labels_csv.parent / row["file"],

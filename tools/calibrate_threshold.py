@@ -44,6 +44,7 @@ from enrol_photos import PHOTO_SEED, enrol_synthetic_photos, name_brands  # noqa
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import Embedder, record_calibration  # noqa: E402
 from scanner.enroll import build_index  # noqa: E402
+from scanner.evaluate import item_files  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
 
@@ -93,8 +94,7 @@ def scan_rows(
         for row in csv.DictReader(fh):
             if row["expected"] not in expected:
                 continue
-            views = (row.get("more_views") or "").split(";") if every_view else []
-            for file in (row["file"], *filter(None, views)):
+            for file in item_files(row) if every_view else [row["file"]]:
                 yield row, pipeline.scan_file(eval_set / file)[1]
 
 

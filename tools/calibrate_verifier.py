@@ -62,6 +62,7 @@ from calibrate_threshold import scan_set, set_pipeline, verified_as_labelled  # 
 
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import record_calibration  # noqa: E402
+from scanner.evaluate import item_files  # noqa: E402
 
 # Each check beside the learned score: its [verify] bound, the scan result's field it measures, and the bound
 # over the largest value a calibration genuine photo reached. The stroke's margin is about halfway, on the
@@ -199,7 +200,7 @@ def item_means(model: Path, eval_set: Path) -> Iterator[tuple[dict, float, bool]
     config = replace(config, verify=replace(config.verify, model=str(model)))
     with set_pipeline(config, eval_set) as pipeline, (eval_set / "labels.csv").open() as fh:
         for row in csv.DictReader(fh):
-            files = [row["file"], *filter(None, (row.get("more_views") or "").split(";"))]
+            files = item_files(row)
             if row["expected"] not in ("pass", "suspect") or len(files) < 2:
                 continue
             voting = [r for r in (pipeline.scan_file(eval_set / f)[1] for f in files) if verified_as_labelled(row, r)]
