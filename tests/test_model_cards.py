@@ -4,13 +4,13 @@ scanner loads marked as such, and the operating points the cards quote equal to 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from scanner.config import DEFAULT_MODEL, DEFAULT_VERIFIER
+from scanner.embed import read_calibration
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 CARDS = MODELS / "README.md"
@@ -52,7 +52,7 @@ def test_the_defaults_the_scanner_loads_are_the_ones_marked_default():
     ],
 )
 def test_the_operating_points_quoted_are_the_calibrated_ones(model, key):
-    value = json.loads(model.with_suffix(".json").read_text())[key]
+    value = read_calibration(model)[key]
     card = CARDS.read_text()
     section = card[card.index(f"# `{model.name}`") :]
     quoted = re.search(rf"`{key}` \**([0-9.]+)", section)
