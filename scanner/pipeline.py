@@ -382,6 +382,13 @@ class Pipeline:
             if renamed is not None:
                 match, reason = renamed
                 named_by = [reason]
+        if not named_by:
+            tie = self._near_tie(match)
+            if tie is not None:
+                untied = timer("tie", self._tie_broken_by_outline, frame, result, match, tie)
+                if untied is not None:
+                    match, reason = untied
+                    named_by = [reason]
 
         best = result.candidates[0]
         reference = self.index.verification_reference(best.brand_id, best.reference_id)
@@ -578,6 +585,44 @@ class Pipeline:
         self._name(result, renamed)
         better = f"better than the print lines up with the {resembled} reference it resembles ({as_named:.2f})"
         return renamed, f"{_named_from_copy(result.brand_name, lines_up)}, {better}"
+
+    def _near_tie(self, match: _Match) -> Candidate | None:
+        """The nearest candidate of another brand when it comes within [match] tie_margin of the named one in
+        similarity (a tie the embedder cannot break), else None."""
+        margin = self.config.match.tie_margin
+        if not margin or not match.candidates:
+            return None
+        named = match.candidates[0]
+        runner_up = next((c for c in match.candidates[1:] if c.brand_id != named.brand_id), None)
+        if runner_up is None or named.similarity - runner_up.similarity >= margin:
+            return None
+        return runner_up
+
+    def _tie_broken_by_outline(
+        self, frame: np.ndarray, result: ScanResult, match: _Match, runner_up: Candidate
+    ) -> tuple[_Match, str] | None:
+        """A near tie in similarity (_near_tie) decided by outline: the match renamed to the runner-up when the
+        crop lines up with its reference better than with the named brand's, with the reason that says so;
+        None when the name stands. Two marks of one style (a wave and a letter drawn in the same stroke) can
+        sit equally near one photo, and only one of them has its outline."""
+        named = match.candidates[0]
+
+        def lines_up_with(candidate: Candidate) -> float:
+            # Framed again where the box framed the mark badly, as verification will: a loose box fails to align.
+            reference = self.index.verification_reference(candidate.brand_id, candidate.reference_id)
+            return align_in_frame(frame, match.box, reference, RULES_SIZE, True, match.crop)[0].fit
+
+        as_named, other = lines_up_with(named), lines_up_with(runner_up)
+        if other <= as_named:
+            return None
+        passed_over = result.brand_name
+        candidates = [c for c in match.candidates if c.brand_id == runner_up.brand_id]
+        renamed = replace(match, candidates=candidates + [c for c in match.candidates if c not in candidates])
+        self._name(result, renamed)
+        lines_up = f"the mark lines up with the {result.brand_name} reference (edge correlation {other:.3f})"
+        similar = f"{named.similarity:.2f} against {runner_up.similarity:.2f}"
+        tied = f"{passed_over} was as similar ({similar}) but lines up {as_named:.3f}"
+        return renamed, f"named by outline from a near tie: {lines_up}; {tied}"
 
     def _best_by(
         self,

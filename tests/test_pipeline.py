@@ -301,6 +301,48 @@ def test_a_match_to_a_photo_reference_is_judged_by_the_photo_threshold(tmp_path,
     assert refused.verdict == still_refused.verdict == Verdict.UNKNOWN
 
 
+def test_a_near_tie_between_two_brands_is_decided_by_outline(tmp_path, embedder):
+    """The embedder sees a wordmark and its upside-down mirror image as nearly the same: against an index
+    holding Dior and a brand whose mark is Dior's flipped top to bottom (only the R differs), a genuine Dior
+    photo comes nearer the flipped brand. Within [match] tie_margin the brand whose reference the mark lines up
+    with better names it, and the reason says so; a scan with no near tie pays no alignment for it; tie_margin
+    = 0 leaves the embedder's name."""
+    from scanner.enroll import enroll_images
+    from scanner.imageio import read_image
+    from scanner.index import BrandIndex
+    from tests.conftest import PHOTOS
+
+    artwork = BRANDS / "dior" / "logo.png"
+    flipped = tmp_path / "flipped.png"
+    cv2.imwrite(str(flipped), cv2.flip(cv2.imread(str(artwork), cv2.IMREAD_UNCHANGED), 0))
+    db = tmp_path / "tie.db"
+    config = ScannerConfig()
+    with BrandIndex.create(db, embedder.sha256, embedder.dim) as index:
+        enroll_images(index, embedder, config.locate, "dior", [artwork], "Dior")
+        enroll_images(index, embedder, config.locate, "roid", [flipped], "Roid")
+        enroll_images(index, embedder, config.locate, "ferrari", [BRANDS / "ferrari" / "logo.png"], "Ferrari")
+    tied = make_photo(artwork, "genuine", 2)  # a photo the embedder puts nearer Roid
+    off = replace(config, match=replace(config.match, tie_margin=0.0))
+    with Pipeline(off, db) as scanner:
+        as_embedded = scanner.scan(tied)
+    first, second = as_embedded.candidates[:2]
+    assert (first.brand_id, second.brand_id) == ("roid", "dior"), as_embedded.candidates
+    assert as_embedded.brand == "roid" and "tie" not in as_embedded.timings_ms
+    assert first.similarity - second.similarity < config.match.tie_margin
+    with Pipeline(config, db) as scanner:
+        untied, clear = scanner.scan(tied), scanner.scan(read_image(PHOTOS / "genuine_ferrari_0.jpg"))
+    assert untied.verdict is Verdict.PASS and untied.brand == "dior", untied.reasons
+    assert untied.candidates[0].brand_id == "dior" and "tie" in untied.timings_ms
+    lines_up = re.fullmatch(
+        r"named by outline from a near tie: the mark lines up with the Dior reference \(edge correlation "
+        r"(0\.\d{3})\); Roid was as similar \(0\.\d\d against 0\.\d\d\) but lines up (0\.\d{3})",
+        untied.reasons[-1],
+    )
+    assert lines_up is not None, untied.reasons
+    assert float(lines_up[1]) > float(lines_up[2])
+    assert clear.brand == "ferrari" and "tie" not in clear.timings_ms
+
+
 def test_a_brand_enrolled_in_a_second_colourway_passes_marks_in_it(refs_copy, embedder, tmp_path):
     """The demo set's recoloured Ferrari is a counterfeit against the one artwork; enrol the same horse in
     that colourway (its hue turned as far as the photo's ink is from the artwork's) and the mark matches the
