@@ -1,6 +1,6 @@
 """The learned authenticity model: an int8 TFLite pair network scoring an aligned (query, reference) pair.
 
-Input: the query warped onto the reference (scanner/verify.py `align`) and the reference, side by side as
+Input: the query warped onto the reference (scanner/align.py `align`) and the reference, side by side as
 six channels (NHWC, BGR, 0..255), each brought to the same mean brightness first so exposure is not
 mistaken for a difference. Output: one vector, a logit (high = genuine) followed by a coarse deviation map
 (a logit per cell, high = this part differs, row-major G x G), which the scanner upsamples to the
@@ -28,7 +28,7 @@ from .runtime import TFLiteModel
 logger = logging.getLogger(__name__)
 
 DEFAULT_SUSPECT_THRESHOLD = 0.5
-# How the query was brought onto the reference in the model's training pairs (scanner/verify.py `align`);
+# How the query was brought onto the reference in the model's training pairs (scanner/align.py `align`);
 # models written before the record existed were trained on the similarity alignment.
 ALIGNMENTS = ("similarity", "refined")
 TARGET_MEAN = 128.0

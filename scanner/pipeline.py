@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from . import quality as quality_stage
+from .align import RULES_SIZE, align_in_frame, alignment_correlation, shape_inliers
 from .config import ScannerConfig
 from .embed import DEFAULT_UNKNOWN_THRESHOLD, Embedder
 from .exc import ImageError, ModelError
@@ -30,7 +31,7 @@ from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .pair_model import PairVerifier
 from .reprint import FieldReading, read_field
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
-from .verify import RULES_SIZE, Verification, align_in_frame, alignment_correlation, judge, shape_inliers
+from .verify import Verification, judge
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -424,7 +425,7 @@ class Pipeline:
         threshold: float,
     ) -> tuple[Verification, Box]:
         """The match verified against `reference` by `verifier` at `threshold` (judged_by), and the box it was
-        verified in (the mark framed again when the match's box framed it badly: verify.align_in_frame). A mark
+        verified in (the mark framed again when the match's box framed it badly: align.align_in_frame). A mark
         reversed out of a field is verified with the field's edge erased, when that print is then read as a
         colourway of the artwork (_edge_erased; the verification's field_edge_erased)."""
 

@@ -1,6 +1,6 @@
 """Refine the similarity alignment to the homography a tilted photo needs, without aligning a stretch away.
 
-The similarity transform (scanner/verify.py `align`) cannot follow perspective, and its scale comes from
+The similarity transform (scanner/align.py `align`) cannot follow perspective, and its scale comes from
 mask areas and ORB matches that print styles disturb: on generated genuine photos with a known ground truth
 it leaves the mark (its 90th-percentile pixel) more than 3.9 px (at 128 px) from where it belongs in half
 the photos, and more than 7.8 px in a quarter; refined, 0.33 px in half (tools/alignment_error.py). A
@@ -15,7 +15,7 @@ the edges of embossed, foil and faded prints whose intensities no longer match t
    similarity transform misread (embossed and shadowed marks, a mark small in a scene-search window):
    without them 12% of the held-out genuine photos ended misaligned (edge correlation under 0.3), with
    them 5%. A mark that fills only a corner of its crop is better cropped again than scaled up: that is
-   scanner/verify.py `align_in_frame`, which uses the same moments to find it;
+   scanner/align.py `align_in_frame`, which uses the same moments to find it;
 2. the fit is used only when it is plausible for a photo of flat goods (scale within SCALE_RANGE, anisotropy
    at the mark's centre below PLAUSIBLE_ANISOTROPY) and correlates better than the similarity transform;
 3. a tilt of up to 25 degrees foreshortens by at most 1/cos(25) = 1.10, so any anisotropy beyond
@@ -61,7 +61,7 @@ def gradient_image(image: np.ndarray) -> np.ndarray:
 class Levels:
     """An image as ECC sees it: its gradient image at full and half size (the fine and coarse levels), and,
     worked out when first asked for, where its mark is (mark_moments). A reference's are the same for every
-    scan of its brand, so the caller keeps them (scanner/verify.py `align`)."""
+    scan of its brand, so the caller keeps them (scanner/align.py `align`)."""
 
     image: np.ndarray  # BGR
     full: np.ndarray

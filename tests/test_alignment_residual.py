@@ -5,7 +5,7 @@ import sys
 import cv2
 import numpy as np
 
-from scanner.verify import Alignment
+from scanner.align import Alignment
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))

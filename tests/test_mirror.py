@@ -4,12 +4,13 @@ import cv2
 import numpy as np
 import pytest
 
+from scanner.align import RULES_SIZE, align, artwork_at
 from scanner.config import DEFAULT_VERIFIER, LocateConfig
 from scanner.index import ReferenceImage
 from scanner.locate import crop, locate
 from scanner.mirror import MIRROR_SIDE, part_boxes
 from scanner.pair_model import PairVerifier
-from scanner.verify import RULES_SIZE, _artwork_at, align, judge
+from scanner.verify import judge
 from tests.test_verify import _artwork, _photo
 
 
@@ -30,7 +31,7 @@ def _letters() -> list[tuple[int, int, int, int]]:
 def test_only_parts_that_change_when_flipped_are_compared(reference):
     """Of ACME and the disc, the A, the M and the disc look the same flipped; the C, the E and the whole mark
     do not."""
-    parts = part_boxes(*_artwork_at(reference.crop, reference.mask, MIRROR_SIDE))
+    parts = part_boxes(*artwork_at(reference.crop, reference.mask, MIRROR_SIDE))
     wholes = [box for box, where in parts.boxes if where is None]
     assert len(parts.boxes) == 3 and wholes == [(0, 0, MIRROR_SIDE, MIRROR_SIDE)]
 

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from scanner.align import align, align_in_frame
 from scanner.colour import colour_deviation
 from scanner.config import DEFAULT_MODEL, DEFAULT_VERIFIER, LocateConfig
 from scanner.enroll import frame_reference
@@ -17,7 +18,7 @@ from scanner.locate import CROP_SIZE, crop, locate
 from scanner.pair_model import PairVerifier, pair_input
 from scanner.runtime import available_runtimes
 from scanner.verdict import Verdict, decide_authenticity
-from scanner.verify import align, align_in_frame, judge, region_named, verify
+from scanner.verify import judge, region_named, verify
 from tests.conftest import BRANDS, PHOTOS, ROOT, drawn_bolder
 
 RUNTIMES = available_runtimes()

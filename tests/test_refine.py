@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import scanner.refine as refine_module
+from scanner.align import align
 from scanner.config import LocateConfig
 from scanner.enroll import frame_reference
 from scanner.index import ReferenceImage
@@ -23,7 +24,6 @@ from scanner.refine import (
     mark_moments,
     refine,
 )
-from scanner.verify import align
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))

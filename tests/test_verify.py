@@ -2,13 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
+from scanner.align import RULES_SIZE, align, align_in_frame, reframed_box, shape_inliers, tolerant_overlap
 from scanner.config import LocateConfig
 from scanner.index import ReferenceImage
 from scanner.locate import Box, crop, locate
 from scanner.refine import anisotropy
 from scanner.verify import (
     OVERLAP_PASS,
-    RULES_SIZE,
     Piece,
     RuleFindings,
     _deviation_reasons,
@@ -16,13 +16,8 @@ from scanner.verify import (
     _hottest,
     _lit_first,
     _where,
-    align,
-    align_in_frame,
-    reframed_box,
     region_named,
     rule_findings,
-    shape_inliers,
-    tolerant_overlap,
     verify,
 )
 

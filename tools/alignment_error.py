@@ -5,9 +5,9 @@
 For every k-th brand of REFS_DIR (k chosen so about `--brands` are used): one rich genuine photo
 (tools/synth_photos.py, which also returns the homography that placed the mark), put through the scanner's
 quality gate, locate and crop, then aligned to the brand's reference both ways the scanner can:
-- similarity: silhouettes and ORB matches (scanner/verify.py `align`);
+- similarity: silhouettes and ORB matches (scanner/align.py `align`);
 - refined: the same, then scanner/refine.py's homography where it finds a plausible one;
-- framed again: refined, in the box the scanner verifies in (scanner/verify.py `align_in_frame`: the mark
+- framed again: refined, in the box the scanner verifies in (scanner/align.py `align_in_frame`: the mark
   cropped again from the photo when the located box framed it badly).
 For each reference pixel on the mark the ground truth says where it lies in the query crop; the alignment
 maps it back, and the error is how far it lands from where it started (90th percentile over the mark, in
@@ -30,12 +30,12 @@ sys.path.insert(0, str(TOOLS.parent))
 
 from synth_photos import load_mark, photograph_with_placement  # noqa: E402
 
+from scanner.align import Alignment, align, align_in_frame  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
 from scanner.locate import CROP_SIZE, Box, crop, locate  # noqa: E402
 from scanner.quality import assess  # noqa: E402
-from scanner.verify import Alignment, align, align_in_frame  # noqa: E402
 
 CONFIG = ScannerConfig()
 

@@ -4,7 +4,7 @@ has to forgive, to set against the size of the changes it must see (a stroke 1 p
     python tools/alignment_residual.py build/heldout-test [build/heldout-test-clean ...] --db build/ho_ev2.db
 
 For every genuine photo of a set written by tools/make_heldout_set.py: locate, crop and align to the brand's
-artwork as the scanner does (scanner/verify.py `align`, a similarity transform), then refine that alignment
+artwork as the scanner does (scanner/align.py `align`, a similarity transform), then refine that alignment
 with OpenCV's ECC (an affine warp maximising the correlation of the two lightly blurred grey images). The
 refinement's displacement over the reference's mark (90th percentile of its pixels) is what the similarity
 left; printed per set as quartiles in pixels at the compared size. Photos where ECC does not converge are
@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scanner.align import Alignment, align  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.embed import file_sha256  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
 from scanner.locate import CROP_SIZE, crop, locate  # noqa: E402
-from scanner.verify import Alignment, align  # noqa: E402
 
 ECC_STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
 

@@ -55,6 +55,7 @@ from synth_photos import (  # noqa: E402
     photograph_with_placement,
 )
 
+from scanner.align import RULES_SIZE, align_in_frame  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.enroll import frame_reference  # noqa: E402
 from scanner.index import ReferenceImage  # noqa: E402
@@ -62,7 +63,6 @@ from scanner.locate import CROP_SIZE, Box, crop, locate  # noqa: E402
 from scanner.pair_model import ALIGNMENTS  # noqa: E402
 from scanner.quality import assess  # noqa: E402
 from scanner.verdict import too_small  # noqa: E402
-from scanner.verify import RULES_SIZE, align_in_frame  # noqa: E402
 
 CONFIG = ScannerConfig()
 CELL = 8  # pixels per deviation-map cell: the pair network's stride

@@ -36,11 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from calibrate_threshold import scan_rows, set_pipeline, verified_as_labelled  # noqa: E402
 
+from scanner.align import align  # noqa: E402
 from scanner.config import ScannerConfig  # noqa: E402
 from scanner.imageio import read_image  # noqa: E402
 from scanner.locate import CROP_SIZE, crop  # noqa: E402
 from scanner.pair_model import PairVerifier  # noqa: E402
-from scanner.verify import align, rule_findings  # noqa: E402
+from scanner.verify import rule_findings  # noqa: E402
 
 FEATURES = ("learned logit", "overlap", "|proportions|", "hue shift", "map peak", "map mean", "similarity")
 VETOED = 1e9  # suspicion of a vetoed photo: above any learned score
