@@ -14,7 +14,7 @@ import numpy as np
 
 from .colourway import colourway_said
 from .exc import ScannerError
-from .pipeline import ScanResult
+from .result import ScanResult
 from .verdict import AGAINST_PHOTO, Verdict
 from .verify import MAP_FAINT
 

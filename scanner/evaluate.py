@@ -33,7 +33,8 @@ from .display import evidence_strip
 from .exc import ImageError, ScannerError
 from .imageio import read_image
 from .locate import dilated
-from .pipeline import Pipeline, ScanResult
+from .pipeline import Pipeline
+from .result import ScanResult
 from .verdict import Verdict
 from .verify import COLOUR_WORDS, MAP_HOTTEST, at_side, region_named
 

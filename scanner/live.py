@@ -21,8 +21,9 @@ from .camera import Camera, Frame
 from .config import LiveConfig, QualityConfig
 from .display import Window, render_live
 from .gpio import NullIndicator
-from .pipeline import Pipeline, ScanResult
+from .pipeline import Pipeline
 from .quality import analysis_grey, sharpness
+from .result import ScanResult
 from .verdict import Verdict
 from .views import wants_more_views
 

@@ -10,7 +10,7 @@ its edge, and takes as the mark whatever inside stands off that colour. The mark
 field's edge left out, and framed by the enrolment's own `enroll.frame_reference`.
 The pipeline names a frame from this copy only as a last resort, or renames a frame similarity named after
 another brand's label, and only when the copy's nearest brand's reference lines up with it in edges as closely
-as naming by outline asks (Pipeline._copy_named): an unrelated mark comes nearest some brand by chance, but does
+as naming by outline asks (naming.Namer._copy_named): an unrelated mark comes nearest some brand by chance, but does
 not line up with it. A mark with holes, printed on the goods, reads as a field too (its holes become the
 "mark"); that gate is what rules such copies out.
 

@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 
 from .exc import StoreError
-from .pipeline import ScanResult
 from .protocol import IMAGE_FIELDS
+from .result import ScanResult
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ the goods shows from every angle, a glare or a shadow does not.
 
 A view that could not be judged (rescan) or named no brand (unknown) does not vote; with one judged view
 left, that view's own verdict stands, as if it had been scanned alone. Nor does a view named only as a near
-copy of a brand (Pipeline._near_copy: named because it was flagged) where another view named a brand
+copy of a brand (naming.Namer._near_copy: named because it was flagged) where another view named a brand
 outright: a hard capture of a genuine item (relief under a cast shadow) can nearly line up and deviate.
 
 The threshold is calibrated on items of two views. The mean of three or more scatters less for a genuine
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .pipeline import ScanResult, rounded
+from .result import ScanResult, rounded
 from .verdict import CONSISTENT, DEVIATES, Verdict
 
 JUDGED = (Verdict.PASS, Verdict.SUSPECT)

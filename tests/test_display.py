@@ -15,7 +15,7 @@ from scanner.display import (
     write_screen,
 )
 from scanner.locate import Box
-from scanner.pipeline import ScanResult
+from scanner.result import ScanResult
 from scanner.verdict import Verdict
 
 FRAME = np.full((480, 640, 3), 90, np.uint8)

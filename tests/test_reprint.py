@@ -10,7 +10,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-import scanner.pipeline as pipeline_module
+import scanner.naming as naming_module
 from scanner.config import LocateConfig, ScannerConfig
 from scanner.imageio import read_image
 from scanner.locate import CROP_SIZE, Box, crop, locate
@@ -180,7 +180,7 @@ def test_a_label_the_located_box_frames_loosely_is_read_from_a_closer_window(dem
         named = scanner.scan(photo)
     assert named.verdict == Verdict.PASS and named.brand == "adidas", named.reasons
     assert named.reasons[-1].startswith("named as a print on a field"), named.reasons
-    monkeypatch.setattr(pipeline_module, "REPRINT_WINDOWS", 0)
+    monkeypatch.setattr(naming_module, "REPRINT_WINDOWS", 0)
     with Pipeline(ScannerConfig(), demo_index_path) as scanner:
         located_only = scanner.scan(photo)
     assert located_only.verdict == Verdict.UNKNOWN, located_only.reasons

@@ -9,7 +9,7 @@ import pytest
 
 from scanner.exc import StoreError
 from scanner.locate import Box
-from scanner.pipeline import ScanResult
+from scanner.result import ScanResult
 from scanner.store import MIGRATIONS, RecordContext, ScanStore
 from scanner.verdict import Verdict
 from tests.conftest import ROOT

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from scanner.config import ScannerConfig
-from scanner.pipeline import Pipeline, ScanResult
+from scanner.pipeline import Pipeline
+from scanner.result import ScanResult
 from scanner.verdict import Verdict
 from scanner.views import combine_views
 from tests.conftest import BRANDS, ROOT
@@ -94,7 +95,7 @@ def test_views_that_were_not_judged_do_not_vote():
 
 def test_a_view_named_only_as_a_near_copy_votes_only_where_no_view_named_the_brand_outright():
     """A hard view of a genuine item (relief under a cast shadow) can nearly line up and be flagged as a near copy
-    (Pipeline._near_copy): beside a view that named the brand and passes, it does not drag the mean down; alone,
+    (naming.Namer._near_copy): beside a view that named the brand and passes, it does not drag the mean down; alone,
     its flag stands."""
     near = view(Verdict.SUSPECT, 0.24, findings=["element missing near left"], image="shadow.jpg")
     near.near_copy = True

@@ -33,7 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.config import ScannerConfig  # noqa: E402
-from scanner.pipeline import NEAR_COPY, NEAR_NOT_NAMED, Pipeline, ScanResult  # noqa: E402
+from scanner.naming import NEAR_COPY, NEAR_NOT_NAMED  # noqa: E402
+from scanner.pipeline import Pipeline  # noqa: E402
+from scanner.result import ScanResult  # noqa: E402
 
 # Settings every measured frame reaches, so each is named and says by how much.
 ACCEPT_ANY = {

@@ -46,7 +46,8 @@ from scanner.embed import Embedder, record_calibration  # noqa: E402
 from scanner.enroll import build_index  # noqa: E402
 from scanner.evaluate import item_files  # noqa: E402
 from scanner.index import BrandIndex  # noqa: E402
-from scanner.pipeline import Pipeline, ScanResult  # noqa: E402
+from scanner.pipeline import Pipeline  # noqa: E402
+from scanner.result import ScanResult  # noqa: E402
 
 
 @contextlib.contextmanager
