@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,9 +23,8 @@ from .embed import Embedder
 from .index import BrandIndex, Candidate, ReferenceImage
 from .locate import Box
 from .reprint import FieldReading, read_field
-from .result import ScanResult
+from .result import ScanResult, StageTimer
 
-T = TypeVar("T")
 # Naming by shape looks at this many of the frame's matches, nearest to any brand first: the same names on
 # both held-out splits as all ~30 windows, 1 FlickrLogos photo of 105 fewer, half the time (9.5 ms p50).
 SHAPE_WINDOWS = 8
@@ -36,12 +35,6 @@ ALIGN_WINDOWS = 1
 # any brand, aligning only the copy of theirs nearest to any brand: 4 raised the test colourway split's accuracy
 # 1.5 points (8: 2.0) for 7 ms more at the median on a frame that stays `unknown` (8: 14 ms).
 REPRINT_WINDOWS = 4
-
-
-class Timed(Protocol):
-    """Runs one stage of a scan and keeps how long it took (the pipeline's timer)."""
-
-    def __call__(self, stage: str, fn: Callable[..., T], *args: Any) -> T: ...
 
 
 @dataclass
@@ -118,7 +111,7 @@ class Namer:
             result.brand_name = self.index.brand(best.brand_id).name
 
     def name_unmatched(
-        self, result: ScanResult, located: Match, windows: list[Match], threshold: float, timer: Timed
+        self, result: ScanResult, located: Match, windows: list[Match], threshold: float, timer: StageTimer
     ) -> Naming | None:
         """A frame no brand matched by similarity, named by shape, else by outline, else as a mark printed on a
         field (_reprinted), else as a near copy of a brand (_near_copy); None when none names it. `threshold` is
@@ -267,7 +260,7 @@ class Namer:
         matches: list[Match],
         count: int,
         measure: Callable[[np.ndarray, ReferenceImage], float],
-        timer: Timed,
+        timer: StageTimer,
         stage: str,
     ) -> tuple[Match | None, float]:
         """Of the `count` matches nearest to any brand, the one whose crop measures highest against its nearest

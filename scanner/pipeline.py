@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,12 +29,11 @@ from .index import BrandIndex, ReferenceImage
 from .locate import CROP_SIZE, Box, Location, crop, locate, search_windows
 from .naming import Match, Namer, near_copy_not_named
 from .pair_model import PairVerifier
-from .result import ScanResult
+from .result import ScanResult, StageTimer
 from .verdict import TOO_SMALL, Verdict, decide_authenticity, decide_recognition, too_small
 from .verify import Verification, judge
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 V0_SUSPECT_THRESHOLD = 0.5  # the v0 rules' authenticity scale
 
 
@@ -49,18 +46,6 @@ def _unknown(result: ScanResult, reasons: list[str]) -> None:
 def _closest(matches: list[Match]) -> Match | None:
     """The match nearest to any enrolled brand (the first of equals), or None for no matches."""
     return max(matches, key=lambda m: m.similarity, default=None)
-
-
-class _Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    def __call__(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
-        start = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            self.timings[stage] = (time.perf_counter() - start) * 1000
 
 
 class Pipeline:
@@ -209,7 +194,7 @@ class Pipeline:
 
     def scan(self, frame: np.ndarray) -> ScanResult:
         start = time.perf_counter()
-        timer = _Timer()
+        timer = StageTimer()
         result = ScanResult()
         self._run_stages(frame, timer, result)
         result.timings_ms = timer.timings
@@ -217,7 +202,7 @@ class Pipeline:
         logger.debug("scan: %s %s in %.1f ms", result.verdict, result.brand, result.timings_ms["total"])
         return result
 
-    def _run_stages(self, frame: np.ndarray, timer: _Timer, result: ScanResult) -> None:
+    def _run_stages(self, frame: np.ndarray, timer: StageTimer, result: ScanResult) -> None:
         config = self.config
         report = timer("quality", quality_stage.assess, frame, config.quality)
         result.quality = report.metrics()
@@ -348,7 +333,7 @@ class Pipeline:
         erased = reading.edge_erased(frame, match.box)
         return erased, replace(match, crop=crop(erased, match.box, CROP_SIZE), copy_fit=None)
 
-    def _recognise(self, frame: np.ndarray, location: Location, timer: _Timer) -> tuple[Match, float, list[Match]]:
+    def _recognise(self, frame: np.ndarray, location: Location, timer: StageTimer) -> tuple[Match, float, list[Match]]:
         """The located box's match, widened or replaced by the scene search's best window when it falls short;
         with the threshold it is to be judged by, and the windows searched (none when the box sufficed)."""
         config = self.config
@@ -382,13 +367,13 @@ class Pipeline:
             return self.photo_search_threshold if photo else self.search_threshold
         return self.photo_unknown_threshold if photo else self.unknown_threshold
 
-    def _search(self, frame: np.ndarray, location: Location, timer: _Timer) -> list[Match]:
+    def _search(self, frame: np.ndarray, location: Location, timer: StageTimer) -> list[Match]:
         """Scene search's windows, when it is on (none when not)."""
         if not self.search_threshold:
             return []
         return timer("search", self.scene_windows, frame, self.search_stop, location)
 
-    def _match(self, frame: np.ndarray, box: Box, timer: _Timer) -> Match:
+    def _match(self, frame: np.ndarray, box: Box, timer: StageTimer) -> Match:
         query_crop = crop(frame, box, CROP_SIZE)  # the embedder scales it to its own input size
         embedding = timer("embed", self.embedder.embed, query_crop)
         return Match(box, query_crop, embedding, timer("match", self.index.search, embedding, self.config.match.top_k))
@@ -408,7 +393,7 @@ class Pipeline:
     ) -> list[Match]:
         """Every window search_scene looked at, in order: all of them, or up to the first that reaches
         `good_enough`."""
-        timer = _Timer()  # the scan's own embed and match timings stay the located box's
+        timer = StageTimer()  # the scan's own embed and match timings stay the located box's
         matches: list[Match] = []
         for box in search_windows(frame, self.config.locate, location):
             matches.append(self._match(frame, box, timer))

@@ -3,14 +3,18 @@ pipeline fills it in (scanner/pipeline.py) and the CLI, the screen, the scan sto
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .index import Candidate
 from .locate import Box
 from .verdict import Verdict
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,3 +80,17 @@ class ScanResult:
 def rounded(value: float | None) -> float | None:
     """A score as the JSON gives it (4 decimals); None stays None."""
     return None if value is None else round(value, 4)
+
+
+class StageTimer:
+    """Runs the stages of one scan and keeps how long each took, in ms: a ScanResult's timings_ms."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.timings[stage] = (time.perf_counter() - start) * 1000
