@@ -243,6 +243,10 @@ class BrandIndex:
         artwork = self._first_artwork(brand_id)
         return self.reference(artwork) if artwork is not None else matched
 
+    def reference_for(self, candidate: Candidate) -> ReferenceImage:
+        """verification_reference of a candidate the index returned."""
+        return self.verification_reference(candidate.brand_id, candidate.reference_id)
+
     def has_artwork(self, brand_id: str) -> bool:
         """Whether the brand is verified against artwork; one enrolled from photos alone is verified against
         them (verification_reference)."""

@@ -182,7 +182,7 @@ class Namer:
         if nearest is None or nearest[3][0].brand_id == other_than:
             return None
         match, copy, embedding, candidates = nearest
-        reference = self.index.verification_reference(candidates[0].brand_id, candidates[0].reference_id)
+        reference = self.index.reference_for(candidates[0])
         correlation = alignment_correlation(copy, reference)
         if correlation < self.config.match.align_correlation:
             return None
@@ -207,9 +207,7 @@ class Namer:
             return None
         renamed, lines_up = copied
         named = match.candidates[0]
-        as_named = alignment_correlation(
-            match.crop, self.index.verification_reference(named.brand_id, named.reference_id)
-        )
+        as_named = alignment_correlation(match.crop, self.index.reference_for(named))
         if lines_up <= as_named:
             return None
         resembled = result.brand_name
@@ -240,7 +238,7 @@ class Namer:
 
         def lines_up_with(candidate: Candidate) -> float:
             # Framed again where the box framed the mark badly, as verification will: a loose box fails to align.
-            reference = self.index.verification_reference(candidate.brand_id, candidate.reference_id)
+            reference = self.index.reference_for(candidate)
             return align_in_frame(frame, match.box, reference, RULES_SIZE, True, match.crop)[0].fit
 
         as_named, other = lines_up_with(named), lines_up_with(runner_up)
@@ -276,7 +274,7 @@ class Namer:
             if not match.candidates:
                 continue
             nearest = match.candidates[0]
-            reference = self.index.verification_reference(nearest.brand_id, nearest.reference_id)
+            reference = self.index.reference_for(nearest)
             value = measure(match.crop, reference)
             if best[0] is None or value > best[1]:
                 best = (match, value)

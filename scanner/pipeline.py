@@ -253,7 +253,7 @@ class Pipeline:
                     named_by = [reason]
 
         best = result.candidates[0]
-        reference = self.index.verification_reference(best.brand_id, best.reference_id)
+        reference = self.index.reference_for(best)
         verifier, threshold = self.judged_by(reference)
         verification, box = timer("verify", self._verify, frame, match, reference, verifier, threshold)
         against_photo = not reference.artwork
