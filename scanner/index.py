@@ -240,8 +240,12 @@ class BrandIndex:
         matched = self.reference(matched_id)
         if matched.artwork:
             return matched
+        return self.artwork_of(brand_id) or matched
+
+    def artwork_of(self, brand_id: str) -> ReferenceImage | None:
+        """The brand's first artwork reference, or None for a brand enrolled from photos alone."""
         artwork = self._first_artwork(brand_id)
-        return self.reference(artwork) if artwork is not None else matched
+        return None if artwork is None else self.reference(artwork)
 
     def reference_for(self, candidate: Candidate) -> ReferenceImage:
         """verification_reference of a candidate the index returned."""

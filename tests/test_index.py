@@ -107,3 +107,11 @@ def test_a_match_is_verified_against_the_artwork_it_matched_or_else_the_first(in
     assert photo.brand_id == "alpha" and not photo.artwork
     artwork = index.verification_reference("alpha", photo.reference_id)
     assert artwork.mask is not None and artwork.id == index.search(_unit(6), k=1)[0].reference_id
+
+
+def test_a_brands_artwork_is_its_first_artwork_reference_and_none_for_a_photo_brand(index):
+    beta_artwork = index.artwork_of("beta")
+    assert beta_artwork is not None and beta_artwork.mask is not None
+    assert beta_artwork.id == index.search(_unit(3), k=1)[0].reference_id
+    assert index.artwork_of("alpha") is None  # enrolled from photos alone
+    assert index.reference_for(index.search(_unit(1), k=1)[0]).brand_id == "alpha"  # so its photo is verified

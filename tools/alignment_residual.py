@@ -64,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             rows = [r for r in csv.DictReader(fh) if r["kind"] == "genuine" and r["brand"]]
         found = []
         for row in rows:
+            artwork = index.artwork_of(row["brand"])
+            if artwork is None:
+                raise SystemExit(f"{args.db}: brand {row['brand']!r} has no artwork reference to align to")
             frame = read_image(folder / row["file"])
             query = crop(frame, locate(frame, config.locate).box, CROP_SIZE)
-            found.append(residual(align(query, index.verification_reference(row["brand"], 0), args.size)))
+            found.append(residual(align(query, artwork, args.size)))
         moved = np.array([r for r in found if r is not None])
         quartiles = " / ".join(f"{q:.2f}" for q in np.percentile(moved, [25, 50, 75, 90]))
         print(f"| {folder.name} | {len(rows)} | {len(rows) - len(moved)} | {quartiles} |")
