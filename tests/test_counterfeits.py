@@ -71,6 +71,24 @@ def _training_refs(tmp_path, sources: tuple[str, ...]) -> tuple:
     return refs, names
 
 
+def test_a_refs_folder_of_held_out_brands_only_stops_the_recipes_with_a_message(tmp_path):
+    """The bundled demo brands are all held out: a training set of them would be empty, and a missing folder too."""
+    import shutil
+
+    from make_train_set import main as make_train_set
+    from make_verifier_set import main as make_verifier_set
+
+    refs = tmp_path / "refs"
+    for slug in ("adidas", "nike"):
+        shutil.copytree(ROOT / "samples" / "brands" / slug, refs / slug)
+    for recipe in (make_train_set, make_verifier_set):
+        with pytest.raises(SystemExit, match="no brand to train on .2 with a logo.png, 2 of them held out"):
+            recipe([str(refs), "--out", str(tmp_path / "out.npz")])
+        with pytest.raises(SystemExit, match="no such folder"):
+            recipe([str(tmp_path / "nothere"), "--out", str(tmp_path / "out.npz")])
+    assert not (tmp_path / "out.npz").exists()
+
+
 def test_verifier_training_pairs_smoke(tmp_path):
     """tools/make_verifier_set.py on two training brands: pairs aligned by the scanner, targets where it changed."""
     refs, names = _training_refs(tmp_path, ("ferrari", "starbucks"))

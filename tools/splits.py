@@ -55,9 +55,17 @@ ALWAYS_HELD_OUT = set(DEMO_BRANDS) | set(FLICKRLOGOS_BRANDS) | set(_eval_unknown
 
 
 def training_brands(refs: Path, limit: int | None = None) -> list[str]:
-    """The trainable brands of a reference folder (REFS/<slug>/logo.png), sorted; the first `limit` when given."""
+    """The trainable brands of a reference folder (REFS/<slug>/logo.png), sorted; the first `limit` when given.
+    Exits with a message when there are none: a recipe has nothing to render or train on then."""
+    if not refs.is_dir():
+        raise SystemExit(f"{refs}: no such folder (make it with tools/import_simple_icons.py TARBALL --out {refs})")
     slugs = sorted(p.name for p in refs.iterdir() if (p / "logo.png").is_file())
-    train, _ = split(slugs)
+    train, held = split(slugs)
+    if not train:
+        raise SystemExit(
+            f"{refs}: no brand to train on ({len(slugs)} with a logo.png, {len(held)} of them held out for "
+            "evaluation); import every brand with tools/import_simple_icons.py TARBALL --out FOLDER"
+        )
     return train[:limit] if limit else train
 
 
