@@ -93,7 +93,7 @@ def measure(config: ScannerConfig, eval_set: Path, second: PairVerifier | None =
                 continue
             assert result.box is not None and result.brand is not None
             query = crop(read_image(eval_set / row["file"]), result.box, CROP_SIZE)
-            reference = pipeline.index.verification_reference(result.brand, result.candidates[0].reference_id)
+            reference = pipeline.index.reference_for(result.candidates[0])
             a = align(query, reference, size, pipeline.refined_alignment)
             authenticity, deviation = verifier.score(a.aligned, a.reference)
             rules = rule_findings(a)
